@@ -1,0 +1,76 @@
+# hutch — OCI container runtime with an optional kernel module.
+#   make            build helper/hutch
+#   make check      install deps, build, run every test suite; last line "N passed, N failed"
+#   make demo       run a container from a bundled busybox rootfs
+#   make module     build hutch.ko through Kbuild (KDIR= kernel build dir)
+
+CC      ?= gcc
+PKGS    := json-c libcap libseccomp libnl-genl-3.0 libnl-route-3.0 libkmod
+OPT     ?= -O2 -g
+WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral \
+           -Wmissing-prototypes -Wstrict-prototypes -Wno-unused-parameter
+CFLAGS  += -std=gnu11 $(OPT) $(WARN) -I. -Ihelper -Iuapi \
+           -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
+           $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+SRCS    := $(sort $(wildcard helper/*.c))
+LIBSRCS := $(filter-out helper/main.c,$(SRCS))
+OBJS    := $(SRCS:helper/%.c=build/%.o)
+LIBOBJS := $(LIBSRCS:helper/%.c=build/%.o)
+ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+ASAN_OBJS  := $(SRCS:helper/%.c=build/asan/%.o)
+ASAN_LIBOBJS := $(LIBSRCS:helper/%.c=build/asan/%.o)
+UNIT_SRCS  := $(sort $(wildcard tests/unit/*.c))
+UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=build/asan/unit/%)
+
+.PHONY: all deps check unit integration demo clean asan rootfs module vmtest vmshell bench
+
+all: helper/hutch
+
+build build/asan build/asan/unit:
+	mkdir -p $@
+
+build/%.o: helper/%.c $(wildcard helper/*.h) $(wildcard uapi/linux/*.h) | build
+	$(CC) $(CFLAGS) -MMD -c -o $@ $<
+
+build/asan/%.o: helper/%.c $(wildcard helper/*.h) $(wildcard uapi/linux/*.h) | build/asan
+	$(CC) $(CFLAGS) $(ASAN_FLAGS) -c -o $@ $<
+
+helper/hutch: $(OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The same helper built with AddressSanitizer and UBSan, for the sanitizer runs.
+build/asan/hutch: $(ASAN_OBJS)
+	$(CC) $(LDFLAGS) $(ASAN_FLAGS) -o $@ $^ $(LDLIBS)
+
+build/asan/unit/%: tests/unit/%.c $(ASAN_LIBOBJS) | build/asan/unit
+	$(CC) $(CFLAGS) $(ASAN_FLAGS) -o $@ $< $(ASAN_LIBOBJS) $(LDLIBS)
+
+asan: build/asan/hutch $(UNIT_BINS)
+
+# Debian packages the build, the tests and the demo need; installs only what is missing.
+DEPS_BUILD := build-essential pkg-config libjson-c-dev libcap-dev libseccomp-dev \
+              libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libkmod-dev
+DEPS_TEST  := busybox-static jq util-linux iproute2 procps kmod
+deps:
+	@./tests/deps.sh $(DEPS_BUILD) $(DEPS_TEST)
+
+build/rootfs/bin/busybox: tests/mkrootfs.sh
+	./tests/mkrootfs.sh build/rootfs
+
+rootfs: build/rootfs/bin/busybox
+
+unit: $(UNIT_BINS)
+
+check: deps
+	$(MAKE) all asan rootfs
+	./tests/run
+
+demo: all rootfs
+	./tests/demo.sh
+
+clean:
+	rm -rf build helper/hutch *.o *.ko *.mod *.mod.c .*.cmd modules.order Module.symvers kmod/*.o kmod/.*.cmd
+
+-include $(OBJS:.o=.d)

@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* hutch: command-line entry point. Global options, then one command. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hutch.h"
+#include "log.h"
+#include "utils.h"
+
+#define C(n, sum, use) HUTCH_COMMAND(n);
+#include "commands.list"
+#undef C
+
+static const struct hutch_command commands[] = {
+#define C(n, sum, use) { #n, cmd_##n, sum, use },
+#include "commands.list"
+#undef C
+};
+
+const struct hutch_command *hutch_find_command(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+void hutch_print_usage(const struct hutch_command *c)
+{
+	printf("usage: hutch [GLOBAL OPTIONS] %s %s\n\n%s.\n", c->name, c->usage, c->summary);
+}
+
+int hutch_usage_error(const struct hutch_command *c, hutch_err *err, const char *fmt, ...)
+{
+	cleanup_free char *msg = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		oom();
+	va_end(ap);
+	return hutch_fail(err, 0, "%s: %s (usage: hutch %s %s)", c->name, msg, c->name, c->usage);
+}
+
+static void print_help(void)
+{
+	printf("hutch %s — an OCI runtime (runtime-spec %s) with an optional kernel module\n\n"
+	       "usage: hutch [GLOBAL OPTIONS] COMMAND [ARGS]\n\n"
+	       "Global options:\n"
+	       "  --root DIR               state directory (default " HUTCH_DEFAULT_ROOT ")\n"
+	       "  --log FILE               write log lines to FILE\n"
+	       "  --log-format text|json   log line format (default text)\n"
+	       "  --debug                  log debug messages\n"
+	       "  --cgroup-manager cgroupfs|disabled\n"
+	       "  --systemd-cgroup         use systemd for cgroups (not supported)\n"
+	       "  --module auto|on|off     use the hutch kernel module (default auto)\n"
+	       "  --version, -v            print the version\n\n"
+	       "Commands:\n", HUTCH_VERSION, HUTCH_OCI_VERSION);
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		printf("  %-10s %s\n", commands[i].name, commands[i].summary);
+	printf("\nRun `hutch help COMMAND` for a command's options.\n");
+}
+
+HUTCH_COMMAND(help)
+{
+	const struct hutch_command *c;
+
+	if (argc < 2) {
+		print_help();
+		return 0;
+	}
+	c = hutch_find_command(argv[1]);
+	if (!c)
+		return hutch_fail(err, 0, "help: unknown command `%s`", argv[1]);
+	hutch_print_usage(c);
+	return 0;
+}
+
+HUTCH_COMMAND(version)
+{
+	printf("hutch version %s\nspec: %s\n", HUTCH_VERSION, HUTCH_OCI_VERSION);
+	return 0;
+}
+
+/* Value of a global option given as "--name value" or "--name=value". */
+static const char *opt_value(int argc, char **argv, int *i, const char *name, hutch_err *err)
+{
+	size_t n = strlen(name);
+	const char *a = argv[*i];
+
+	if (strncmp(a, name, n) == 0 && a[n] == '=')
+		return a + n + 1;
+	if (*i + 1 >= argc) {
+		hutch_fail(err, 0, "global option %s needs a value", name);
+		return NULL;
+	}
+	return argv[++*i];
+}
+
+static bool opt_is(const char *a, const char *name)
+{
+	size_t n = strlen(name);
+
+	return strncmp(a, name, n) == 0 && (a[n] == '\0' || a[n] == '=');
+}
+
+static int parse_global(struct hutch_global *g, int argc, char **argv, int *next, hutch_err *err)
+{
+	int i;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i], *v;
+
+		if (strcmp(a, "--") == 0) {
+			i++;
+			break;
+		}
+		if (strcmp(a, "--debug") == 0) {
+			g->debug = true;
+		} else if (strcmp(a, "--version") == 0 || strcmp(a, "-v") == 0) {
+			*next = -1;
+			return 0;
+		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			*next = -2;
+			return 0;
+		} else if (opt_is(a, "--systemd-cgroup")) {
+			if (strchr(a, '=') && strcmp(strchr(a, '=') + 1, "false") == 0)
+				continue;
+			return hutch_fail(err, 0,
+					  "--systemd-cgroup: the systemd cgroup manager is not supported; use --cgroup-manager cgroupfs");
+		} else if (opt_is(a, "--root")) {
+			if (!(v = opt_value(argc, argv, &i, "--root", err)))
+				return -1;
+			if (!*v)
+				return hutch_fail(err, 0, "--root: empty path");
+			g->root = v;
+		} else if (opt_is(a, "--log")) {
+			if (!(v = opt_value(argc, argv, &i, "--log", err)))
+				return -1;
+			g->log_path = v;
+		} else if (opt_is(a, "--log-format")) {
+			if (!(v = opt_value(argc, argv, &i, "--log-format", err)))
+				return -1;
+			if (strcmp(v, "json") == 0)
+				g->log_json = true;
+			else if (strcmp(v, "text") == 0)
+				g->log_json = false;
+			else
+				return hutch_fail(err, 0, "--log-format: unknown format `%s` (text or json)", v);
+		} else if (opt_is(a, "--cgroup-manager")) {
+			if (!(v = opt_value(argc, argv, &i, "--cgroup-manager", err)))
+				return -1;
+			if (strcmp(v, "cgroupfs") == 0)
+				g->cgroup_manager = CGROUP_MANAGER_CGROUPFS;
+			else if (strcmp(v, "disabled") == 0)
+				g->cgroup_manager = CGROUP_MANAGER_DISABLED;
+			else if (strcmp(v, "systemd") == 0)
+				return hutch_fail(err, 0,
+						  "--cgroup-manager: the systemd cgroup manager is not supported; use cgroupfs");
+			else
+				return hutch_fail(err, EINVAL,
+						  "--cgroup-manager: unknown manager `%s` (cgroupfs or disabled)", v);
+		} else if (opt_is(a, "--module")) {
+			if (!(v = opt_value(argc, argv, &i, "--module", err)))
+				return -1;
+			if (strcmp(v, "auto") == 0)
+				g->module_mode = MODULE_AUTO;
+			else if (strcmp(v, "on") == 0)
+				g->module_mode = MODULE_ON;
+			else if (strcmp(v, "off") == 0)
+				g->module_mode = MODULE_OFF;
+			else
+				return hutch_fail(err, 0, "--module: unknown mode `%s` (auto, on or off)", v);
+		} else if (opt_is(a, "--rootless")) {
+			/* runc's --rootless=auto|true|false: hutch detects this itself. */
+			if (!strchr(a, '=') && i + 1 < argc && argv[i + 1][0] != '-' &&
+			    (strcmp(argv[i + 1], "true") == 0 || strcmp(argv[i + 1], "false") == 0 ||
+			     strcmp(argv[i + 1], "auto") == 0))
+				i++;
+		} else {
+			return hutch_fail(err, 0, "unknown global option `%s` (see `hutch --help`)", a);
+		}
+	}
+	*next = i;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct hutch_global g = {
+		.root = HUTCH_DEFAULT_ROOT,
+		.cgroup_manager = CGROUP_MANAGER_CGROUPFS,
+		.module_mode = MODULE_AUTO,
+		.argv0 = argv[0],
+	};
+	cleanup_err hutch_err err = NULL;
+	const struct hutch_command *c;
+	int next = 0, r;
+
+	if (parse_global(&g, argc, argv, &next, &err) < 0) {
+		hutch_log_init(NULL, false, false);
+		log_error("%s", err->msg);
+		return 1;
+	}
+	if (hutch_log_init(g.log_path, g.log_json, g.debug) < 0)
+		fprintf(stderr, "hutch: cannot open log file `%s`: %s\n", g.log_path, strerror(errno));
+	if (next == -1)
+		return cmd_version(&g, argc, argv, &err);
+	if (next == -2 || next >= argc) {
+		print_help();
+		return next >= argc ? 1 : 0;
+	}
+	c = hutch_find_command(argv[next]);
+	if (!c) {
+		log_error("unknown command `%s` (see `hutch --help`)", argv[next]);
+		return 1;
+	}
+	for (int i = next + 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			hutch_print_usage(c);
+			return 0;
+		}
+	}
+	r = c->run(&g, argc - next, argv + next, &err);
+	if (r < 0) {
+		log_error("%s", err ? err->msg : "failed");
+		return 1;
+	}
+	return r;
+}

@@ -1,0 +1,405 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "utils.h"
+
+void oom(void)
+{
+	static const char msg[] = "hutch: out of memory\n";
+
+	(void)!write(2, msg, sizeof(msg) - 1);
+	abort();
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		oom();
+	return p;
+}
+
+void *xcalloc(size_t n, size_t sz)
+{
+	void *p = calloc(n ? n : 1, sz ? sz : 1);
+
+	if (!p)
+		oom();
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		oom();
+	return p;
+}
+
+char *xstrdup(const char *s)
+{
+	char *r;
+
+	if (!s)
+		return NULL;
+	r = strdup(s);
+	if (!r)
+		oom();
+	return r;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *r;
+
+	va_start(ap, fmt);
+	if (vasprintf(&r, fmt, ap) < 0)
+		oom();
+	va_end(ap);
+	return r;
+}
+
+void cleanup_closep(int *fd)
+{
+	if (*fd >= 0) {
+		int saved = errno;
+
+		close(*fd);
+		errno = saved;
+	}
+	*fd = -1;
+}
+
+void cleanup_fclosep(FILE **f)
+{
+	if (*f)
+		fclose(*f);
+	*f = NULL;
+}
+
+void cleanup_strvp(char ***v)
+{
+	strv_free(*v);
+	*v = NULL;
+}
+
+size_t strv_len(char *const *v)
+{
+	size_t n = 0;
+
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+void strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+void strv_push(char ***v, char *s)
+{
+	size_t n = strv_len(*v);
+
+	*v = xrealloc(*v, (n + 2) * sizeof(char *));
+	(*v)[n] = s;
+	(*v)[n + 1] = NULL;
+}
+
+bool strv_contains(char *const *v, const char *s)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		if (strcmp(v[i], s) == 0)
+			return true;
+	return false;
+}
+
+ssize_t read_all(int fd, void *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t r = read(fd, (char *)buf + done, len - done);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		done += r;
+	}
+	return done;
+}
+
+int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		len -= w;
+	}
+	return 0;
+}
+
+int read_file_at(int dirfd, const char *path, char **out, size_t *len, hutch_err *err)
+{
+	cleanup_close int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+	size_t cap = 4096, n = 0;
+	char *buf;
+
+	if (fd < 0)
+		return hutch_fail(err, errno, "open `%s`", path);
+	buf = xmalloc(cap);
+	for (;;) {
+		ssize_t r;
+
+		if (n + 1 >= cap) {
+			cap *= 2;
+			buf = xrealloc(buf, cap);
+		}
+		r = read(fd, buf + n, cap - n - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+
+			free(buf);
+			return hutch_fail(err, e, "read `%s`", path);
+		}
+		if (r == 0)
+			break;
+		n += r;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	if (len)
+		*len = n;
+	return 0;
+}
+
+int read_file(const char *path, char **out, size_t *len, hutch_err *err)
+{
+	return read_file_at(AT_FDCWD, path, out, len, err);
+}
+
+int write_file_at(int dirfd, const char *path, const void *data, size_t len, hutch_err *err)
+{
+	cleanup_close int fd = openat(dirfd, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return hutch_fail(err, errno, "open `%s`", path);
+	if (write_all(fd, data, len) < 0)
+		return hutch_fail(err, errno, "write `%s`", path);
+	return 0;
+}
+
+int write_file(const char *path, const void *data, size_t len, hutch_err *err)
+{
+	return write_file_at(AT_FDCWD, path, data, len, err);
+}
+
+int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, hutch_err *err)
+{
+	cleanup_free char *tmp = xasprintf(".%s.%d.tmp", name, getpid());
+	int r = write_file_at(dirfd, tmp, data, len, err);
+
+	if (r < 0)
+		return r;
+	if (renameat(dirfd, tmp, dirfd, name) < 0) {
+		int e = errno;
+
+		unlinkat(dirfd, tmp, 0);
+		return hutch_fail(err, e, "rename `%s`", name);
+	}
+	return 0;
+}
+
+int mkdir_p(const char *path, mode_t mode, hutch_err *err)
+{
+	cleanup_free char *p = xstrdup(path);
+
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, mode) < 0 && errno != EEXIST)
+			return hutch_fail(err, errno, "mkdir `%s`", p);
+		*s = '/';
+	}
+	if (mkdir(p, mode) < 0 && errno != EEXIST)
+		return hutch_fail(err, errno, "mkdir `%s`", p);
+	return 0;
+}
+
+int parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int parse_i64(const char *s, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	if (!s || !*s)
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || *end || end == s)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int sig;
+} signals[] = {
+	{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT }, { "ILL", SIGILL },
+	{ "TRAP", SIGTRAP }, { "ABRT", SIGABRT }, { "IOT", SIGIOT }, { "BUS", SIGBUS },
+	{ "FPE", SIGFPE }, { "KILL", SIGKILL }, { "USR1", SIGUSR1 }, { "SEGV", SIGSEGV },
+	{ "USR2", SIGUSR2 }, { "PIPE", SIGPIPE }, { "ALRM", SIGALRM }, { "TERM", SIGTERM },
+	{ "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD }, { "CONT", SIGCONT }, { "STOP", SIGSTOP },
+	{ "TSTP", SIGTSTP }, { "TTIN", SIGTTIN }, { "TTOU", SIGTTOU }, { "URG", SIGURG },
+	{ "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ }, { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF },
+	{ "WINCH", SIGWINCH }, { "IO", SIGIO }, { "POLL", SIGPOLL }, { "PWR", SIGPWR },
+	{ "SYS", SIGSYS },
+};
+
+int parse_signal(const char *s, int *sig, hutch_err *err)
+{
+	uint64_t n;
+	const char *name = s;
+
+	if (parse_u64(s, &n) == 0) {
+		if (n < 1 || n > (uint64_t)SIGRTMAX)
+			return hutch_fail(err, 0, "invalid signal `%s`: out of range", s);
+		*sig = n;
+		return 0;
+	}
+	if (strncasecmp(name, "SIG", 3) == 0)
+		name += 3;
+	for (size_t i = 0; i < ARRAY_SIZE(signals); i++) {
+		if (strcasecmp(name, signals[i].name) == 0) {
+			*sig = signals[i].sig;
+			return 0;
+		}
+	}
+	if (strncasecmp(name, "RTMIN", 5) == 0 || strncasecmp(name, "RTMAX", 5) == 0) {
+		bool min = strncasecmp(name, "RTMIN", 5) == 0;
+		int64_t off = 0;
+		const char *rest = name + 5;
+
+		if (*rest && (parse_i64(rest, &off) < 0 || (*rest != '+' && *rest != '-')))
+			goto bad;
+		off = min ? SIGRTMIN + off : SIGRTMAX + off;
+		if (off < SIGRTMIN || off > SIGRTMAX)
+			goto bad;
+		*sig = off;
+		return 0;
+	}
+bad:
+	return hutch_fail(err, 0, "invalid signal `%s`", s);
+}
+
+const char *signal_name(int sig)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(signals); i++)
+		if (signals[i].sig == sig)
+			return signals[i].name;
+	return NULL;
+}
+
+int pid_start_time(pid_t pid, uint64_t *out, char *state)
+{
+	char path[64], buf[1024];
+	cleanup_close int fd = -1;
+	ssize_t n;
+	char *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read_all(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* comm may hold spaces and parentheses: fields resume after the last ')' */
+	p = strrchr(buf, ')');
+	if (!p || p[1] != ' ')
+		return -1;
+	p += 2;
+	if (state)
+		*state = *p;
+	/* p is at field 3; start time is field 22 */
+	for (int field = 3; field < 22; field++) {
+		p = strchr(p, ' ');
+		if (!p)
+			return -1;
+		p++;
+	}
+	return sscanf(p, "%" SCNu64, out) == 1 ? 0 : -1;
+}
+
+int pidfd_open_pid(pid_t pid, unsigned int flags)
+{
+	return syscall(SYS_pidfd_open, pid, flags);
+}
+
+int pidfd_send(int pidfd, int sig)
+{
+	return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+
+char *rfc3339_now(void)
+{
+	struct timespec ts;
+	struct tm tm;
+	char buf[64];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	return xasprintf("%s.%09ldZ", buf, ts.tv_nsec);
+}
+
+bool str_has_prefix(const char *s, const char *pre)
+{
+	return strncmp(s, pre, strlen(pre)) == 0;
+}

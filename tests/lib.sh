@@ -1,0 +1,132 @@
+# shellcheck shell=bash
+# Shared helpers for the integration suites. Source it, define test_* functions,
+# then call run_tests. Each test runs in its own subshell under `set -e`; a test
+# passes when its function returns 0. Output follows tests/run's protocol.
+
+: "${TOP:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+: "${HUTCH:=$TOP/helper/hutch}"
+ROOTFS_TEMPLATE=${ROOTFS_TEMPLATE:-$TOP/build/rootfs}
+T_NAME=$(basename "$0" .sh)
+T_TMP=$(mktemp -d "/tmp/hutch-$T_NAME.XXXXXX")
+T_ROOT=$T_TMP/state
+mkdir -p "$T_ROOT"
+
+# hutch with this suite's private state root.
+hutch() { "$HUTCH" --root "$T_ROOT" "$@"; }
+
+fail() { echo "# FAIL: $*" >&2; return 1; }
+
+assert_eq() { # expected actual [what]
+	[ "$1" == "$2" ] || fail "${3:-value}: expected [$1], got [$2]"
+}
+assert_contains() { # haystack needle [what]
+	[[ $1 == *"$2"* ]] || fail "${3:-output}: [$1] does not contain [$2]"
+}
+assert_not_contains() {
+	[[ $1 != *"$2"* ]] || fail "${3:-output}: [$1] contains [$2]"
+}
+assert_match() { # string regex [what]
+	[[ $1 =~ $2 ]] || fail "${3:-output}: [$1] does not match /$2/"
+}
+
+# expect_fail MSG cmd...: the command must fail and its stderr must contain MSG.
+expect_fail() {
+	local msg=$1 out rc=0
+	shift
+	out=$("$@" 2>&1 >/dev/null) || rc=$?
+	[ "$rc" -ne 0 ] || fail "expected failure of: $* (exit 0)"
+	[[ $out == *"$msg"* ]] || fail "error of [$*] is [$out], expected it to contain [$msg]"
+}
+
+# new_bundle DIR [ARGS...]: a bundle with a private copy of the busybox rootfs and
+# the default config from `hutch spec`, process.args set to ARGS (default sh).
+new_bundle() {
+	local dir=$1
+	shift
+	mkdir -p "$dir"
+	cp -a "$ROOTFS_TEMPLATE" "$dir/rootfs"
+	(cd "$dir" && "$HUTCH" spec)
+	if [ $# -gt 0 ]; then
+		local args
+		args=$(printf '%s\n' "$@" | jq -R . | jq -s .)
+		cfg "$dir" ".process.args = $args | .process.terminal = false"
+	else
+		cfg "$dir" '.process.terminal = false'
+	fi
+}
+
+# cfg BUNDLE JQ-EXPR: edit BUNDLE/config.json in place.
+cfg() {
+	local f=$1/config.json
+	jq "$2" "$f" > "$f.new" && mv "$f.new" "$f"
+}
+
+# A snapshot of everything a container may leave on the host.
+host_snapshot() {
+	{
+		echo "== mounts"
+		awk '{print $5, $9}' /proc/self/mountinfo | sort
+		echo "== cgroups"
+		find /sys/fs/cgroup -mindepth 2 -maxdepth 4 -type d -path '*hutch*' 2>/dev/null | sort
+		echo "== state"
+		ls -A "$T_ROOT" 2>/dev/null
+	}
+}
+
+# assert_clean SNAPSHOT-FILE: nothing new since the snapshot was taken.
+assert_clean() {
+	local now
+	now=$(host_snapshot)
+	if [ "$now" != "$(cat "$1")" ]; then
+		diff <(cat "$1") <(echo "$now") | sed 's/^/# /' >&2
+		fail "host state changed: something was left behind"
+	fi
+}
+
+# wait_for CMD...: retry for up to 5 s.
+wait_for() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	fail "timed out waiting for: $*"
+}
+
+status_of() { hutch state "$1" | jq -r .status; }
+
+# Remove every container this suite left in its root.
+cleanup_containers() {
+	local id
+	for id in $(ls "$T_ROOT" 2>/dev/null); do
+		hutch delete --force "$id" >/dev/null 2>&1 || true
+	done
+}
+
+run_tests() {
+	local t rc names
+	names=$(declare -F | awk '{print $3}' | grep '^test_' || true)
+	if [ -n "${TESTS:-}" ]; then
+		names=$(grep -E "$TESTS" <<<"$names" || true)
+	fi
+	for t in $names; do
+		rc=0
+		(
+			set -eE
+			cd "$T_TMP"
+			"$t"
+		) || rc=$?
+		cleanup_containers
+		if [ "$rc" -eq 0 ]; then
+			echo "ok - $T_NAME: ${t#test_}"
+		elif [ "$rc" -eq 77 ]; then
+			echo "ok - $T_NAME: ${t#test_} # SKIP"
+		else
+			echo "not ok - $T_NAME: ${t#test_}"
+		fi
+	done
+	rm -rf "$T_TMP"
+}
+
+# skip REASON: end the current test as skipped.
+skip() { echo "# SKIP: $*" >&2; exit 77; }
