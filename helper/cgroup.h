@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * cgroups for a container on cgroup v1, v2 (unified) and hybrid hosts, the layout
+ * chosen at run time. The lifecycle calls them in this order:
+ *
+ *   parent (create):  hutch_cgroup_prepare  validate linux.cgroupsPath and
+ *                                          linux.resources; nothing touched yet
+ *                     hutch_cgroup_create   make the directories, apply resources
+ *                     hutch_cgroup_enter    move a pid in (before it executes anything)
+ *                     hutch_cgroup_to_json  saved in state.json
+ *   later commands:   hutch_cgroup_from_json, then pids / freeze / destroy ...
+ */
+#ifndef HUTCH_CGROUP_H
+#define HUTCH_CGROUP_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <json-c/json.h>
+
+#include "error.h"
+#include "hutch.h"
+
+struct hutch_cgroup;
+
+/*
+ * linux_obj is config.json's "linux" object (may be NULL). id is the container id,
+ * used for the default path /hutch/<id>. With --cgroup-manager disabled, *out is a
+ * cgroup that does nothing. Errors name the JSON path.
+ */
+int hutch_cgroup_prepare(const struct hutch_global *g, const char *id, json_object *linux_obj,
+			 struct hutch_cgroup **out, hutch_err *err);
+int hutch_cgroup_create(struct hutch_cgroup *cg, hutch_err *err);
+int hutch_cgroup_enter(struct hutch_cgroup *cg, pid_t pid, hutch_err *err);
+/* An fd of the v2 cgroup directory for clone3(CLONE_INTO_CGROUP), or -1. */
+int hutch_cgroup_v2_fd(struct hutch_cgroup *cg);
+/* Remove the directories hutch created, leaf first; kills nothing. */
+int hutch_cgroup_destroy(struct hutch_cgroup *cg, hutch_err *err);
+void hutch_cgroup_free(struct hutch_cgroup *cg);
+
+json_object *hutch_cgroup_to_json(struct hutch_cgroup *cg);
+int hutch_cgroup_from_json(json_object *o, struct hutch_cgroup **out, hutch_err *err);
+
+/* Every pid in the container's cgroup (recursively), sorted. */
+int hutch_cgroup_pids(struct hutch_cgroup *cg, pid_t **pids, size_t *n, hutch_err *err);
+int hutch_cgroup_freeze(struct hutch_cgroup *cg, bool freeze, hutch_err *err);
+bool hutch_cgroup_frozen(struct hutch_cgroup *cg);
+/* The path (relative to the hierarchy root) shown in state and stats. */
+const char *hutch_cgroup_path(struct hutch_cgroup *cg);
+
+static inline void cleanup_cgroupp(struct hutch_cgroup **cg)
+{
+	hutch_cgroup_free(*cg);
+}
+#define cleanup_cgroup __attribute__((cleanup(cleanup_cgroupp)))
+
+#endif
