@@ -6,6 +6,7 @@
 
 CC      ?= gcc
 PKGS    := json-c libcap libseccomp libnl-genl-3.0 libnl-route-3.0 libkmod
+PKGS    += libcurl libarchive libcrypto
 OPT     ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral \
            -Wmissing-prototypes -Wstrict-prototypes -Wno-unused-parameter
@@ -53,8 +54,9 @@ asan: build/asan/hutch $(UNIT_BINS)
 DEPS_BUILD := build-essential pkg-config libjson-c-dev libcap-dev libseccomp-dev \
               libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libkmod-dev
 DEPS_TEST  := busybox-static jq util-linux iproute2 procps kmod
+DEPS_IMAGE := libcurl4-openssl-dev libarchive-dev libssl-dev docker-registry skopeo apache2-utils hyperfine
 deps:
-	@./tests/deps.sh $(DEPS_BUILD) $(DEPS_TEST)
+	@./tests/deps.sh $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_IMAGE)
 
 build/rootfs/bin/busybox: tests/mkrootfs.sh
 	./tests/mkrootfs.sh build/rootfs
