@@ -265,8 +265,7 @@ int image_import(struct image_store *s, const char *file, const char *name, char
 	archive_read_support_filter_all(a);
 	archive_read_support_format_tar(a);
 	if (archive_read_open_filename(a, file, 1 << 16) != ARCHIVE_OK) {
-		hutch_fail(err, archive_errno(a) > 0 ? archive_errno(a) : 0, "import: `%s`: %s", file,
-			   archive_error_string(a));
+		hutch_fail(err, 0, "import: `%s`: not a tar archive (%s)", file, archive_error_string(a));
 		goto out;
 	}
 	while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK || r == ARCHIVE_WARN) {

@@ -7,6 +7,7 @@ Forwards GET/HEAD /v2/... to the registry at 127.0.0.1:UPSTREAM_PORT.
 --bearer: answers 401 with a `WWW-Authenticate: Bearer realm=...` challenge unless
 the request carries the token that GET /token hands out (to USER:PASS by basic
 auth, or to anyone with "anonymous").
+--log FILE: appends "METHOD PATH" of each forwarded request.
 --throttle: sends bodies at about KB_PER_S (to interrupt a transfer in the middle).
 """
 import base64
@@ -17,7 +18,7 @@ import sys
 import time
 
 LISTEN, UPSTREAM = int(sys.argv[1]), int(sys.argv[2])
-BEARER, THROTTLE = None, 0
+BEARER, THROTTLE, LOG = None, 0, None
 args = sys.argv[3:]
 while args:
     a = args.pop(0)
@@ -25,6 +26,8 @@ while args:
         BEARER = args.pop(0)
     elif a == "--throttle":
         THROTTLE = int(args.pop(0))
+    elif a == "--log":
+        LOG = args.pop(0)
 TOKEN = "hutch-test-token-4711"
 
 
@@ -62,6 +65,9 @@ class H(http.server.BaseHTTPRequestHandler):
             chal = 'Bearer realm="http://127.0.0.1:%d/token",service="hutch-test",scope="repository:%s:pull"' % (
                 LISTEN, "/".join(repo))
             return self.reply(401, b'{"errors":[{"code":"UNAUTHORIZED"}]}', [("WWW-Authenticate", chal)])
+        if LOG:
+            with open(LOG, "a") as f:
+                f.write("%s %s\n" % (self.command, self.path))
         c = http.client.HTTPConnection("127.0.0.1", UPSTREAM, timeout=60)
         hdrs = {k: v for k, v in self.headers.items() if k.lower() in ("accept",)}
         c.request(self.command, self.path, headers=hdrs)
