@@ -194,6 +194,8 @@ HUTCH_COMMAND(image)
 			po.creds = v;
 		else if ((v = image_opt(argc, argv, &i, "--authfile", err, &bad)))
 			po.authfile = v;
+		else if ((v = image_opt(argc, argv, &i, "--ca-file", err, &bad)))
+			po.ca_file = v;
 		else if ((v = image_opt(argc, argv, &i, "--platform", err, &bad)))
 			po.platform = v;
 		else if ((v = image_opt(argc, argv, &i, "--name", err, &bad)))

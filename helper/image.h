@@ -127,6 +127,7 @@ bool image_layer_type_supported(const char *mt);
 struct image_pull_opts {
 	const char *creds;       /* "USER:PASS" or NULL */
 	const char *authfile;    /* NULL: $REGISTRY_AUTH_FILE, containers auth.json, docker config */
+	const char *ca_file;     /* CA bundle to trust for HTTPS besides the system's */
 	bool insecure;           /* plain HTTP for this pull, whatever registries.conf says */
 	bool quiet;
 	const char *platform;    /* "os/arch[/variant]" or NULL for the host's */

@@ -38,6 +38,7 @@ struct reg {
 	char *base;              /* scheme://host[:port] */
 	char *user, *pass;
 	char *auth;              /* "Authorization: ..." header or NULL */
+	const char *ca_file;     /* extra CA bundle for TLS, or NULL */
 	bool insecure;
 };
 
@@ -129,8 +130,10 @@ static struct curl_slist *req_headers(struct reg *r, const char *accept)
 	return l;
 }
 
-static void easy_common(CURL *h, const char *url)
+static void easy_common(struct reg *r, CURL *h, const char *url)
 {
+	if (r->ca_file)
+		curl_easy_setopt(h, CURLOPT_CAINFO, r->ca_file);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
@@ -165,7 +168,7 @@ static int http_get(struct reg *r, const char *url, const char *accept, const ch
 
 		l = curl_slist_append(l, a);
 	}
-	easy_common(h, url);
+	easy_common(r, h, url);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, l);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, mem_write);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, body);
@@ -468,28 +471,40 @@ static bool host_match(const char *entry, const char *registry)
 	return !strchr(entry, ':') && strncmp(registry, entry, n) == 0 && registry[n] == ':';
 }
 
+/*
+ * registries.conf ($HUTCH_REGISTRIES_CONF or /etc/hutch/registries.conf), lines of
+ *   insecure HOST[:PORT]...   plain HTTP for these registries
+ *   secure HOST[:PORT]...     HTTPS even for the loopback defaults
+ * localhost, 127.0.0.1 and [::1] are insecure unless listed as secure.
+ */
 bool image_registry_insecure(const char *registry)
 {
 	static const char *const dflt[] = { "localhost", "127.0.0.1", "[::1]" };
 	const char *conf = getenv("HUTCH_REGISTRIES_CONF");
 	cleanup_free char *buf = NULL;
+	int verdict = -1;
 
+	if (read_file(conf && *conf ? conf : "/etc/hutch/registries.conf", &buf, NULL, NULL) == 0) {
+		for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line && verdict < 0;
+		     line = strtok_r(NULL, "\n", &save)) {
+			char *w, *s2 = NULL;
+			bool insecure;
+
+			line[strcspn(line, "#")] = '\0';
+			w = strtok_r(line, " \t", &s2);
+			if (!w || (strcmp(w, "insecure") != 0 && strcmp(w, "secure") != 0))
+				continue;
+			insecure = strcmp(w, "insecure") == 0;
+			while ((w = strtok_r(NULL, " \t,", &s2)))
+				if (host_match(w, registry))
+					verdict = insecure;
+		}
+	}
+	if (verdict >= 0)
+		return verdict;
 	for (size_t i = 0; i < ARRAY_SIZE(dflt); i++)
 		if (host_match(dflt[i], registry))
 			return true;
-	if (read_file(conf && *conf ? conf : "/etc/hutch/registries.conf", &buf, NULL, NULL) < 0)
-		return false;
-	for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *w, *s2 = NULL;
-
-		line[strcspn(line, "#")] = '\0';
-		w = strtok_r(line, " \t", &s2);
-		if (!w || strcmp(w, "insecure") != 0)
-			continue;
-		while ((w = strtok_r(NULL, " \t,", &s2)))
-			if (host_match(w, registry))
-				return true;
-	}
 	return false;
 }
 
@@ -704,7 +719,7 @@ static int fetch_blobs(struct reg *r, const struct image_store *s, char **digest
 		if (!x[i].h)
 			oom();
 		x[i].hl = req_headers(r, NULL);
-		easy_common(x[i].h, url);
+		easy_common(r, x[i].h, url);
 		curl_easy_setopt(x[i].h, CURLOPT_HTTPHEADER, x[i].hl);
 		curl_easy_setopt(x[i].h, CURLOPT_FAILONERROR, 1L);
 		curl_easy_setopt(x[i].h, CURLOPT_WRITEFUNCTION, xfer_write);
@@ -813,6 +828,7 @@ int image_pull(struct image_store *s, const char *refstr, const struct image_pul
 		return -1;
 	r.ref = &ref;
 	r.insecure = o->insecure || image_registry_insecure(ref.registry);
+	r.ca_file = o->ca_file;
 	host = strcmp(ref.registry, "docker.io") == 0 ? "registry-1.docker.io" : ref.registry;
 	r.base = xasprintf("%s://%s", r.insecure ? "http" : "https", host);
 	name = image_ref_name(&ref);

@@ -22,16 +22,20 @@ for c in docker-registry skopeo htpasswd python3 jq; do need "$c"; done
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# start_registry NAME [HTPASSWD]: prints the port; the registry's storage is $T_TMP/NAME.
+# start_registry NAME [HTPASSWD|tls]: prints "port pid"; the registry's storage is $T_TMP/NAME.
 start_registry() {
-	local name=$1 htp=${2:-} port cfg
+	local name=$1 htp=${2:-} port cfg tls=""
+	if [ "$htp" = tls ]; then
+		tls=", tls: {certificate: $T_TMP/tls.crt, key: $T_TMP/tls.key}"
+		htp=""
+	fi
 	port=$(free_port)
 	cfg=$T_TMP/$name.yml
 	{
 		echo "version: 0.1"
 		echo "log: {level: error, accesslog: {disabled: true}}"
 		echo "storage: {filesystem: {rootdirectory: $T_TMP/$name}, delete: {enabled: true}}"
-		echo "http: {addr: 127.0.0.1:$port}"
+		echo "http: {addr: 127.0.0.1:$port$tls}"
 		[ -z "$htp" ] || echo "auth: {htpasswd: {realm: hutch-test, path: $htp}}"
 	} > "$cfg"
 	docker-registry serve "$cfg" > "$T_TMP/$name.log" 2>&1 &
@@ -42,7 +46,7 @@ start_registry() {
 wait_http() { # URL: until it answers at all
 	local i
 	for ((i = 0; i < 100; i++)); do
-		curl -s -o /dev/null "$1" && return 0
+		curl -sk -o /dev/null "$1" && return 0
 		sleep 0.1
 	done
 	echo "# $1 did not come up" >&2
@@ -104,6 +108,11 @@ setup() {
 	read -r AREG AREG_PID < <(start_registry areg "$T_TMP/htpasswd")
 	PIDS+=("$REG_PID" "$AREG_PID")
 	wait_http "http://127.0.0.1:$REG/v2/" && wait_http "http://127.0.0.1:$AREG/v2/"
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T_TMP/tls.key" -out "$T_TMP/tls.crt" -days 2 \
+		-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+	read -r TREG TREG_PID < <(start_registry treg tls)
+	PIDS+=("$TREG_PID")
+	wait_http "https://127.0.0.1:$TREG/v2/"
 	read -r BREG BREG_PID < <(start_proxy "$REG" --bearer alice:secret)
 	PIDS+=("$BREG_PID")
 	wait_http "http://127.0.0.1:$BREG/token"
@@ -111,6 +120,7 @@ setup() {
 	push "oci:$T_TMP/oci:v1" "127.0.0.1:$REG/test/busybox:v1" --all
 	push "oci:$T_TMP/oci:v1" "127.0.0.1:$REG/test/busybox:v2s2" --format v2s2
 	push "oci:$T_TMP/oci:v1" "127.0.0.1:$AREG/test/private:v1" --dest-creds alice:secret
+	push "oci:$T_TMP/oci:v1" "127.0.0.1:$TREG/test/busybox:v1"
 	for k in dotdot abs symlink relsymlink hardlink; do
 		$MKOCI evil "$T_TMP/evil-$k.tar" "$k"
 		$MKOCI layout "$T_TMP/oci-evil-$k" --ref v1 --config '{"Cmd":["sh"]}' "$T_TMP/l1.tar" "$T_TMP/evil-$k.tar"
@@ -193,6 +203,20 @@ test_pull_bearer_token() {
 	expect_fail "token server refused anonymous access" hutch image pull "$name"
 	expect_fail "token server refused the credentials" hutch image pull --creds alice:nope "$name"
 	assert_eq "$AMD64" "$(hutch image pull --creds alice:secret "$name")"
+}
+
+test_pull_https_with_verification() {
+	tdir
+	local name=127.0.0.1:$TREG/test/busybox:v1
+	fresh_store https
+	# loopback registries are plain HTTP unless registries.conf says otherwise
+	expect_fail "registry 127.0.0.1:$TREG" hutch image pull "$name"
+	echo "secure 127.0.0.1:$TREG  # TLS test registry" > registries.conf
+	export HUTCH_REGISTRIES_CONF=$PWD/registries.conf
+	expect_fail "certificate" hutch image pull "$name"
+	assert_eq "$AMD64" "$(hutch image pull --ca-file "$T_TMP/tls.crt" "$name")"
+	# --insecure forces plain HTTP again
+	expect_fail "registry 127.0.0.1:$TREG" hutch image pull --insecure "$name"
 }
 
 test_wrong_digest_blob_rejected_nothing_stored() {
