@@ -114,7 +114,8 @@ run_tests() {
 		set +e
 		(
 			set -eE
-			cd "$T_TMP"
+			mkdir -p "$T_TMP/$t"
+			cd "$T_TMP/$t"
 			"$t"
 		)
 		rc=$?
