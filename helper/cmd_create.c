@@ -9,11 +9,12 @@
 
 #include "hutch.h"
 #include "container.h"
+#include "image.h"
 #include "log.h"
 #include "utils.h"
 
 enum { OPT_PID_FILE = 256, OPT_CONSOLE, OPT_PRESERVE, OPT_NO_PIVOT, OPT_NO_KEYRING, OPT_CONFIG,
-       OPT_KEEP };
+       OPT_KEEP, OPT_IMAGE };
 
 static const struct option create_opts[] = {
 	{ "bundle", required_argument, NULL, 'b' },
@@ -25,13 +26,14 @@ static const struct option create_opts[] = {
 	{ "no-new-keyring", no_argument, NULL, OPT_NO_KEYRING },
 	{ "detach", no_argument, NULL, 'd' },
 	{ "keep", no_argument, NULL, OPT_KEEP },
+	{ "image", required_argument, NULL, OPT_IMAGE },
 	{ NULL, 0, NULL, 0 },
 };
 
 /* Options shared by create and run; run adds --detach and --keep. */
 static int parse_create(const struct hutch_command *cmd, bool is_run, int argc, char **argv,
 			struct hutch_create_opts *o, bool *detach, bool *keep, const char **id,
-			hutch_err *err)
+			const char **image, char ***args, hutch_err *err)
 {
 	int c;
 
@@ -74,6 +76,9 @@ static int parse_create(const struct hutch_command *cmd, bool is_run, int argc, 
 				goto bad;
 			*keep = true;
 			break;
+		case OPT_IMAGE:
+			*image = optarg;
+			break;
 		case ':':
 			return hutch_usage_error(cmd, err, "option `%s` needs a value", argv[optind - 1]);
 		default:
@@ -81,6 +86,18 @@ static int parse_create(const struct hutch_command *cmd, bool is_run, int argc, 
 			return hutch_usage_error(cmd, err, "unknown option `%s`", argv[optind - 1]);
 		}
 	}
+	/* --image REF ID [--] [ARGS...]: ARGS replace the image's Cmd */
+	if (*image && optind < argc - 1) {
+		int i = optind + 1;
+
+		if (strcmp(argv[i], "--") == 0)
+			i++;
+		for (; i < argc; i++)
+			strv_push(args, xstrdup(argv[i]));
+		argc = optind + 1;
+	}
+	if (*image && o->bundle)
+		return hutch_usage_error(cmd, err, "--image and --bundle cannot be used together");
 	if (optind != argc - 1)
 		return hutch_usage_error(cmd, err, optind >= argc ? "missing container id" : "too many arguments");
 	*id = argv[optind];
@@ -89,15 +106,37 @@ static int parse_create(const struct hutch_command *cmd, bool is_run, int argc, 
 	return 0;
 }
 
+/* run|create --image REF: the bundle is an overlay snapshot of the image (image_bundle.c). */
+static int create_maybe_image(struct hutch_global *g, const char *id, struct hutch_create_opts *o,
+			      const char *image, char **args, pid_t *pid, hutch_err *err)
+{
+	cleanup_free char *bundle = NULL;
+
+	if (!image)
+		return container_create(g, id, o, pid, err);
+	if (hutch_image_prepare_bundle(image, id, g->root, args, &bundle, err) < 0)
+		return -1;
+	o->bundle = bundle;
+	if (container_create(g, id, o, pid, err) < 0) {
+		cleanup_err hutch_err e2 = NULL;
+
+		hutch_image_release(id, g->root, &e2);
+		return -1;
+	}
+	return 0;
+}
+
 HUTCH_COMMAND(create)
 {
 	struct hutch_create_opts o = { 0 };
 	bool detach = false, keep = false;
-	const char *id;
+	const char *id, *image = NULL;
+	cleanup_strv char **args = NULL;
 
-	if (parse_create(hutch_find_command("create"), false, argc, argv, &o, &detach, &keep, &id, err) < 0)
+	if (parse_create(hutch_find_command("create"), false, argc, argv, &o, &detach, &keep, &id, &image, &args,
+			 err) < 0)
 		return -1;
-	return container_create(g, id, &o, NULL, err);
+	return create_maybe_image(g, id, &o, image, args, NULL, err);
 }
 
 HUTCH_COMMAND(start)
@@ -112,14 +151,16 @@ HUTCH_COMMAND(run)
 {
 	struct hutch_create_opts o = { 0 };
 	bool detach = false, keep = false;
-	const char *id;
+	const char *id, *image = NULL;
+	cleanup_strv char **args = NULL;
 	pid_t pid;
 	int code;
 
-	if (parse_create(hutch_find_command("run"), true, argc, argv, &o, &detach, &keep, &id, err) < 0)
+	if (parse_create(hutch_find_command("run"), true, argc, argv, &o, &detach, &keep, &id, &image, &args,
+			 err) < 0)
 		return -1;
 	o.foreground = !detach;
-	if (container_create(g, id, &o, &pid, err) < 0)
+	if (create_maybe_image(g, id, &o, image, args, &pid, err) < 0)
 		return -1;
 	if (container_start(g, id, err) < 0) {
 		cleanup_err hutch_err e2 = NULL;

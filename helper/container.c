@@ -20,6 +20,7 @@
 
 #include "cgroup.h"
 #include "container.h"
+#include "image.h"
 #include "jsonutil.h"
 #include "log.h"
 #include "security.h"
@@ -541,7 +542,10 @@ int container_delete(struct hutch_global *g, const char *id, bool force, hutch_e
 			json_object_put(oci);
 		}
 	}
-	return state_remove(st, err);
+	if (state_remove(st, err) < 0)
+		return -1;
+	/* the overlay rootfs of a `run|create --image` container (image_bundle.c) */
+	return hutch_image_release(id, g->root, err);
 }
 
 static volatile sig_atomic_t pending[65];
