@@ -277,6 +277,34 @@ test_interrupted_pull_leaves_nothing_and_retry_works() {
 	assert_eq "${BIG#sha256:}" "$(sha256sum "$HUTCH_IMAGE_STORE/blobs/sha256/${BIG#sha256:}" | cut -d' ' -f1)"
 }
 
+test_killed_pull_leaves_no_usable_blob() {
+	tdir
+	local port pid pull i size=0
+	fresh_store killed
+	read -r port pid < <(start_proxy "$REG" --throttle 4096)
+	wait_http "http://127.0.0.1:$port/v2/"
+	hutch image pull -q "127.0.0.1:$port/test/big:v1" > /dev/null 2>&1 &
+	pull=$!
+	for ((i = 0; i < 200; i++)); do
+		size=$(find "$HUTCH_IMAGE_STORE/tmp" -type f -size +1M 2>/dev/null | wc -l)
+		[ "$size" -gt 0 ] && break
+		sleep 0.05
+	done
+	kill -9 "$pull"
+	wait "$pull" 2>/dev/null || true
+	kill "$pid"
+	[ "$size" -gt 0 ] || fail "the transfer never started"
+	# the partial download is only a tmp file: not a blob, no name
+	[ ! -e "$HUTCH_IMAGE_STORE/blobs/sha256/${BIG#sha256:}" ] || fail "partial layer stored"
+	expect_fail "not in the store" hutch image inspect "127.0.0.1:$port/test/big:v1"
+	expect_fail "not in the store" hutch bundle create --image "127.0.0.1:$port/test/big:v1" b
+	# the next pull removes the orphan and succeeds
+	hutch image pull -q "127.0.0.1:$REG/test/big:v1" > /dev/null
+	assert_eq 0 "$(find "$HUTCH_IMAGE_STORE/tmp" -type f | wc -l)" "tmp files after the next pull"
+	hutch bundle create --image "127.0.0.1:$REG/test/big:v1" b
+	[ -f b/rootfs/big.bin ]
+}
+
 test_concurrent_pulls_store_once() {
 	tdir
 	local port pid a b
