@@ -420,8 +420,12 @@ int hutch_image_release(const char *id, const char *state_root, hutch_err *err)
 
 	if (check_id(id, err) < 0)
 		return -1;
-	if (!getenv("HUTCH_IMAGE_STORE") && stat(IMAGE_DEFAULT_STORE, &st) < 0)
-		return 0;   /* no store: no image bundles */
+	{
+		const char *root = getenv("HUTCH_IMAGE_STORE");
+
+		if (stat(root && *root ? root : IMAGE_DEFAULT_STORE, &st) < 0)
+			return 0;   /* no store: no image bundles */
+	}
 	if (image_store_open(NULL, &s, err) < 0)
 		return -1;
 	cdir = container_dir(&s, id, state_root);

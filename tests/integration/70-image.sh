@@ -365,6 +365,15 @@ test_path_traversal_layers_refused() {
 		expect_fail "$msg" hutch bundle create --image "127.0.0.1:$REG/test/evil-$k:v1" "evil-$k"
 		[ ! -e "evil-$k" ] || fail "$k: bundle dir left behind"
 	done
+	# the layer cache for run --image refuses them as well, and leaves nothing
+	if has_run_image; then
+		image_snapshot > snap
+		for k in dotdot symlink; do
+			expect_fail "refusing to unpack it" hutch run --image "127.0.0.1:$REG/test/evil-$k:v1" "evil-$k"
+		done
+		image_clean snap
+		assert_eq "" "$(find "$HUTCH_IMAGE_STORE/layers" -mindepth 1 -maxdepth 1 -name '.tmp-*')" "tmp layer dirs"
+	fi
 	[ ! -e /tmp/hutch-escape-abs ] && [ ! -e /tmp/hutch-escape-symlink ] &&
 		[ ! -e /tmp/hutch-escape-relsymlink ] && [ ! -e "$T_TMP/../hutch-escape-dotdot" ] ||
 		fail "an entry escaped"

@@ -44,6 +44,8 @@ struct ent {
 	const char *name, *to;
 };
 
+static bool zstd_layers;
+
 static char *mklayer(const struct ent *e, const char *tag)
 {
 	char *path = xasprintf("%s/%s.tar", base, tag);
@@ -51,6 +53,8 @@ static char *mklayer(const struct ent *e, const char *tag)
 	struct archive_entry *ae;
 
 	archive_write_set_format_pax_restricted(a);
+	if (zstd_layers)
+		archive_write_add_filter_zstd(a);
 	archive_write_open_filename(a, path);
 	for (; e->kind; e++) {
 		ae = archive_entry_new();
@@ -253,6 +257,22 @@ int main(void)
 		   "overlay: .wh.NAME becomes a 0/0 char device");
 		ok(!msg && getxattr(d, "trusted.overlay.opaque", v, sizeof(v)) == 1 && v[0] == 'y',
 		   "overlay: opaque dir gets trusted.overlay.opaque=y");
+		free(dir);
+		free(msg);
+	}
+	/* zstd-compressed layers (application/vnd.oci.image.layer.v1.tar+zstd) */
+	{
+		const struct ent l[] = { { 'd', "z", NULL }, { 'f', "z/file", "zstd" }, { 0 } };
+		const struct ent *ls[] = { l, NULL };
+		cleanup_free char *c = NULL, *p = NULL;
+
+		zstd_layers = true;
+		dir = unpack("zstd", UNPACK_FLAT, ls, &msg);
+		zstd_layers = false;
+		p = xasprintf("%s/z/file", dir);
+		if (msg)
+			printf("# zstd: %s\n", msg);
+		ok(!msg && read_file(p, &c, NULL, NULL) == 0 && strcmp(c, "zstd") == 0, "zstd layers unpack");
 		free(dir);
 		free(msg);
 	}
