@@ -169,7 +169,7 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 	struct sockaddr_un sa;
 	socklen_t salen;
 	pid_t stage1 = -1, init = -1;
-	bool cg_created = false;
+	bool cg_created = false, in_cgroup;
 	int r = -1, value;
 
 	if (state_validate_id(id, err) < 0)
@@ -247,7 +247,7 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 	c.listen_fd = listen_fd;
 	c.state_fd = st->dirfd;
 	c.sync_fd = sv[1];
-	stage1 = fork();
+	stage1 = fork_into_cgroup(hutch_cgroup_v2_fd(cg), &in_cgroup);
 	if (stage1 < 0) {
 		hutch_fail(err, errno, "fork");
 		goto fail;
@@ -258,6 +258,7 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 	}
 	close(sv[1]);
 	sv[1] = -1;
+	/* v1 hierarchies (and v2 without clone3) are entered before stage 1 may go on */
 	if (hutch_cgroup_enter(cg, stage1, err) < 0 || sync_send(sv[0], SYNC_GO, 0, NULL) < 0)
 		goto fail;
 	if (s->ns_new & CLONE_NEWUSER) {
