@@ -3,6 +3,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/mount.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +39,14 @@ char *fd_path(int fd)
 	return xasprintf("/proc/self/fd/%d", fd);
 }
 
+static int open_in_root_depth(int rootfd, const char *path, int create, int depth, hutch_err *err);
+
 int open_in_root(int rootfd, const char *path, int create, hutch_err *err)
+{
+	return open_in_root_depth(rootfd, path, create, 0, err);
+}
+
+static int open_in_root_depth(int rootfd, const char *path, int create, int depth, hutch_err *err)
 {
 	cleanup_free char *copy = NULL;
 	cleanup_free char *prefix = NULL;
@@ -82,6 +91,30 @@ int open_in_root(int rootfd, const char *path, int create, hutch_err *err)
 			if (r < 0 && errno != EEXIST)
 				return hutch_fail(err, errno, "create `%s` in the rootfs", prefix);
 			next = openat2_in_root(rootfd, prefix, O_PATH);
+			if (next < 0 && errno == ENOENT) {
+				/* a dangling symlink: create its target, inside the root */
+				cleanup_free char *target = NULL;
+				cleanup_free char *rest = NULL;
+				cleanup_free char *np2 = NULL;
+				ssize_t len;
+				char *slash;
+
+				if (depth > 40)
+					return hutch_fail(err, ELOOP, "resolve `%s` in the rootfs", path);
+				target = xmalloc(PATH_MAX);
+				len = readlinkat(parent, comp, target, PATH_MAX - 1);
+				if (len < 0)
+					return hutch_fail(err, errno, "resolve `%s` in the rootfs", prefix);
+				target[len] = '\0';
+				rest = xstrdup(s ? s : "");
+				slash = strrchr(prefix, '/');
+				*slash = '\0';
+				if (target[0] == '/')
+					np2 = xasprintf("%s/%s", target, rest);
+				else
+					np2 = xasprintf("%s/%s/%s", prefix, target, rest);
+				return open_in_root_depth(rootfd, np2, create, depth + 1, err);
+			}
 		}
 		if (next < 0)
 			return hutch_fail(err, errno, "resolve `%s` in the rootfs", prefix);
@@ -167,7 +200,7 @@ static const struct {
 };
 
 static int make_dev(int rootfd, const char *path, char type, unsigned int major, unsigned int minor,
-		    mode_t mode, uid_t uid, gid_t gid, bool in_userns, hutch_err *err)
+		    mode_t mode, uid_t uid, gid_t gid, bool in_userns, int src_fd, hutch_err *err)
 {
 	cleanup_free char *dir = xstrdup(path);
 	cleanup_close int dirfd = -1;
@@ -194,8 +227,14 @@ static int make_dev(int rootfd, const char *path, char type, unsigned int major,
 			if (f < 0)
 				return hutch_fail(err, errno, "create `%s`", path);
 			fp = fd_path(f);
-			if (mount(path, fp, NULL, MS_BIND, NULL) < 0)
+			if (src_fd >= 0) {
+				/* a detached clone the runtime made: attach it here */
+				if (syscall(SYS_move_mount, src_fd, "", f, "",
+					    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+					return hutch_fail(err, errno, "attach device `%s`", path);
+			} else if (mount(path, fp, NULL, MS_BIND, NULL) < 0) {
 				return hutch_fail(err, errno, "bind device `%s`", path);
+			}
 			return 0;
 		}
 		if (mknodat(real, base, fmt | (mode & 07777), makedev(major, minor)) < 0)
@@ -208,7 +247,48 @@ static int make_dev(int rootfd, const char *path, char type, unsigned int major,
 	return 0;
 }
 
-int setup_dev(int rootfd, const struct hutch_spec *s, bool in_userns, hutch_err *err)
+/* The host id a container id maps to (the overflow id when unmapped). */
+static uint32_t host_id(const struct hutch_idmap *m, size_t n, uint32_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (id >= m[i].container && id - m[i].container < m[i].size)
+			return m[i].host + (id - m[i].container);
+	return 65534;
+}
+
+int make_host_device_nodes(const struct hutch_spec *s, int dirfd, int **fds, hutch_err *err)
+{
+	int *v = xmalloc((s->ndevices + 1) * sizeof(int));
+
+	for (size_t i = 0; i < s->ndevices; i++) {
+		const struct hutch_device *d = &s->devices[i];
+		mode_t fmt = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
+		char name[32];
+
+		v[i] = -1;
+		if (fmt == S_IFIFO)
+			continue;
+		snprintf(name, sizeof(name), "dev.%zu", i);
+		if (mknodat(dirfd, name, fmt | 0600, makedev(d->major, d->minor)) < 0 ||
+		    fchmodat(dirfd, name, d->has_mode ? d->mode & 07777 : 0666, 0) < 0 ||
+		    fchownat(dirfd, name, host_id(s->uid_maps, s->nuid_maps, d->has_uid ? d->uid : 0),
+			     host_id(s->gid_maps, s->ngid_maps, d->has_gid ? d->gid : 0), 0) < 0 ||
+		    (v[i] = syscall(SYS_open_tree, dirfd, name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)) < 0) {
+			int e = errno;
+
+			for (size_t k = 0; k < i; k++)
+				if (v[k] >= 0)
+					close(v[k]);
+			free(v);
+			return hutch_fail(err, e, "linux.devices[%zu]: make `%s`", i, d->path);
+		}
+	}
+	*fds = v;
+	return 0;
+}
+
+int setup_dev(int rootfd, const struct hutch_spec *s, bool in_userns, const int *dev_fds,
+	      hutch_err *err)
 {
 	static const struct {
 		const char *target, *link;
@@ -230,14 +310,14 @@ int setup_dev(int rootfd, const struct hutch_spec *s, bool in_userns, hutch_err 
 			overridden |= strcmp(s->devices[k].path, default_devs[i].path) == 0;
 		if (!overridden)
 			r = make_dev(rootfd, default_devs[i].path, 'c', default_devs[i].major,
-				     default_devs[i].minor, 0666, 0, 0, in_userns, err);
+				     default_devs[i].minor, 0666, 0, 0, in_userns, -1, err);
 	}
 	for (size_t i = 0; i < s->ndevices && r == 0; i++) {
 		const struct hutch_device *d = &s->devices[i];
 
 		r = make_dev(rootfd, d->path, d->type == 'u' ? 'c' : d->type, d->major, d->minor,
 			     d->has_mode ? d->mode : 0666, d->has_uid ? d->uid : 0,
-			     d->has_gid ? d->gid : 0, in_userns, err);
+			     d->has_gid ? d->gid : 0, in_userns, dev_fds ? dev_fds[i] : -1, err);
 	}
 	umask(old);
 	if (r < 0)
