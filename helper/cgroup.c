@@ -629,7 +629,13 @@ int hutch_cgroup_destroy(struct hutch_cgroup *cg, hutch_err *err)
 		if (n > 0 && strcmp(h->created[n - 1], h->dir) == 0)
 			rmdir_children(h->dir);
 		for (size_t j = n; j-- > 0;) {
-			if (rmdir_retry(h->created[j]) < 0) {
+			bool leaf = strcmp(h->created[j], h->dir) == 0;
+
+			/* a parent hutch made may hold other containers now: leave it */
+			if (!leaf && rmdir(h->created[j]) < 0 && errno != ENOENT) {
+				if (errno == EBUSY || errno == ENOTEMPTY)
+					break;
+			} else if (leaf && rmdir_retry(h->created[j]) < 0) {
 				if (ret == 0)
 					ret = hutch_fail(err, errno, "cgroup: rmdir `%s`", h->created[j]);
 				/* keep what could not be removed for a later try */
