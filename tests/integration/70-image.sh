@@ -515,4 +515,16 @@ test_create_image_copies_nothing() {
 	image_clean snap
 }
 
+# After each test (run_tests calls this): containers, and any overlay a failed delete left,
+# so one failure cannot keep the suite from removing its directory.
+cleanup_containers() {
+	local id m
+	for id in $(ls "$T_ROOT" 2>/dev/null); do
+		hutch delete --force "$id" > /dev/null 2>&1 || true
+	done
+	for m in $(awk -v t="$T_TMP/" 'index($5, t) == 1 {print $5}' /proc/self/mountinfo); do
+		umount -l "$m" 2>/dev/null || true
+	done
+}
+
 run_tests
