@@ -56,7 +56,8 @@ asan: build/asan/hutch $(UNIT_BINS)
 DEPS_BUILD := build-essential pkg-config libjson-c-dev libcap-dev libseccomp-dev \
               libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libkmod-dev
 DEPS_TEST  := busybox-static jq util-linux iproute2 procps kmod
-DEPS_IMAGE := libcurl4-openssl-dev libarchive-dev libssl-dev docker-registry skopeo apache2-utils hyperfine
+DEPS_IMAGE := libcurl4-openssl-dev libarchive-dev libssl-dev docker-registry skopeo apache2-utils \
+              hyperfine python3 curl openssl
 deps:
 	@./tests/deps.sh $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_IMAGE)
 

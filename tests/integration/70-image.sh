@@ -219,6 +219,13 @@ test_pull_bearer_token() {
 	expect_fail "token server refused anonymous access" hutch image pull "$name"
 	expect_fail "token server refused the credentials" hutch image pull --creds alice:nope "$name"
 	assert_eq "$AMD64" "$(hutch image pull --creds alice:secret "$name")"
+	# anonymous tokens, as Docker Hub hands them out
+	local port pid
+	read -r port pid < <(start_proxy "$REG" --bearer anonymous)
+	wait_http "http://127.0.0.1:$port/token"
+	fresh_store bearer-anon
+	assert_eq "$AMD64" "$(hutch image pull "127.0.0.1:$port/test/busybox:v1")"
+	kill "$pid"
 }
 
 test_pull_https_with_verification() {
