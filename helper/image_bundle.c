@@ -348,7 +348,10 @@ int hutch_image_prepare_bundle(const char *ref, const char *id, const char *stat
 		goto out;
 	cdir = container_dir(&s, id, state_root);
 	if (mkdir(cdir, 0700) < 0) {
-		hutch_fail(err, errno, "container `%s`: image bundle `%s`", id, cdir);
+		if (errno == EEXIST)
+			hutch_fail(err, 0, "container `%s` already exists (its image bundle is `%s`)", id, cdir);
+		else
+			hutch_fail(err, errno, "container `%s`: image bundle `%s`", id, cdir);
 		goto out;
 	}
 	made = true;

@@ -511,6 +511,10 @@ test_create_image_copies_nothing() {
 	b=$(hutch state c1 | jq -r .bundle)
 	assert_eq overlay "$(awk -v m="$b/rootfs" '$5 == m {print $(NF-2)}' /proc/self/mountinfo)" "rootfs of c1"
 	assert_eq 0 "$(find "$b/upper" -mindepth 1 -type f | wc -l)" "files copied into the upper dir"
+	# the same id again: refused, and the first container keeps its rootfs
+	expect_fail "container \`c1\` already exists" hutch create --image "$IMG" c1
+	expect_fail "cannot be used together" hutch create --image "$IMG" --bundle . c1
+	[ -d "$b/upper" ] || fail "the bundle of c1 was removed by the refused create"
 	hutch start c1
 	hutch exec --user 0:0 c1 sh -c 'echo new > /etc/marker'
 	assert_eq new "$(cat "$b/upper/etc/marker")"
@@ -519,6 +523,11 @@ test_create_image_copies_nothing() {
 	[ ! -e "$b" ] || fail "bundle $b left behind"
 	image_clean snap
 	expect_fail "not in the store" hutch run --image nosuch c2
+	# an id a bundle container already has: the image bundle made for it is removed again
+	new_bundle plain true
+	hutch create -b plain c3
+	expect_fail "c3" hutch create --image "$IMG" c3
+	hutch delete c3
 	image_clean snap
 }
 
