@@ -464,10 +464,11 @@ test_rm_removes_unreferenced_blobs() {
 }
 
 # ---- run|create --image: an overlay rootfs ----
-# What an image container may leave behind: mounts, state, bundles. (Not host-wide
-# cgroups: other suites on this machine create and remove theirs meanwhile.)
+# What an image container may leave behind: mounts under this suite's directory (the
+# store and the state root are there), state, bundles. Not host-wide mounts and cgroups:
+# other suites on this machine create and remove theirs meanwhile.
 image_snapshot() {
-	awk '{print $5, $9}' /proc/self/mountinfo | sort
+	awk -v t="$T_TMP/" 'index($5, t) == 1 {print $5, $9}' /proc/self/mountinfo | sort
 	ls -A "$T_ROOT" "$HUTCH_IMAGE_STORE/containers" 2>/dev/null
 }
 image_clean() {
