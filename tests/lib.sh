@@ -8,6 +8,7 @@
 ROOTFS_TEMPLATE=${ROOTFS_TEMPLATE:-$TOP/build/rootfs}
 T_NAME=$(basename "$0" .sh)
 T_TMP=$(mktemp -d "/tmp/hutch-$T_NAME.XXXXXX")
+chmod 755 "$T_TMP"   # containers with a user namespace must reach their bundles
 T_ROOT=$T_TMP/state
 mkdir -p "$T_ROOT"
 
@@ -110,12 +111,15 @@ run_tests() {
 		names=$(grep -E "$TESTS" <<<"$names" || true)
 	fi
 	for t in $names; do
-		rc=0
+		# not in a `||` list: there errexit would be ignored inside the subshell
+		set +e
 		(
 			set -eE
-			cd "$T_TMP"
+			mkdir -p "$T_TMP/$t"
+			cd "$T_TMP/$t"
 			"$t"
-		) || rc=$?
+		)
+		rc=$?
 		cleanup_containers
 		if [ "$rc" -eq 0 ]; then
 			echo "ok - $T_NAME: ${t#test_}"
