@@ -58,8 +58,13 @@ DEPS_BUILD := build-essential pkg-config libjson-c-dev libcap-dev libseccomp-dev
 DEPS_TEST  := busybox-static jq util-linux iproute2 procps kmod
 DEPS_IMAGE := libcurl4-openssl-dev libarchive-dev libssl-dev docker-registry skopeo apache2-utils \
               hyperfine python3 curl openssl
+# The VM harness (tests/vm): qemu, the guest's tools, and per kernel of tests/vm/kernels the
+# image (downloaded and unpacked into build/vm, not installed) and the matching headers.
+DEPS_VM    := qemu-system-x86 busybox-static cpio
 deps:
 	@./tests/deps.sh $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_IMAGE)
+	@./tests/deps.sh $(DEPS_VM)
+	@./tests/vm/deps
 
 build/rootfs/bin/busybox: tests/mkrootfs.sh
 	./tests/mkrootfs.sh build/rootfs
@@ -75,6 +80,18 @@ check: deps
 demo: deps
 	$(MAKE) all rootfs
 	./tests/demo.sh
+
+# The suites under Debian's kernels in qemu (tests/vm); also part of `make check`.
+vmtest: all rootfs
+	./tests/run vm
+
+# An interactive shell on the serial console of the test image (KVER=6.1|6.12; Ctrl-a x quits).
+KVER ?= 6.1
+vmshell: all rootfs
+	./tests/vm/fetch-kernel $(KVER)
+	[ ! -f Kbuild ] || ./tests/vm/build-module $(KVER)
+	./tests/vm/mkinitramfs $(KVER)
+	./tests/vm/boot $(KVER) shell
 
 clean:
 	rm -rf build helper/hutch *.o *.ko *.mod *.mod.c .*.cmd modules.order Module.symvers kmod/*.o kmod/.*.cmd
