@@ -303,17 +303,49 @@ static int check_id(const char *id, hutch_err *err)
 	return 0;
 }
 
+/* Kernels before 6.8 have no "lowerdir+": one option string, limited to a page. */
+static int mount_overlay_legacy(char **lowers, const char *upper, const char *work, const char *target,
+				hutch_err *err)
+{
+	cleanup_free char *opts = xstrdup("lowerdir=");
+
+	for (size_t i = 0; lowers[i]; i++) {
+		char *old = opts;
+
+		if (strpbrk(lowers[i], ":,\\"))
+			return hutch_fail(err, 0, "overlay: lower dir `%s` has a character overlayfs cannot take", lowers[i]);
+		opts = xasprintf("%s%s%s", old, i ? ":" : "", lowers[i]);
+		free(old);
+	}
+	{
+		char *old = opts;
+
+		opts = xasprintf("%s,upperdir=%s,workdir=%s", old, upper, work);
+		free(old);
+	}
+	if (strlen(opts) >= (size_t)sysconf(_SC_PAGESIZE))
+		return hutch_fail(err, 0, "overlay: too many layers for this kernel (it lacks lowerdir+)");
+	if (mount("overlay", target, "overlay", 0, opts) < 0)
+		return hutch_fail(err, errno, "overlay: mount on `%s`", target);
+	return 0;
+}
+
 static int mount_overlay(char **lowers, const char *upper, const char *work, const char *target, hutch_err *err)
 {
 	cleanup_close int fs = -1, mfd = -1;
 
+	if (getenv("HUTCH_OVERLAY_LEGACY"))   /* tests: the pre-6.8 path on any kernel */
+		return mount_overlay_legacy(lowers, upper, work, target, err);
 	fs = fsopen("overlay", FSOPEN_CLOEXEC);
 	if (fs < 0)
 		return hutch_fail(err, errno, "overlay: fsopen");
 	/* lowerdir+ takes the layers one at a time, top first: no page-size limit */
 	for (size_t i = 0; lowers[i]; i++)
-		if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", lowers[i], 0) < 0)
+		if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", lowers[i], 0) < 0) {
+			if (i == 0 && errno == EINVAL)
+				return mount_overlay_legacy(lowers, upper, work, target, err);
 			return hutch_fail(err, errno, "overlay: lower dir `%s`", lowers[i]);
+		}
 	if (fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
 	    fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0) < 0 ||
 	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)

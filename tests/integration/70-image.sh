@@ -500,6 +500,9 @@ bar" "$out"
 	hutch run --image "$IMG" r3 -- true
 	assert_eq "$layers" "$(stat -c %i "$HUTCH_IMAGE_STORE"/layers/*)" "layer dirs inodes"
 	hutch image inspect "$IMG" | jq -e '.layers | all(.unpacked)' > /dev/null
+	# kernels before 6.8 (no lowerdir+) get one lowerdir= option string
+	assert_eq marker "$(HUTCH_OVERLAY_LEGACY=1 hutch run --image "$IMG" r4)"
+	image_clean snap
 }
 
 test_create_image_copies_nothing() {
