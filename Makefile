@@ -55,8 +55,10 @@ asan: build/asan/hutch $(UNIT_BINS)
 DEPS_BUILD := build-essential pkg-config libjson-c-dev libcap-dev libseccomp-dev \
               libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libkmod-dev
 DEPS_TEST  := busybox-static jq util-linux iproute2 procps kmod
+# Real clients (tests/integration/80-podman.sh, 85-containerd.sh) and `make bench`.
+DEPS_CLIENTS := podman conmon containerd runc crun hyperfine time
 deps:
-	@./tests/deps.sh $(DEPS_BUILD) $(DEPS_TEST)
+	@./tests/deps.sh $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_CLIENTS)
 
 build/rootfs/bin/busybox: tests/mkrootfs.sh
 	./tests/mkrootfs.sh build/rootfs
