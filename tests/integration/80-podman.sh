@@ -57,7 +57,7 @@ tar -C "$ROOTFS_TEMPLATE" -c . | pm import -q - "$IMG" >/dev/null ||
 
 cgroups_real() { ! grep -qs hutch_cgroup_create "$TOP/helper/placeholder.c"; }
 need_cgroups() { cgroups_real || skip "cgroups are a placeholder on this build (cgroup branch not merged)"; }
-need_pause() { "$HUTCH" help pause >/dev/null 2>&1 || skip "hutch has no pause/resume yet (cgroup branch not merged)"; }
+need_pause() { "$HUTCH" help pause >/dev/null 2>&1 || skip "hutch has no pause/resume command yet (issue 4, cgroup branch)"; }
 need_terminal() { [ -f "$TOP/helper/terminal.c" ] || skip "no terminal support on this build (sec branch not merged)"; }
 
 logs_have() { pm logs "$1" 2>&1 | grep -q "$2"; }

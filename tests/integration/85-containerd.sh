@@ -93,7 +93,7 @@ mkoci "$ROOTFS_TEMPLATE" "$CD/image.tar"
 c image import "$CD/image.tar" >/dev/null ||
 	{ echo "not ok - 85-containerd: ctr image import"; exit 1; }
 
-need_pause() { "$HUTCH" help pause >/dev/null 2>&1 || skip "hutch has no pause/resume yet (cgroup branch not merged)"; }
+need_pause() { "$HUTCH" help pause >/dev/null 2>&1 || skip "hutch has no pause/resume command yet (issue 4, cgroup branch)"; }
 
 task_status() { c task ls | awk -v id="$1" '$1 == id {print $3}'; }
 LOOP='trap "echo got-term; exit 7" TERM; echo started; while :; do sleep 0.1; done'
