@@ -75,6 +75,12 @@ demo: deps
 	$(MAKE) all rootfs
 	./tests/demo.sh
 
+# hutch vs crun vs runc (hyperfine): markdown table, raw JSON in bench/results/.
+bench: deps
+	$(MAKE) all rootfs
+	./bench/run.sh
+	@if [ -x bench/image.sh ]; then ./bench/image.sh; fi
+
 clean:
 	rm -rf build helper/hutch *.o *.ko *.mod *.mod.c .*.cmd modules.order Module.symvers kmod/*.o kmod/.*.cmd
 
