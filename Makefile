@@ -56,7 +56,7 @@ DEPS_BUILD := build-essential pkg-config libjson-c-dev libcap-dev libseccomp-dev
               libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libkmod-dev
 DEPS_TEST  := busybox-static jq util-linux iproute2 procps kmod
 # Real clients (tests/integration/80-podman.sh, 85-containerd.sh) and `make bench`.
-DEPS_CLIENTS := podman conmon containerd runc crun hyperfine time
+DEPS_CLIENTS := podman conmon containerd runc crun hyperfine time python3-grpcio
 deps:
 	@./tests/deps.sh $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_CLIENTS)
 

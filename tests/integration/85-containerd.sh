@@ -18,28 +18,33 @@ CD=$(mktemp -d /tmp/hutch-containerd.XXXXXX)
 IMG=localhost/hutch-busybox:latest
 RUNC_ROOT=$CD/runc   # hutch's --root as the shim passes it
 
-# mkoci ROOTFS OUT.tar: an OCI image archive with one uncompressed layer.
+# mkoci ROOTFS OUT.tar [NAME [IMAGE-CONFIG-JSON]]: an OCI image archive with one
+# uncompressed layer.
 mkoci() {
-	local rootfs=$1 out=$2 d lsize lh csize ch msize mh
+	local rootfs=$1 out=$2 name=${3:-$IMG} icfg=${4:-'{"Env":["PATH=/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["sh"]}'}
+	local d lsize lh csize ch msize mh
 	d=$(mktemp -d "$CD/oci.XXXXXX")
 	mkdir -p "$d/blobs/sha256"
 	blob() { local h; h=$(sha256sum "$1" | cut -d' ' -f1); mv "$1" "$d/blobs/sha256/$h"; echo "$h"; }
 	tar -C "$rootfs" --numeric-owner --sort=name -cf "$d/layer" .
 	lsize=$(stat -c %s "$d/layer"); lh=$(blob "$d/layer")
-	printf '{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["sh"]},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
-		"$lh" > "$d/config"
+	printf '{"architecture":"amd64","os":"linux","config":%s,"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
+		"$icfg" "$lh" > "$d/config"
 	csize=$(stat -c %s "$d/config"); ch=$(blob "$d/config")
 	printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:%s","size":%s}]}' \
 		"$ch" "$csize" "$lh" "$lsize" > "$d/manifest"
 	msize=$(stat -c %s "$d/manifest"); mh=$(blob "$d/manifest")
 	printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"annotations":{"io.containerd.image.name":"%s","org.opencontainers.image.ref.name":"latest"}}]}' \
-		"$mh" "$msize" "$IMG" > "$d/index.json"
+		"$mh" "$msize" "$name" > "$d/index.json"
 	echo '{"imageLayoutVersion":"1.0.0"}' > "$d/oci-layout"
 	tar -C "$d" -cf "$out" oci-layout index.json blobs
 	rm -rf "$d"
 }
 
 # The runtime entry a Kubernetes node would write (CRI plugin, runc shim, BinaryName).
+# The pod sandbox ("pause") image is our busybox with a loop as entrypoint. This host
+# denies lowering oom_score_adj even to root (no CAP_SYS_RESOURCE; runc fails the same
+# way), so the sandbox's -998 is clamped with restrict_oom_score_adj, as on such nodes.
 cat > "$CD/config.toml" <<EOF
 version = 2
 root = "$CD/root"
@@ -53,7 +58,12 @@ state = "$CD/state"
 [metrics]
   address = ""
 [plugins."io.containerd.grpc.v1.cri"]
-  disable_cgroup = false
+  sandbox_image = "localhost/hutch-pause:latest"
+  restrict_oom_score_adj = true
+  disable_apparmor = true
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "$CD/cni-bin"
+    conf_dir = "$CD/cni-conf"
   [plugins."io.containerd.grpc.v1.cri".containerd]
     default_runtime_name = "hutch"
     [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.hutch]
@@ -66,6 +76,7 @@ EOF
 cd_stop() {
 	local id
 	if [ -S "$CD/containerd.sock" ]; then
+		for id in $(cri pods-q 2>/dev/null); do cri stop-pod "$id"; cri rm-pod "$id"; done >/dev/null 2>&1
 		for id in $(c task ls -q 2>/dev/null); do
 			c task kill -s KILL "$id" >/dev/null 2>&1
 			c task delete -f "$id" >/dev/null 2>&1
@@ -92,6 +103,11 @@ c version >/dev/null 2>&1 || { sed 's/^/# /' "$CD/containerd.log"; echo "not ok 
 mkoci "$ROOTFS_TEMPLATE" "$CD/image.tar"
 c image import "$CD/image.tar" >/dev/null ||
 	{ echo "not ok - 85-containerd: ctr image import"; exit 1; }
+# the same images for the CRI plugin (namespace k8s.io), plus the pod sandbox image
+mkoci "$ROOTFS_TEMPLATE" "$CD/pause.tar" localhost/hutch-pause:latest \
+	'{"Env":["PATH=/bin"],"Entrypoint":["/bin/sh","-c","trap \"exit 0\" TERM; while :; do sleep 1; done"]}'
+c -n k8s.io image import "$CD/image.tar" >/dev/null && c -n k8s.io image import "$CD/pause.tar" >/dev/null ||
+	{ echo "not ok - 85-containerd: ctr -n k8s.io image import"; exit 1; }
 
 need_pause() { "$HUTCH" help pause >/dev/null 2>&1 || skip "hutch has no pause/resume command yet (issue 4, cgroup branch)"; }
 
@@ -154,6 +170,32 @@ test_task_pause_resume() {
 	wait_for test "$(task_status p1)" = STOPPED
 	c task delete p1 >/dev/null
 	c containers rm p1
+}
+
+# The CRI gRPC API, as the kubelet drives it (tests/clients/cri.py; no crictl in Debian 12).
+cri() { /usr/bin/python3 "$TOP/tests/clients/cri.py" "$CD/containerd.sock" "$@"; }
+
+test_cri_runtime_entry_with_binaryname() {
+	/usr/bin/python3 -c 'import grpc' 2>/dev/null || skip "python3-grpcio missing (make deps)"
+	local pod cid out rc=0
+	# the pod sandbox and a container, both through the "hutch" runtime entry
+	pod=$(cri run-pod pod1 hutch)
+	assert_eq running "$("$HUTCH" --root "$RUNC_ROOT/k8s.io" state "$pod" | jq -r .status)" "sandbox in hutch's state"
+	cid=$(cri create "$pod" ctr1 hutch "$IMG" sh -c 'trap "exit 0" TERM; echo up; while :; do sleep 0.1; done')
+	cri start "$cid"
+	assert_eq "RUNNING 0" "$(cri status "$cid")"
+	# it joined the sandbox's pid namespace (the pod's "pause" loop is visible)
+	out=$(cri exec "$cid" sh -c 'echo via-cri; ps')
+	assert_contains "$out" via-cri
+	assert_contains "$out" 'while :; do sleep 1'
+	cri exec "$cid" sh -c 'exit 6' || rc=$?
+	assert_eq 6 "$rc" "exit code through ExecSync"
+	cri stop "$cid"
+	assert_eq "EXITED 0" "$(cri status "$cid")"
+	cri rm "$cid"
+	cri stop-pod "$pod"
+	cri rm-pod "$pod"
+	assert_eq "" "$(ls -A "$RUNC_ROOT/k8s.io" 2>/dev/null)" "hutch state left after RemovePodSandbox"
 }
 
 run_tests
