@@ -165,10 +165,11 @@ test_memory_and_pids_limits_inside() {
 
 test_run_tty_and_exec_tty() {
 	need_terminal
-	local out
+	local out rc=0
 	# podman -t needs a terminal on its own stdin: script(1) gives it one
-	out=$(script -qec "podman --root '$PM/root' --runroot '$PM/runroot' --storage-driver vfs --cgroup-manager cgroupfs --runtime '$HUTCH' run --rm -t $IMG sh -c 'tty; exit 4'" /dev/null </dev/null | tr -d '\r')
+	out=$(script -qec "podman --root '$PM/root' --runroot '$PM/runroot' --storage-driver vfs --cgroup-manager cgroupfs --runtime '$HUTCH' run --rm -t $IMG sh -c 'tty; exit 4'" /dev/null </dev/null | tr -d '\r'; exit "${PIPESTATUS[0]}") || rc=$?
 	assert_contains "$out" /dev/pts/
+	assert_eq 4 "$rc" "exit code through run -t"
 	pm run -d --name t1 "$IMG" sleep 1000 >/dev/null
 	out=$(script -qec "podman --root '$PM/root' --runroot '$PM/runroot' --storage-driver vfs --cgroup-manager cgroupfs --runtime '$HUTCH' exec -t t1 tty" /dev/null </dev/null | tr -d '\r')
 	assert_contains "$out" /dev/pts/
