@@ -55,10 +55,8 @@ asan: build/asan/hutch $(UNIT_BINS)
 DEPS_BUILD := build-essential pkg-config libjson-c-dev libcap-dev libseccomp-dev \
               libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libkmod-dev
 DEPS_TEST  := busybox-static jq util-linux iproute2 procps kmod
-# Real clients (tests/integration/80-podman.sh, 85-containerd.sh) and `make bench`.
-DEPS_CLIENTS := podman conmon containerd runc crun hyperfine time python3-grpcio
 deps:
-	@./tests/deps.sh $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_CLIENTS)
+	@./tests/deps.sh $(DEPS_BUILD) $(DEPS_TEST)
 
 build/rootfs/bin/busybox: tests/mkrootfs.sh
 	./tests/mkrootfs.sh build/rootfs
@@ -75,13 +73,20 @@ demo: deps
 	$(MAKE) all rootfs
 	./tests/demo.sh
 
+clean:
+	rm -rf build helper/hutch *.o *.ko *.mod *.mod.c .*.cmd modules.order Module.symvers kmod/*.o kmod/.*.cmd
+
+# Real clients (tests/integration/80-podman.sh, 85-containerd.sh) and `make bench`.
+DEPS_CLIENTS := podman conmon containerd runc crun hyperfine time python3-grpcio
+.PHONY: deps-clients
+deps: deps-clients
+deps-clients:
+	@./tests/deps.sh $(DEPS_CLIENTS)
+
 # hutch vs crun vs runc (hyperfine): markdown table, raw JSON in bench/results/.
 bench: deps
 	$(MAKE) all rootfs
 	./bench/run.sh
 	@if [ -x bench/image.sh ]; then ./bench/image.sh; fi
-
-clean:
-	rm -rf build helper/hutch *.o *.ko *.mod *.mod.c .*.cmd modules.order Module.symvers kmod/*.o kmod/.*.cmd
 
 -include $(OBJS:.o=.d)
