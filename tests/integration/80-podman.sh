@@ -49,7 +49,16 @@ pm_cleanup() {
 	umount -R "$PM/root" 2>/dev/null || true
 	umount -R "$PM/runroot" 2>/dev/null || true
 	rm -rf "$PM"
+	# what podman creates outside its storage: conmon's cgroup and the shm lock file
+	if ! $HAD_LIBPOD_PARENT; then
+		find /sys/fs/cgroup -depth -type d -path '*/libpod_parent*' -exec rmdir {} + 2>/dev/null
+	fi
+	$HAD_LIBPOD_LOCK || rm -f /dev/shm/libpod_lock
+	return 0
 }
+HAD_LIBPOD_PARENT=false HAD_LIBPOD_LOCK=false
+ls -d /sys/fs/cgroup/*/libpod_parent >/dev/null 2>&1 && HAD_LIBPOD_PARENT=true
+[ -e /dev/shm/libpod_lock ] && HAD_LIBPOD_LOCK=true
 trap pm_cleanup EXIT
 
 tar -C "$ROOTFS_TEMPLATE" -c . | pm import -q - "$IMG" >/dev/null ||
