@@ -65,28 +65,43 @@ jq --arg r "$tmp/bundle/rootfs" '.process.args = ["/bin/sleep", "100000"] | .roo
 nsflags=$(jq -r '[.linux.namespaces[].type | {pid:"-p -f",network:"-n",ipc:"-i",uts:"-u",mount:"-m",cgroup:"-C",user:"-U"}[.]] | join(" ")' \
 	"$tmp/bundle/config.json")
 
-echo "# hutch $("$hutch" --version | head -1 | awk '{print $3}'), $(crun --version | head -1), $(runc --version | head -1); kernel $(uname -r); $(nproc) cpus; $runs runs each"
+echo "# hutch $("$hutch" --version | head -1 | awk '{print $3}'), $(crun --version | head -1), $(runc --version | head -1); kernel $(uname -r); $(nproc) cpus, load $(cut -d' ' -f1 /proc/loadavg); $runs runs each in ${BENCH_ROUNDS:-4} interleaved rounds"
 $hybrid && echo "# hybrid cgroup host: crun runs in a private mount namespace with /sys/fs/cgroup/unified unmounted (crun refuses hybrid hosts); hutch and runc run on the host as is"
 echo "# namespaces: $(jq -r '[.linux.namespaces[].type] | join(",")' "$tmp/bundle/config.json"); floor: unshare $nsflags /bin/true"
 
-hf() { # NAME OUT.json COMMAND: one hyperfine measurement
-	local n=$1 out=$2
-	shift 2
-	in_ns "$n" hyperfine -N --style none --warmup 3 --runs "$runs" --export-json "$out" "$@" >/dev/null 2>&1 ||
-		in_ns "$n" hyperfine --style none --warmup 3 --runs "$runs" --export-json "$out" "$@" >/dev/null
+hf() { # NAME OUT.json RUNS COMMAND: one hyperfine measurement
+	local n=$1 out=$2 k=$3
+	shift 3
+	in_ns "$n" hyperfine -N --style none --warmup 2 --runs "$k" --export-json "$out" "$@" >/dev/null 2>&1 ||
+		in_ns "$n" hyperfine --style none --warmup 2 --runs "$k" --export-json "$out" "$@" >/dev/null
 }
 
+# The host is shared: to keep load changes from favouring one runtime, the runs are
+# split into ROUNDS rounds and the runtimes take turns within each round.
+rounds=${BENCH_ROUNDS:-4}
+per=$(((runs + rounds - 1) / rounds))
+for n in "${NAMES[@]}"; do
+	mkdir -p "$tmp/$n"
+	in_ns "$n" sh -c '"$1" --root "$2" run --detach --bundle "$3" bench-long </dev/null >/dev/null 2>&1' \
+		sh "${RT[$n]}" "$tmp/$n" "$tmp/long"
+done
+for ((round = 1; round <= rounds; round++)); do
+	echo "# round $round/$rounds ..." >&2
+	for n in "${NAMES[@]}"; do
+		r=${RT[$n]}
+		s=$tmp/$n
+		hf "$n" "$tmp/$n-run-$round.json" "$per" "$r --root $s run --bundle $tmp/bundle b-run"
+		hf "$n" "$tmp/$n-cycle-$round.json" "$per" "$cycle $r $s $tmp/bundle b-cycle"
+		hf "$n" "$tmp/$n-exec-$round.json" "$per" "$r --root $s exec bench-long /bin/true"
+		hf "$n" "$tmp/$n-ps-$round.json" "$per" "$r --root $s ps bench-long"
+		hf "$n" "$tmp/$n-state-$round.json" "$per" "$r --root $s state bench-long"
+	done
+	# shellcheck disable=SC2086
+	hf floor "$tmp/floor-run-$round.json" "$per" "unshare $nsflags /bin/true"
+done
 for n in "${NAMES[@]}"; do
 	r=${RT[$n]}
 	s=$tmp/$n
-	mkdir -p "$s"
-	echo "# $n ..." >&2
-	hf "$n" "$tmp/$n-run.json" "$r --root $s run --bundle $tmp/bundle b-run"
-	hf "$n" "$tmp/$n-cycle.json" "$cycle $r $s $tmp/bundle b-cycle"
-	in_ns "$n" sh -c '"$1" --root "$2" run --detach --bundle "$3" bench-long </dev/null >/dev/null 2>&1' sh "$r" "$s" "$tmp/long"
-	hf "$n" "$tmp/$n-exec.json" "$r --root $s exec bench-long /bin/true"
-	hf "$n" "$tmp/$n-ps.json" "$r --root $s ps bench-long"
-	hf "$n" "$tmp/$n-state.json" "$r --root $s state bench-long"
 	in_ns "$n" "$r" --root "$s" delete --force bench-long >/dev/null 2>&1 || true
 	# peak RSS: GNU time's maxrss (KiB) of `R run`, median of the runs
 	for ((i = 0; i < runs; i++)); do
@@ -94,30 +109,31 @@ for n in "${NAMES[@]}"; do
 		cat "$tmp/rss.one"
 	done | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}' > "$tmp/$n-rss"
 done
-echo "# floor ..." >&2
-# shellcheck disable=SC2086
-hf floor "$tmp/floor.json" "unshare $nsflags /bin/true"
 for ((i = 0; i < runs; i++)); do
 	# shellcheck disable=SC2086
 	/usr/bin/time -f %M -o "$tmp/rss.one" unshare $nsflags /bin/true && cat "$tmp/rss.one"
 done | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}' > "$tmp/floor-rss"
 
-# one JSON with everything: hyperfine's raw results per runtime and benchmark
-jq -n --arg stamp "$stamp" --arg hybrid "$hybrid" --arg ns "$nsflags" \
-	--slurpfile hr "$tmp/hutch-run.json" --slurpfile hc "$tmp/hutch-cycle.json" \
-	--slurpfile he "$tmp/hutch-exec.json" --slurpfile hp "$tmp/hutch-ps.json" --slurpfile hs "$tmp/hutch-state.json" \
-	--slurpfile cr "$tmp/crun-run.json" --slurpfile cc "$tmp/crun-cycle.json" \
-	--slurpfile ce "$tmp/crun-exec.json" --slurpfile cp "$tmp/crun-ps.json" --slurpfile cs "$tmp/crun-state.json" \
-	--slurpfile rr "$tmp/runc-run.json" --slurpfile rc "$tmp/runc-cycle.json" \
-	--slurpfile re "$tmp/runc-exec.json" --slurpfile rp "$tmp/runc-ps.json" --slurpfile rs "$tmp/runc-state.json" \
-	--slurpfile fl "$tmp/floor.json" \
-	--argjson hrss "$(cat "$tmp/hutch-rss")" --argjson crss "$(cat "$tmp/crun-rss")" \
-	--argjson rrss "$(cat "$tmp/runc-rss")" --argjson frss "$(cat "$tmp/floor-rss")" \
-	'{date: $stamp, hybrid_cgroups: ($hybrid == "true"), floor_command: ("unshare " + $ns + " /bin/true"),
-	  hutch: {run: $hr[0].results[0], cycle: $hc[0].results[0], exec: $he[0].results[0], ps: $hp[0].results[0], state: $hs[0].results[0], peak_rss_kib: $hrss},
-	  crun:  {run: $cr[0].results[0], cycle: $cc[0].results[0], exec: $ce[0].results[0], ps: $cp[0].results[0], state: $cs[0].results[0], peak_rss_kib: $crss},
-	  runc:  {run: $rr[0].results[0], cycle: $rc[0].results[0], exec: $re[0].results[0], ps: $rp[0].results[0], state: $rs[0].results[0], peak_rss_kib: $rrss},
-	  floor: {run: $fl[0].results[0], peak_rss_kib: $frss}}' > "$res/bench-$stamp.json"
+# one JSON with everything: per runtime and benchmark, the times of all rounds with
+# their median, and hyperfine's raw result of each round
+combine() { # NAME BENCH
+	jq -s '{times: ([.[].results[0].times[]] | sort)} |
+		.median = (.times | if length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end) |
+		.mean = (.times | add / length)' "$tmp/$1-$2-"*.json |
+		jq --slurpfile raw <(jq -s '[.[].results[0]]' "$tmp/$1-$2-"*.json) '. + {hyperfine_rounds: $raw[0]}'
+}
+{
+	for n in "${NAMES[@]}"; do
+		for b in run cycle exec ps state; do
+			jq -n --arg n "$n" --arg b "$b" --argjson v "$(combine "$n" "$b")" '{($n): {($b): $v}}'
+		done
+		jq -n --arg n "$n" --argjson v "$(cat "$tmp/$n-rss")" '{($n): {peak_rss_kib: $v}}'
+	done
+	jq -n --argjson v "$(combine floor run)" --argjson r "$(cat "$tmp/floor-rss")" '{floor: {run: $v, peak_rss_kib: $r}}'
+} | jq -s --arg stamp "$stamp" --arg hybrid "$hybrid" --arg ns "$nsflags" --argjson rounds "$rounds" \
+	'reduce .[] as $x ({}; . * $x) |
+	 {date: $stamp, hybrid_cgroups: ($hybrid == "true"), rounds: $rounds,
+	  floor_command: ("unshare " + $ns + " /bin/true")} + .' > "$res/bench-$stamp.json"
 ln -sf "bench-$stamp.json" "$res/latest.json"
 
 # the table
