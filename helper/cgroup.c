@@ -163,6 +163,8 @@ void hutch_cgroup_free(struct hutch_cgroup *cg)
 	cg_res_free(cg->res);
 	if (cg->v2fd >= 0)
 		close(cg->v2fd);
+	if (cg->oomfd >= 0)
+		close(cg->oomfd);
 	free(cg);
 }
 
@@ -172,6 +174,7 @@ static struct hutch_cgroup *cg_new(enum cg_layout l)
 
 	cg->layout = l;
 	cg->v2fd = -1;
+	cg->oomfd = -1;
 	return cg;
 }
 
