@@ -61,14 +61,14 @@ static int parse_size(const char *flag, const char *s, int64_t *out, hutch_err *
 	*out = n * mul;
 	return 0;
 bad:
-	return hutch_fail(err, 0, "%s: \"%s\" is not a size (a number of bytes, optionally with "
+	return hutch_fail(err, 0, "--%s: \"%s\" is not a size (a number of bytes, optionally with "
 			  "k, m, g or t; -1 for unlimited)", flag, s);
 }
 
 static int parse_int(const char *flag, const char *s, int64_t *out, hutch_err *err)
 {
 	if (parse_i64(s, out) < 0)
-		return hutch_fail(err, 0, "%s: \"%s\" is not an integer", flag, s);
+		return hutch_fail(err, 0, "--%s: \"%s\" is not an integer", flag, s);
 	return 0;
 }
 
@@ -132,6 +132,12 @@ HUTCH_COMMAND(update)
 	while ((c = getopt_long(argc, argv, ":r:", opts, NULL)) != -1) {
 		const char *flag = argv[optind - 1];
 		bool done = false;
+
+		for (const struct option *o = opts; o->name; o++)
+			if (o->val == c && c >= O_MEMORY) {
+				flag = o->name;
+				break;
+			}
 
 		if (c == 'r') {
 			rfile = optarg;
