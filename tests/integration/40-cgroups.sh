@@ -290,6 +290,41 @@ test_hugetlb_limit_lands_and_update_changes_it() {
 	assert_no_cgroups
 }
 
+test_memory_v1_knobs_or_clear_errors_on_v2() {
+	have_ctrl memory || skip "no memory controller"
+	bundle m sleep 100
+	cfg m '.linux.resources.memory = {"limit": 67108864, "swappiness": 10, "disableOOMKiller": true, "kernelTCP": 16777216}'
+	if [ "$LAYOUT" = v2 ]; then
+		expect_fail 'config.json: linux.resources.memory.kernelTCP: not supported on cgroup v2' hutch run -d m1 -b m
+		cfg m 'del(.linux.resources.memory.kernelTCP)'
+		expect_fail 'config.json: linux.resources.memory.swappiness: not supported on cgroup v2' hutch run -d m1 -b m
+		cfg m 'del(.linux.resources.memory.swappiness)'
+		expect_fail 'config.json: linux.resources.memory.disableOOMKiller: not supported on cgroup v2' hutch run -d m1 -b m
+		assert_no_cgroups
+		return
+	fi
+	hutch run -d m1 -b m
+	assert_eq 10 "$(cgread m1 memory memory.swappiness)" memory.swappiness
+	assert_contains "$(cgread m1 memory memory.oom_control)" "oom_kill_disable 1" memory.oom_control
+	assert_eq 16777216 "$(cgread m1 memory memory.kmem.tcp.limit_in_bytes)" memory.kmem.tcp.limit_in_bytes
+	hutch delete -f m1
+	assert_no_cgroups
+}
+
+test_cpu_burst_and_idle() {
+	have_ctrl cpu || skip "no cpu controller"
+	bundle c sleep 100
+	cfg c '.linux.resources.cpu = {"quota": 50000, "period": 100000, "burst": 20000, "idle": 1}'
+	if [ "$LAYOUT" = v2 ]; then burst=cpu.max.burst; else burst=cpu.cfs_burst_us; fi
+	[ -f "$(dirname "$(find /sys/fs/cgroup -maxdepth 2 -name cpu.idle | head -n1)")/cpu.idle" ] 2>/dev/null ||
+		skip "kernel without cpu.idle"
+	hutch run -d c1 -b c
+	assert_eq 20000 "$(cgread c1 cpu $burst)" $burst
+	assert_eq 1 "$(cgread c1 cpu cpu.idle)" cpu.idle
+	hutch delete -f c1
+	assert_no_cgroups
+}
+
 test_memory_update() {
 	have_ctrl memory || skip "no memory controller"
 	bundle m sleep 100
