@@ -13,6 +13,10 @@ CFLAGS  += -std=gnu11 $(OPT) $(WARN) -I. -Ihelper -Iuapi \
            -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# networking (helper/net*.c): nftables rules through libnftables
+PKGS_NET := libnftables
+CFLAGS  += $(shell pkg-config --cflags $(PKGS_NET) 2>/dev/null)
+LDLIBS  += $(shell pkg-config --libs $(PKGS_NET) 2>/dev/null)
 
 SRCS    := $(sort $(wildcard helper/*.c))
 LIBSRCS := $(filter-out helper/main.c,$(SRCS))
@@ -55,8 +59,9 @@ asan: build/asan/hutch $(UNIT_BINS)
 DEPS_BUILD := build-essential pkg-config libjson-c-dev libcap-dev libseccomp-dev \
               libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libkmod-dev
 DEPS_TEST  := busybox-static jq util-linux iproute2 procps kmod
+DEPS_NET   := libnl-route-3-dev libnftables-dev nftables
 deps:
-	@./tests/deps.sh $(DEPS_BUILD) $(DEPS_TEST)
+	@./tests/deps.sh $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_NET)
 
 build/rootfs/bin/busybox: tests/mkrootfs.sh
 	./tests/mkrootfs.sh build/rootfs

@@ -13,7 +13,7 @@
 #include "utils.h"
 
 enum { OPT_PID_FILE = 256, OPT_CONSOLE, OPT_PRESERVE, OPT_NO_PIVOT, OPT_NO_KEYRING, OPT_CONFIG,
-       OPT_KEEP };
+       OPT_KEEP, OPT_NET, OPT_IP };
 
 static const struct option create_opts[] = {
 	{ "bundle", required_argument, NULL, 'b' },
@@ -25,6 +25,9 @@ static const struct option create_opts[] = {
 	{ "no-new-keyring", no_argument, NULL, OPT_NO_KEYRING },
 	{ "detach", no_argument, NULL, 'd' },
 	{ "keep", no_argument, NULL, OPT_KEEP },
+	{ "net", required_argument, NULL, OPT_NET },
+	{ "publish", required_argument, NULL, 'p' },
+	{ "ip", required_argument, NULL, OPT_IP },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -37,7 +40,7 @@ static int parse_create(const struct hutch_command *cmd, bool is_run, int argc, 
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, is_run ? "+:b:d" : "+:b:", create_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, is_run ? "+:b:dp:" : "+:b:p:", create_opts, NULL)) != -1) {
 		uint64_t n;
 
 		switch (c) {
@@ -74,6 +77,17 @@ static int parse_create(const struct hutch_command *cmd, bool is_run, int argc, 
 				goto bad;
 			*keep = true;
 			break;
+		case OPT_NET:
+			if (strcmp(optarg, "bridge") != 0 && strcmp(optarg, "none") != 0)
+				return hutch_usage_error(cmd, err, "--net: \"%s\" is not bridge or none", optarg);
+			o->net.mode = optarg;
+			break;
+		case 'p':
+			strv_push(&o->net.ports, xstrdup(optarg));
+			break;
+		case OPT_IP:
+			o->net.ip = optarg;
+			break;
 		case ':':
 			return hutch_usage_error(cmd, err, "option `%s` needs a value", argv[optind - 1]);
 		default:
@@ -89,9 +103,14 @@ static int parse_create(const struct hutch_command *cmd, bool is_run, int argc, 
 	return 0;
 }
 
+static void create_opts_free(struct hutch_create_opts *o)
+{
+	strv_free(o->net.ports);
+}
+
 HUTCH_COMMAND(create)
 {
-	struct hutch_create_opts o = { 0 };
+	struct hutch_create_opts o __attribute__((cleanup(create_opts_free))) = { 0 };
 	bool detach = false, keep = false;
 	const char *id;
 
@@ -110,7 +129,7 @@ HUTCH_COMMAND(start)
 
 HUTCH_COMMAND(run)
 {
-	struct hutch_create_opts o = { 0 };
+	struct hutch_create_opts o __attribute__((cleanup(create_opts_free))) = { 0 };
 	bool detach = false, keep = false;
 	const char *id;
 	pid_t pid;
