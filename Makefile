@@ -50,8 +50,12 @@ helper/hutch: $(OBJS)
 build/asan/hutch: $(ASAN_OBJS)
 	$(CC) $(LDFLAGS) $(ASAN_FLAGS) -o $@ $^ $(LDLIBS)
 
-build/asan/unit/%: tests/unit/%.c $(ASAN_LIBOBJS) | build/asan/unit
-	$(CC) $(CFLAGS) $(ASAN_FLAGS) -o $@ $< $(ASAN_LIBOBJS) $(LDLIBS)
+# an archive, so a unit test pulls in only the objects it uses (cmd_*.o need main.c)
+build/asan/libhutch.a: $(ASAN_LIBOBJS)
+	rm -f $@ && ar rcs $@ $^
+
+build/asan/unit/%: tests/unit/%.c build/asan/libhutch.a | build/asan/unit
+	$(CC) $(CFLAGS) $(ASAN_FLAGS) -o $@ $< build/asan/libhutch.a $(LDLIBS)
 
 asan: build/asan/hutch $(UNIT_BINS)
 
