@@ -149,11 +149,16 @@ int net_conf_load(const char *path, struct hutch_net_conf **out, hutch_err *err)
 	c->lease_dir = xstrdup(HUTCH_NET_LEASE_DIR_DEFAULT);
 	net_parse_cidr("10.88.0.0/16", true, &c->subnet, &c->prefix, NULL);
 
-	if (read_file(path, &data, NULL, err) < 0) {
-		if ((*err)->status != ENOENT)
-			goto fail;
-		hutch_error_free(err);
-		data = xstrdup("");
+	{
+		cleanup_err hutch_err e = NULL;
+
+		if (read_file(path, &data, NULL, &e) < 0) {
+			if (e->status != ENOENT) {
+				hutch_fail(err, 0, "%s", e->msg);
+				goto fail;
+			}
+			data = xstrdup("");
+		}
 	}
 	for (line = data; line; line = next) {
 		char *eq, *key, *val;
