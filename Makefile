@@ -19,7 +19,7 @@ CFLAGS  += $(shell pkg-config --cflags $(PKGS_NET) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS_NET) 2>/dev/null)
 
 SRCS    := $(sort $(wildcard helper/*.c))
-LIBSRCS := $(filter-out helper/main.c,$(SRCS))
+LIBSRCS := $(filter-out helper/main.c helper/cmd_%.c,$(SRCS))
 OBJS    := $(SRCS:helper/%.c=build/%.o)
 LIBOBJS := $(LIBSRCS:helper/%.c=build/%.o)
 ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -50,12 +50,8 @@ helper/hutch: $(OBJS)
 build/asan/hutch: $(ASAN_OBJS)
 	$(CC) $(LDFLAGS) $(ASAN_FLAGS) -o $@ $^ $(LDLIBS)
 
-# an archive, so a unit test pulls in only the objects it uses (cmd_*.o need main.c)
-build/asan/libhutch.a: $(ASAN_LIBOBJS)
-	rm -f $@ && ar rcs $@ $^
-
-build/asan/unit/%: tests/unit/%.c build/asan/libhutch.a | build/asan/unit
-	$(CC) $(CFLAGS) $(ASAN_FLAGS) -o $@ $< build/asan/libhutch.a $(LDLIBS)
+build/asan/unit/%: tests/unit/%.c $(ASAN_LIBOBJS) | build/asan/unit
+	$(CC) $(CFLAGS) $(ASAN_FLAGS) -o $@ $< $(ASAN_LIBOBJS) $(LDLIBS)
 
 asan: build/asan/hutch $(UNIT_BINS)
 
@@ -78,7 +74,8 @@ check: deps
 	$(MAKE) all asan rootfs
 	./tests/run
 
-demo: all rootfs
+demo: deps
+	$(MAKE) all rootfs
 	./tests/demo.sh
 
 clean:
