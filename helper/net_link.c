@@ -180,7 +180,7 @@ int net_link_ensure_bridge(const struct hutch_net_conf *c, hutch_err *err)
 	if (r < 0)
 		return nlfail(err, r, "look up bridge", c->bridge);
 	if (!rtnl_link_get_type(br) || strcmp(rtnl_link_get_type(br), "bridge") != 0)
-		return hutch_fail(err, 0, "%s: bridge: `%s` exists and is not a bridge", "net.conf", c->bridge);
+		return hutch_fail(err, 0, "%s: bridge: `%s` exists and is not a bridge", c->path, c->bridge);
 	if (add_addr(sk, rtnl_link_get_ifindex(br), c->bridge, c->gateway, c->prefix, err) < 0 ||
 	    link_up(sk, c->bridge, err) < 0)
 		return -1;

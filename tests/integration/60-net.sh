@@ -39,15 +39,17 @@ net_end() {
 
 inns() { ip netns exec "$NS" "$@"; }
 
-# Mounts and state only: the cgroup tree is shared with other suites running at
-# the same time, and networking creates nothing there.
+# This suite's mounts and state only: the mount table and the cgroup tree are shared
+# with other suites running at the same time.
 host_snapshot() {
 	echo "== mounts"
-	awk '{print $5, $9}' /proc/self/mountinfo | sort
+	awk '{print $5, $9}' /proc/self/mountinfo | grep -F "$T_TMP" | sort
 	echo "== state"
 	ls -A "$T_ROOT" 2>/dev/null
 }
-nh() { ip netns exec "$NS" "$HUTCH" --root "$T_ROOT" "$@"; }
+# hutch in the stand-in namespace: nsenter, not `ip netns exec`, whose fresh /sys would hide
+# the cgroup file systems
+nh() { nsenter --net="/run/netns/$NS" "$HUTCH" --root "$T_ROOT" "$@"; }
 
 # net_bundle DIR ARGS...: a bundle with a writable rootfs running ARGS.
 net_bundle() {
@@ -266,7 +268,8 @@ test_delete_force_after_a_crash_recovers() {
 	nh delete --force c
 	assert_net_clean
 	# a lost state directory: its lease and port are reclaimed by the next create
-	nh run -d -b c --net bridge -p 9090:80 c2
+	# (without a cgroup: deleting the state by hand would leave that behind)
+	nh --cgroup-manager disabled run -d -b c --net bridge -p 9090:80 c2
 	kill -9 "$(nh state c2 | jq .pid)"
 	rm -rf "${T_ROOT:?}/c2"
 	nh run -d -b c --net bridge -p 9090:80 c3
@@ -336,6 +339,10 @@ test_bad_net_conf_leaves_nothing() {
 	bad_input 'net.conf:1: unknown key "brigde"' nh create -b c --net bridge c
 	assert_eq 0 "$(inns ip -o link show type bridge | wc -l)" "bridges after bad configs"
 	[ ! -e "$LEASES" ] || fail "a lease dir was created"
+	# a failure during setup (after the lease, the files and the fork) undoes all of it
+	printf 'lease_dir = %s\nbridge = uplink\n' "$LEASES" > "$HUTCH_NET_CONF"
+	bad_input 'net.conf: bridge: `uplink` exists and is not a bridge' nh create -b c --net bridge -p 8080:80 c
+	[ ! -d /sys/fs/cgroup/unified/hutch/c ] || fail "cgroup of c left behind"
 	# a custom subnet, bridge name and MTU work
 	printf 'lease_dir = %s\nbridge = hbr1\nsubnet = 172.30.5.0/24\nmtu = 1400\n' "$LEASES" > "$HUTCH_NET_CONF"
 	nh run -d -b c --net bridge c
