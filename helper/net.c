@@ -134,14 +134,35 @@ static const char *lease_str(json_object *lease, const char *key)
 	return json_object_get_string(v);
 }
 
-/* Undo what a lease stands for: port elements and the host end of the veth. */
-static void lease_release(const char *addr, json_object *lease)
+static const char *const etc_files[] = { "hosts", "hostname", "resolv.conf" };
+
+/* <lease_dir>/etc/<addr>: the generated /etc files of one lease. */
+static char *etc_dir(const char *lease_dir, const char *addr)
+{
+	return xasprintf("%s/etc/%s", lease_dir, addr);
+}
+
+static void etc_remove(const char *lease_dir, const char *addr)
+{
+	cleanup_free char *dir = etc_dir(lease_dir, addr);
+
+	for (size_t i = 0; i < ARRAY_SIZE(etc_files); i++) {
+		cleanup_free char *f = xasprintf("%s/%s", dir, etc_files[i]);
+
+		unlink(f);
+	}
+	rmdir(dir);
+}
+
+/* Undo what a lease stands for: port elements, the host end of the veth, /etc files. */
+static void lease_release(const char *lease_dir, const char *addr, json_object *lease)
 {
 	cleanup_free struct hutch_net_port *ports = NULL;
 	cleanup_err hutch_err e = NULL;
 	const char *veth = lease_str(lease, "veth");
 	size_t n;
 
+	etc_remove(lease_dir, addr);
 	lease_ports(lease, &ports, &n);
 	net_nft_del_ports(ports, n);
 	if (veth && net_link_delete(veth, &e) < 0)
@@ -150,7 +171,7 @@ static void lease_release(const char *addr, json_object *lease)
 }
 
 /* Drop leases whose container state directory is gone (a crash, a lost root). */
-static void lease_gc(json_object *leases)
+static void lease_gc(const char *lease_dir, json_object *leases)
 {
 	cleanup_strv char **stale = NULL;
 
@@ -164,7 +185,7 @@ static void lease_gc(json_object *leases)
 		json_object *l;
 
 		json_object_object_get_ex(leases, *a, &l);
-		lease_release(*a, l);
+		lease_release(lease_dir, *a, l);
 		json_object_object_del(leases, *a);
 	}
 }
@@ -188,7 +209,7 @@ static int allocate(struct hutch_net *n, const char *want_ip, const char *ip_whe
 	lock = net_lease_lock(c->lease_dir, err);
 	if (lock < 0 || net_lease_read(c->lease_dir, &leases, err) < 0)
 		return -1;
-	lease_gc(leases);
+	lease_gc(c->lease_dir, leases);
 	/* published ports must be free among the other containers and on the host */
 	json_object_object_foreach(leases, addr, other) {
 		cleanup_free struct hutch_net_port *op = NULL;
@@ -277,7 +298,7 @@ static int release_by_state(const char *lease_dir, const char *state_dir, hutch_
 		json_object *l;
 
 		json_object_object_get_ex(leases, *a, &l);
-		lease_release(*a, l);
+		lease_release(lease_dir, *a, l);
 		json_object_object_del(leases, *a);
 	}
 	return net_lease_write(lease_dir, leases, err);
@@ -333,42 +354,55 @@ static bool has_mount(const struct hutch_spec *s, const char *dest)
 	return false;
 }
 
-/* Write name into the state dir and bind-mount it at dest (unless config.json mounts dest). */
-static int add_file_mount(struct hutch_spec *s, int dirfd, const char *state_dir, const char *name,
-			  const char *dest, const char *data, hutch_err *err)
+/*
+ * Write <lease_dir>/etc/<addr>/<name> and bind-mount it at /etc/<name> (unless config.json
+ * mounts that path). Not the state dir: root of a container in a user namespace could not
+ * reach a file there; the lease dir and etc/ are 0711, the files 0644.
+ */
+static int add_file_mount(struct hutch_net *n, struct hutch_spec *s, const char *dir,
+			  const char *name, const char *data, hutch_err *err)
 {
 	static char *const opts[] = { "bind", NULL };
+	cleanup_free char *dest = xasprintf("/etc/%s", name);
+	cleanup_free char *path = xasprintf("%s/%s", dir, name);
 	struct hutch_mount *m;
 
 	if (has_mount(s, dest))
 		return 0;
-	if (write_file_at(dirfd, name, data, strlen(data), err) < 0)
+	if (write_file(path, data, strlen(data), err) < 0)
 		return -1;
+	if (chmod(path, 0644) < 0)
+		return hutch_fail(err, errno, "chmod `%s`", path);
 	s->mounts = xrealloc(s->mounts, (s->nmounts + 1) * sizeof(*s->mounts));
 	m = &s->mounts[s->nmounts++];
 	memset(m, 0, sizeof(*m));
-	m->destination = xstrdup(dest);
-	m->source = xasprintf("%s/%s", state_dir, name);
-	return mount_parse_options(opts, m, "hutch.net", dest, err);
+	m->destination = steal_ptr(&dest);
+	m->source = steal_ptr(&path);
+	return mount_parse_options(opts, m, "hutch.net", m->destination, err);
 }
 
-static int write_etc(struct hutch_net *n, struct hutch_spec *s, int dirfd, hutch_err *err)
+static int write_etc(struct hutch_net *n, struct hutch_spec *s, hutch_err *err)
 {
 	cleanup_free char *addr = net_ipv4_str(n->addr);
+	cleanup_free char *top = xasprintf("%s/etc", n->conf->lease_dir);
+	cleanup_free char *dir = etc_dir(n->conf->lease_dir, addr);
 	cleanup_free char *hn = NULL;
 	cleanup_free char *hosts = NULL;
 	cleanup_free char *hostname = NULL;
 	cleanup_free char *resolv = make_resolv(n->conf);
 
+	if ((mkdir(top, 0711) < 0 && errno != EEXIST) || (mkdir(dir, 0711) < 0 && errno != EEXIST) ||
+	    chmod(top, 0711) < 0 || chmod(dir, 0711) < 0)
+		return hutch_fail(err, errno, "net: make `%s`", dir);
 	hn = xstrdup(s->hostname && *s->hostname ? s->hostname : n->id);
 	if (strlen(hn) > 63)
 		hn[63] = '\0';
 	hosts = xasprintf("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s\t%s\n",
 			  addr, hn);
 	hostname = xasprintf("%s\n", hn);
-	if (add_file_mount(s, dirfd, n->state_dir, "net-hosts", "/etc/hosts", hosts, err) < 0 ||
-	    add_file_mount(s, dirfd, n->state_dir, "net-hostname", "/etc/hostname", hostname, err) < 0 ||
-	    add_file_mount(s, dirfd, n->state_dir, "net-resolv.conf", "/etc/resolv.conf", resolv, err) < 0)
+	if (add_file_mount(n, s, dir, "hosts", hosts, err) < 0 ||
+	    add_file_mount(n, s, dir, "hostname", hostname, err) < 0 ||
+	    add_file_mount(n, s, dir, "resolv.conf", resolv, err) < 0)
 		return hutch_error_prefix(err, "net");
 	return 0;
 }
@@ -430,7 +464,7 @@ int hutch_net_prepare(const struct hutch_global *g, const char *id, struct hutch
 		release_by_state(n->conf->lease_dir, n->state_dir, NULL);
 		goto fail;
 	}
-	if (write_etc(n, spec, state_dirfd, err) < 0) {
+	if (write_etc(n, spec, err) < 0) {
 		release_by_state(n->conf->lease_dir, n->state_dir, NULL);
 		goto fail;
 	}

@@ -12,8 +12,9 @@
  *     hutch_net_prepare   decide whether the container is networked (CLI options,
  *                         else annotations hutch.net, hutch.net.ports, hutch.net.ip),
  *                         validate, lease an address under the lock, write hosts,
- *                         hostname and resolv.conf into the state dir and append
- *                         their bind mounts to spec->mounts. *out is NULL when the
+ *                         hostname and resolv.conf into <lease_dir>/etc/<addr>/ and
+ *                         append their bind mounts to spec->mounts; records the lease
+ *                         dir in <state dir>/net.json for teardown. *out is NULL when the
  *                         container has no hutch networking (nothing was done).
  *   parent (create), once the container init exists in its network namespace:
  *     hutch_net_setup     bridge (on first use), nft table (on first use), veth pair,

@@ -19,7 +19,8 @@ int net_lease_lock(const char *lease_dir, hutch_err *err)
 	cleanup_free char *path = xasprintf("%s/lock", lease_dir);
 	cleanup_close int fd = -1;
 
-	if (mkdir_p(lease_dir, 0700, err) < 0)
+	/* 0711: containers in a user namespace bind-mount their /etc files from etc/ below */
+	if (mkdir_p(lease_dir, 0711, err) < 0)
 		return hutch_error_prefix(err, "lease directory");
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)

@@ -73,6 +73,7 @@ assert_net_clean() {
 	assert_eq 0 "$links" "veth links in the host namespace"
 	leases=$(jq -c 'keys' "$LEASES/leases.json" 2>/dev/null || echo '[]')
 	assert_eq '[]' "$leases" "leases"
+	assert_eq "" "$(ls -A "$LEASES/etc" 2>/dev/null)" "generated /etc files"
 	if inns nft list table ip hutch >/dev/null 2>&1; then
 		elems=$(inns nft -j list map ip hutch tcp_ports | jq '[.nftables[] | .map? | select(.) | .elem // [] | length] | add')
 		assert_eq 0 "$elems" "tcp port elements"
@@ -201,6 +202,21 @@ test_etc_files_are_generated_bind_mounts() {
 	assert_eq 1 "$out" "/etc/hosts is a mount"
 	# the rootfs itself was not written
 	assert_eq "$(cat hosts.before)" "$(cat c/rootfs/etc/hosts 2>/dev/null)" "rootfs /etc/hosts"
+}
+
+test_user_namespace_container() {
+	net_begin
+	httpd_bundle web "from a user namespace"
+	cfg web '.linux.namespaces += [{"type": "user"}] |
+		.linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}] |
+		.linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
+	chown -R 100000:100000 web/rootfs
+	nh run -d -b web --net bridge -p 8080:80 web
+	assert_contains "$(nh exec web cat /etc/hosts)" "10.88.0.2"
+	wait_for inns curl -sf http://10.88.0.2/
+	assert_eq "from a user namespace" "$(inns curl -sS -m 5 http://127.0.0.1:8080/)"
+	nh delete --force web
+	assert_net_clean
 }
 
 test_annotations_configure_the_network() {
