@@ -355,6 +355,9 @@ test_bad_net_conf_leaves_nothing() {
 	bad_input 'net.conf:1: unknown key "brigde"' nh create -b c --net bridge c
 	assert_eq 0 "$(inns ip -o link show type bridge | wc -l)" "bridges after bad configs"
 	[ ! -e "$LEASES" ] || fail "a lease dir was created"
+	# a failure at the very end of create (after the veth, address and ports) undoes all of it
+	printf 'lease_dir = %s\n' "$LEASES" > "$HUTCH_NET_CONF"
+	bad_input "--pid-file" nh create -b c --net bridge -p 8080:80 --pid-file /nonexistent/dir/pid c
 	# a failure during setup (after the lease, the files and the fork) undoes all of it
 	printf 'lease_dir = %s\nbridge = uplink\n' "$LEASES" > "$HUTCH_NET_CONF"
 	bad_input 'net.conf: bridge: `uplink` exists and is not a bridge' nh create -b c --net bridge -p 8080:80 c
