@@ -809,7 +809,8 @@ int hutch_cgroup_pids(struct hutch_cgroup *cg, pid_t **pids, size_t *n, hutch_er
 		*n = 0;
 		return -1;
 	}
-	qsort(*pids, *n, sizeof(**pids), cmp_pid);
+	if (*n)
+		qsort(*pids, *n, sizeof(**pids), cmp_pid);
 	for (size_t i = 0; i < *n; i++)
 		if (j == 0 || (*pids)[j - 1] != (*pids)[i])
 			(*pids)[j++] = (*pids)[i];
