@@ -238,7 +238,7 @@ test_annotations_configure_the_network() {
 test_parallel_creates_get_distinct_addresses() {
 	net_begin
 	net_bundle base sleep 1000
-	local i
+	local i st
 	for i in $(seq 1 20); do
 		mkdir "b$i"
 		jq --arg r "$PWD/base/rootfs" '.root.path = $r | .root.readonly = true' base/config.json > "b$i/config.json"
@@ -248,7 +248,8 @@ test_parallel_creates_get_distinct_addresses() {
 	done
 	wait
 	for i in $(seq 1 20); do
-		[ "$(status_of "p$i")" = created ] || fail "p$i: $(cat "create$i.log")"
+		st=$(status_of "p$i" 2>&1 || true)
+		[ "$st" = created ] || fail "p$i: status [$st]: $(cat "create$i.log")"
 	done
 	local n
 	n=$(nh net ls -f json | jq '[.containers[].address] | unique | length')
