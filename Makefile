@@ -14,6 +14,10 @@ CFLAGS  += -std=gnu11 $(OPT) $(WARN) -I. -Ihelper -Iuapi \
            -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# networking (helper/net*.c): nftables rules through libnftables
+PKGS_NET := libnftables
+CFLAGS  += $(shell pkg-config --cflags $(PKGS_NET) 2>/dev/null)
+LDLIBS  += $(shell pkg-config --libs $(PKGS_NET) 2>/dev/null)
 
 SRCS    := $(sort $(wildcard helper/*.c))
 LIBSRCS := $(filter-out helper/main.c helper/cmd_%.c,$(SRCS))
@@ -61,8 +65,10 @@ DEPS_IMAGE := libcurl4-openssl-dev libarchive-dev libssl-dev docker-registry sko
 # The VM harness (tests/vm): qemu, the guest's tools, and per kernel of tests/vm/kernels the
 # image (downloaded and unpacked into build/vm, not installed) and the matching headers.
 DEPS_VM    := qemu-system-x86 busybox-static cpio
+# networking: libraries, and nft/curl/python3 for tests/integration/60-net.sh
+DEPS_NET   := libnl-route-3-dev libnftables-dev nftables curl python3
 deps:
-	@./tests/deps.sh $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_IMAGE)
+	@./tests/deps.sh $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_IMAGE) $(DEPS_NET)
 	@./tests/deps.sh $(DEPS_VM)
 	@./tests/vm/deps
 

@@ -14,7 +14,7 @@
 #include "utils.h"
 
 enum { OPT_PID_FILE = 256, OPT_CONSOLE, OPT_PRESERVE, OPT_NO_PIVOT, OPT_NO_KEYRING, OPT_CONFIG,
-       OPT_KEEP, OPT_IMAGE };
+       OPT_KEEP, OPT_IMAGE, OPT_NET, OPT_IP };
 
 static const struct option create_opts[] = {
 	{ "bundle", required_argument, NULL, 'b' },
@@ -27,6 +27,9 @@ static const struct option create_opts[] = {
 	{ "detach", no_argument, NULL, 'd' },
 	{ "keep", no_argument, NULL, OPT_KEEP },
 	{ "image", required_argument, NULL, OPT_IMAGE },
+	{ "net", required_argument, NULL, OPT_NET },
+	{ "publish", required_argument, NULL, 'p' },
+	{ "ip", required_argument, NULL, OPT_IP },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -39,7 +42,7 @@ static int parse_create(const struct hutch_command *cmd, bool is_run, int argc, 
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, is_run ? ":b:d" : ":b:", create_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, is_run ? ":b:dp:" : ":b:p:", create_opts, NULL)) != -1) {
 		uint64_t n;
 
 		switch (c) {
@@ -78,6 +81,17 @@ static int parse_create(const struct hutch_command *cmd, bool is_run, int argc, 
 			break;
 		case OPT_IMAGE:
 			*image = optarg;
+			break;
+		case OPT_NET:
+			if (strcmp(optarg, "bridge") != 0 && strcmp(optarg, "none") != 0)
+				return hutch_usage_error(cmd, err, "--net: \"%s\" is not bridge or none", optarg);
+			o->net.mode = optarg;
+			break;
+		case 'p':
+			strv_push(&o->net.ports, xstrdup(optarg));
+			break;
+		case OPT_IP:
+			o->net.ip = optarg;
 			break;
 		case ':':
 			return hutch_usage_error(cmd, err, "option `%s` needs a value", argv[optind - 1]);
@@ -126,9 +140,14 @@ static int create_maybe_image(struct hutch_global *g, const char *id, struct hut
 	return 0;
 }
 
+static void create_opts_free(struct hutch_create_opts *o)
+{
+	strv_free(o->net.ports);
+}
+
 HUTCH_COMMAND(create)
 {
-	struct hutch_create_opts o = { 0 };
+	struct hutch_create_opts o __attribute__((cleanup(create_opts_free))) = { 0 };
 	bool detach = false, keep = false;
 	const char *id, *image = NULL;
 	cleanup_strv char **args = NULL;
@@ -149,7 +168,7 @@ HUTCH_COMMAND(start)
 
 HUTCH_COMMAND(run)
 {
-	struct hutch_create_opts o = { 0 };
+	struct hutch_create_opts o __attribute__((cleanup(create_opts_free))) = { 0 };
 	bool detach = false, keep = false;
 	const char *id, *image = NULL;
 	cleanup_strv char **args = NULL;

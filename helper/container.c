@@ -24,6 +24,7 @@
 #include "jsonutil.h"
 #include "log.h"
 #include "mount.h"
+#include "net.h"
 #include "security.h"
 #include "state.h"
 #include "sync.h"
@@ -170,6 +171,7 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 	cleanup_spec struct hutch_spec *s = NULL;
 	cleanup_cgroup struct hutch_cgroup *cg = NULL;
 	cleanup_state struct hutch_state *st = NULL;
+	cleanup_net struct hutch_net *net = NULL;
 	struct hutch_security *sec = NULL;
 	struct hutch_ctx c = { .g = g, .id = id, .sync_fd = -1, .listen_fd = -1, .console_fd = -1,
 			       .state_fd = -1 };
@@ -241,6 +243,9 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 	if ((s->ns_new & CLONE_NEWUSER) && s->ndevices &&
 	    make_host_device_nodes(s, st->dirfd, &c.dev_fds, err) < 0)
 		goto fail;
+	/* networking (net.h): lease, /etc files and their mounts, before the fork */
+	if (hutch_net_prepare(g, id, s, &o->net, st->dirfd, st->dir, &net, err) < 0)
+		goto fail;
 	listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	unix_addr(st->dirfd, STATE_EXEC_SOCK, &sa, &salen);
 	if (listen_fd < 0 || bind(listen_fd, (struct sockaddr *)&sa, salen) < 0 ||
@@ -293,6 +298,9 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 		hutch_fail(err, 0, "the container init exited during setup");
 		goto fail;
 	}
+	/* networking: veth into the init's network namespace, addresses, routes, ports */
+	if (hutch_net_setup(net, init, err) < 0)
+		goto fail;
 	if (s->process.has_oom_score_adj) {
 		cleanup_free char *p = xasprintf("/proc/%d/oom_score_adj", init);
 		cleanup_free char *v = xasprintf("%d", s->process.oom_score_adj);
@@ -343,8 +351,13 @@ fail:
 		if (hutch_cgroup_destroy(cg, &e2) < 0)
 			log_warn("%s", e2->msg);
 	}
-	if (st)
+	if (st) {
+		cleanup_err hutch_err e3 = NULL;
+
+		if (hutch_net_teardown(g, id, st->dirfd, &e3) < 0)
+			log_warn("%s", e3->msg);
 		state_remove(st, NULL);
+	}
 out:
 	if (sv[0] >= 0)
 		close(sv[0]);
@@ -563,6 +576,8 @@ int container_delete(struct hutch_global *g, const char *id, bool force, hutch_e
 			json_object_put(oci);
 		}
 	}
+	if (hutch_net_teardown(g, id, st->dirfd, err) < 0)
+		return hutch_error_prefix(err, "delete `%s`", id);
 	if (state_remove(st, err) < 0)
 		return -1;
 	/* the overlay rootfs of a `run|create --image` container (image_bundle.c) */

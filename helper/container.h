@@ -8,6 +8,7 @@
 
 #include "error.h"
 #include "hutch.h"
+#include "net.h"
 #include "spec.h"
 
 struct hutch_security;
@@ -22,6 +23,7 @@ struct hutch_create_opts {
 	bool no_pivot;
 	bool no_new_keyring;
 	bool foreground;             /* `run` without --detach: we wait for the init */
+	struct hutch_net_opts net;   /* --net, -p, --ip (net.h) */
 };
 
 /* What the setup processes need; they are forked, so they inherit a copy. */
