@@ -10,7 +10,6 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <linux/mount.h>
-#include <linux/sched/types.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +40,20 @@
 #define AT_RECURSIVE 0x8000
 #endif
 
+/* sched_setattr(2)'s argument (linux/sched/types.h clashes with glibc's sched.h) */
+struct hutch_sched_attr {
+	uint32_t size;
+	uint32_t sched_policy;
+	uint64_t sched_flags;
+	int32_t sched_nice;
+	uint32_t sched_priority;
+	uint64_t sched_runtime;
+	uint64_t sched_deadline;
+	uint64_t sched_period;
+	uint32_t sched_util_min;
+	uint32_t sched_util_max;
+};
+
 enum { CAPSET_BOUNDING, CAPSET_EFFECTIVE, CAPSET_PERMITTED, CAPSET_INHERITABLE, CAPSET_AMBIENT,
        CAPSET_N };
 static const char *const capset_names[CAPSET_N] = { "bounding", "effective", "permitted",
@@ -55,7 +68,7 @@ struct hutch_security {
 	bool has_personality;
 	unsigned long persona;
 	bool has_sched;
-	struct sched_attr sched;
+	struct hutch_sched_attr sched;
 	bool has_ioprio;
 	int ioprio;
 	char **sysctl_keys, **sysctl_vals;
