@@ -74,3 +74,11 @@ clean:
 	rm -rf build helper/hutch *.o *.ko *.mod *.mod.c .*.cmd modules.order Module.symvers kmod/*.o kmod/.*.cmd
 
 -include $(OBJS:.o=.d)
+
+# Security part: test helpers (console-socket receiver, seccomp notify listener).
+SEC_TEST_HELPERS := build/test/console-recv build/test/seccomp-listener
+build/test:
+	mkdir -p $@
+build/test/%: tests/helpers/%.c | build/test
+	$(CC) -std=gnu11 -O2 $(WARN) -o $@ $<
+all: $(SEC_TEST_HELPERS)
