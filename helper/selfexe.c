@@ -12,9 +12,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -61,6 +64,16 @@ int hutch_selfexe_protect(char **argv, hutch_err *err)
 		return hutch_fail(err, errno, "open /proc/self/exe (is /proc mounted?)");
 	if (fd_sealed(src))
 		return 0;
+	{
+		/* a binary on a read-only mount, or immutable, cannot be written: no copy needed */
+		struct statvfs sv;
+		int attr = 0;
+
+		if (fstatvfs(src, &sv) == 0 && (sv.f_flag & ST_RDONLY))
+			return 0;
+		if (ioctl(src, FS_IOC_GETFLAGS, &attr) == 0 && (attr & FS_IMMUTABLE_FL))
+			return 0;
+	}
 	mfd = memfd_create("hutch", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
 	if (mfd < 0 && errno == EINVAL)
 		mfd = memfd_create("hutch", MFD_CLOEXEC | MFD_ALLOW_SEALING);
