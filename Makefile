@@ -15,7 +15,7 @@ CFLAGS  += -std=gnu11 $(OPT) $(WARN) -I. -Ihelper -Iuapi \
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 SRCS    := $(sort $(wildcard helper/*.c))
-LIBSRCS := $(filter-out helper/main.c,$(SRCS))
+LIBSRCS := $(filter-out helper/main.c helper/cmd_%.c,$(SRCS))
 OBJS    := $(SRCS:helper/%.c=build/%.o)
 LIBOBJS := $(LIBSRCS:helper/%.c=build/%.o)
 ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -32,10 +32,12 @@ build build/asan build/asan/unit:
 	mkdir -p $@
 
 build/%.o: helper/%.c $(wildcard helper/*.h) $(wildcard uapi/linux/*.h) | build
-	$(CC) $(CFLAGS) -MMD -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -MMD -c -o $@ $<
 
 build/asan/%.o: helper/%.c $(wildcard helper/*.h) $(wildcard uapi/linux/*.h) | build/asan
-	$(CC) $(CFLAGS) $(ASAN_FLAGS) -c -o $@ $<
+	@echo "  CC-ASAN $<"
+	@$(CC) $(CFLAGS) $(ASAN_FLAGS) -c -o $@ $<
 
 helper/hutch: $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -67,7 +69,8 @@ check: deps
 	$(MAKE) all asan rootfs
 	./tests/run
 
-demo: all rootfs
+demo: deps
+	$(MAKE) all rootfs
 	./tests/demo.sh
 
 clean:

@@ -8,6 +8,7 @@
 ROOTFS_TEMPLATE=${ROOTFS_TEMPLATE:-$TOP/build/rootfs}
 T_NAME=$(basename "$0" .sh)
 T_TMP=$(mktemp -d "/tmp/hutch-$T_NAME.XXXXXX")
+chmod 755 "$T_TMP"   # containers with a user namespace must reach their bundles
 T_ROOT=$T_TMP/state
 mkdir -p "$T_ROOT"
 
@@ -65,7 +66,9 @@ cfg() {
 host_snapshot() {
 	{
 		echo "== mounts"
-		awk '{print $5, $9}' /proc/self/mountinfo | sort
+		# this suite's files, and places a runtime could leak into
+		awk '{print $5, $9}' /proc/self/mountinfo |
+			grep -E "^($T_TMP|/run/hutch|/sys/fs/cgroup|/dev|/proc)" | sort
 		echo "== cgroups"
 		find /sys/fs/cgroup -mindepth 2 -maxdepth 4 -type d -path '*hutch*' 2>/dev/null | sort
 		echo "== state"
@@ -110,12 +113,15 @@ run_tests() {
 		names=$(grep -E "$TESTS" <<<"$names" || true)
 	fi
 	for t in $names; do
-		rc=0
+		# not in a `||` list: there errexit would be ignored inside the subshell
+		set +e
 		(
 			set -eE
-			cd "$T_TMP"
+			mkdir -p "$T_TMP/$t"
+			cd "$T_TMP/$t"
 			"$t"
-		) || rc=$?
+		)
+		rc=$?
 		cleanup_containers
 		if [ "$rc" -eq 0 ]; then
 			echo "ok - $T_NAME: ${t#test_}"
