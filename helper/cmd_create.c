@@ -9,6 +9,7 @@
 
 #include "hutch.h"
 #include "container.h"
+#include "terminal.h"
 #include "log.h"
 #include "utils.h"
 
@@ -113,12 +114,16 @@ HUTCH_COMMAND(run)
 	struct hutch_create_opts o = { 0 };
 	bool detach = false, keep = false;
 	const char *id;
+	cleanup_close int master = -1;
+	struct hutch_tty_proxy *proxy = NULL;
 	pid_t pid;
 	int code;
 
 	if (parse_create(hutch_find_command("run"), true, argc, argv, &o, &detach, &keep, &id, err) < 0)
 		return -1;
 	o.foreground = !detach;
+	if (!detach)
+		o.tty_master = &master;
 	if (container_create(g, id, &o, &pid, err) < 0)
 		return -1;
 	if (container_start(g, id, err) < 0) {
@@ -129,8 +134,16 @@ HUTCH_COMMAND(run)
 	}
 	if (detach)
 		return 0;
+	/* a terminal without --console-socket: we proxy it (terminal.h) */
+	if (master >= 0 && hutch_terminal_proxy_start(master, &proxy, err) < 0) {
+		cleanup_err hutch_err e2 = NULL;
+
+		container_delete(g, id, true, &e2);
+		return -1;
+	}
 	/* we are the subreaper: the init is our child now */
 	code = wait_forward(pid);
+	hutch_terminal_proxy_end(proxy);
 	if (!keep) {
 		cleanup_err hutch_err e2 = NULL;
 

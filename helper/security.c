@@ -632,6 +632,14 @@ void hutch_security_set_state(struct hutch_security *sec, const char *state_json
 		return;
 	free(sec->state_json);
 	sec->state_json = state_json ? xstrdup(state_json) : NULL;
+	if (pid <= 0 && state_json) {
+		/* the init: its host pid is the state's */
+		json_object *o = json_tokener_parse(state_json), *p = NULL;
+
+		if (o && json_object_object_get_ex(o, "pid", &p) && json_object_is_type(p, json_type_int))
+			pid = json_object_get_int(p);
+		json_object_put(o);
+	}
 	sec->pid = pid;
 }
 

@@ -37,7 +37,8 @@ int hutch_security_prepare(json_object *config, json_object *process, char *cons
 /*
  * For a seccomp SCMP_ACT_NOTIFY listener: the container state JSON and the pid (as
  * the host sees it) sent with the notify fd. Call before apply_process (the init
- * has both once the parent sent the state); without it, the pid is getpid().
+ * has both once the parent sent the state; pid <= 0 takes the state's "pid"); without
+ * it, the pid is getpid().
  */
 void hutch_security_set_state(struct hutch_security *sec, const char *state_json, pid_t pid);
 /* linux.mountLabel when SELinux is enabled (validated in prepare), or NULL. */

@@ -26,6 +26,8 @@
 
 #include "error.h"
 
+/* Connect to a --console-socket path (any length); returns the fd. */
+int hutch_console_connect(const char *path, hutch_err *err);
 int hutch_terminal_setup(int sock, unsigned int rows, unsigned int cols, hutch_err *err);
 /* Receive the pty master sent by hutch_terminal_setup; returns the fd. */
 int hutch_terminal_recv(int sock, hutch_err *err);
