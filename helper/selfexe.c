@@ -12,8 +12,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
-#include <linux/fs.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
@@ -65,13 +63,14 @@ int hutch_selfexe_protect(char **argv, hutch_err *err)
 	if (fd_sealed(src))
 		return 0;
 	{
-		/* a binary on a read-only mount, or immutable, cannot be written: no copy needed */
+		/*
+		 * A binary on a read-only mount cannot be written through any fd (EROFS), and
+		 * a container cannot remount the host's mount: no copy needed. (An immutable
+		 * file is not enough: CAP_LINUX_IMMUTABLE in a container could clear the flag.)
+		 */
 		struct statvfs sv;
-		int attr = 0;
 
 		if (fstatvfs(src, &sv) == 0 && (sv.f_flag & ST_RDONLY))
-			return 0;
-		if (ioctl(src, FS_IOC_GETFLAGS, &attr) == 0 && (attr & FS_IMMUTABLE_FL))
 			return 0;
 	}
 	mfd = memfd_create("hutch", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
