@@ -104,6 +104,13 @@ static int write_id_maps(pid_t pid, const struct hutch_spec *s, hutch_err *err)
 			free(buf);
 			buf = nb;
 		}
+		if (which && geteuid() != 0) {
+			/* unprivileged (rootless): the kernel takes a gid_map only after this */
+			cleanup_free char *sg = xasprintf("/proc/%d/setgroups", pid);
+
+			if (write_file(sg, "deny", 4, err) < 0)
+				return hutch_error_prefix(err, "linux.gidMappings (rootless)");
+		}
 		if (write_file(path, buf, strlen(buf), err) < 0)
 			return hutch_error_prefix(err, "linux.%s", which ? "gidMappings" : "uidMappings");
 	}
