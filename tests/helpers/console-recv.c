@@ -28,6 +28,7 @@ int main(int argc, char **argv)
 	int lfd, c, master = -1, out;
 	ssize_t n;
 
+	alarm(60);   /* never outlive a stuck test */
 	if (argc < 3) {
 		fprintf(stderr, "usage: console-recv SOCKET OUTFILE [INPUT]\n");
 		return 2;

@@ -31,6 +31,7 @@ int main(int argc, char **argv)
 	int lfd, c, nfd = -1, out, err;
 	ssize_t n;
 
+	alarm(60);   /* never outlive a stuck test */
 	if (argc < 4) {
 		fprintf(stderr, "usage: seccomp-listener SOCKET STATEFILE ERRNO\n");
 		return 2;

@@ -9,6 +9,20 @@ source "$(dirname "$0")/../lib.sh"
 HELPERS=$TOP/build/test
 STATUS_GREP='grep -E "^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):" /proc/self/status'
 
+# Like host_snapshot/assert_clean, but only this suite's cgroups (ids "sec-..."):
+# other suites may be creating cgroups of their own meanwhile.
+sec_snapshot() {
+	host_snapshot | awk '/^== cgroups/ { c = 1; print; next } /^==/ { c = 0 } !c || /sec-/'
+}
+sec_assert_clean() {
+	local now
+	now=$(sec_snapshot)
+	if [ "$now" != "$(cat "$1")" ]; then
+		diff <(cat "$1") <(echo "$now") | sed 's/^/# /' >&2
+		fail "host state changed: something was left behind"
+	fi
+}
+
 field() { # OUTPUT NAME
 	awk -v f="$2:" '$1 == f { print $2 }' <<<"$1"
 }
@@ -22,9 +36,9 @@ test_capabilities_all_five_sets() {
 		inheritable: ["CAP_KILL"],
 		ambient: ["CAP_KILL"] } | .process.noNewPrivileges = true'
 	out=$(hutch run -b b c1)
-	# CHOWN=0, KILL=5, NET_RAW=13
+	# CHOWN=0, KILL=5, NET_RAW=13; for uid 0 execve makes everything permitted effective
 	assert_eq 0000000000002021 "$(field "$out" CapBnd)" CapBnd
-	assert_eq 0000000000000021 "$(field "$out" CapEff)" CapEff
+	assert_eq 0000000000002021 "$(field "$out" CapEff)" CapEff
 	assert_eq 0000000000002021 "$(field "$out" CapPrm)" CapPrm
 	assert_eq 0000000000000020 "$(field "$out" CapInh)" CapInh
 	assert_eq 0000000000000020 "$(field "$out" CapAmb)" CapAmb
@@ -34,23 +48,26 @@ test_capabilities_all_five_sets() {
 
 test_capabilities_kept_for_a_non_root_user() {
 	new_bundle b sh -c "id -u; $STATUS_GREP"
+	# a non-root program keeps across execve what is ambient, and nothing else
 	cfg b '.process.user = {uid: 1000, gid: 1000} | .process.noNewPrivileges = false |
-		.process.capabilities = {bounding: ["CAP_NET_BIND_SERVICE"],
-		effective: ["CAP_NET_BIND_SERVICE"], permitted: ["CAP_NET_BIND_SERVICE"]}'
+		.process.capabilities = {bounding: ["CAP_NET_BIND_SERVICE", "CAP_KILL"],
+		effective: ["CAP_NET_BIND_SERVICE", "CAP_KILL"], permitted: ["CAP_NET_BIND_SERVICE", "CAP_KILL"],
+		inheritable: ["CAP_NET_BIND_SERVICE"], ambient: ["CAP_NET_BIND_SERVICE"]}'
 	out=$(hutch run -b b c1)
 	assert_contains "$out" 1000
-	assert_eq 0000000000000400 "$(field "$out" CapEff)" "CapEff after setuid"
-	assert_eq 0000000000000400 "$(field "$out" CapBnd)" CapBnd
+	assert_eq 0000000000000400 "$(field "$out" CapEff)" "CapEff after setuid and execve"
+	assert_eq 0000000000000400 "$(field "$out" CapAmb)" CapAmb
+	assert_eq 0000000000000420 "$(field "$out" CapBnd)" CapBnd
 	assert_eq 0 "$(field "$out" NoNewPrivs)" NoNewPrivs
 }
 
 test_unknown_capability_is_an_error_and_leaves_nothing() {
 	new_bundle b true
 	cfg b '.process.capabilities.effective += ["CAP_WIZARDRY"]'
-	host_snapshot > snap
+	sec_snapshot > snap
 	expect_fail 'config.json: process.capabilities.effective[3]: unknown capability "CAP_WIZARDRY"' \
-		hutch run -b b c1
-	assert_clean snap
+		hutch run -b b sec-c1
+	sec_assert_clean snap
 }
 
 test_exec_cap_adds_a_capability() {
@@ -129,23 +146,23 @@ test_seccomp_notify_listener_gets_fd_and_state() {
 
 test_bad_seccomp_profiles_name_the_json_path() {
 	new_bundle b true
-	host_snapshot > snap
+	sec_snapshot > snap
 	cfg b '.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW",
 		syscalls: [{names: ["mkdir"], action: "SCMP_ACT_EXPLODE"}]}'
 	expect_fail 'config.json: linux.seccomp.syscalls[0].action: unknown action "SCMP_ACT_EXPLODE"' \
-		hutch run -b b c1
+		hutch run -b b sec-c1
 	cfg b '.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", architectures: ["SCMP_ARCH_PDP11"]}'
 	expect_fail 'config.json: linux.seccomp.architectures[0]: unknown architecture "SCMP_ARCH_PDP11"' \
-		hutch run -b b c1
+		hutch run -b b sec-c1
 	cfg b '.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", syscalls: [
 		{names: ["read"], action: "SCMP_ACT_ALLOW"},
 		{names: ["chmod"], action: "SCMP_ACT_ERRNO", args: [{index: 1, value: 1, op: "SCMP_CMP_SORTOF"}]}]}'
 	expect_fail 'config.json: linux.seccomp.syscalls[1].args[0].op: unknown operator "SCMP_CMP_SORTOF"' \
-		hutch run -b b c1
+		hutch run -b b sec-c1
 	cfg b '.linux.seccomp = {defaultAction: "SCMP_ACT_NOPE"}'
 	expect_fail 'config.json: linux.seccomp.defaultAction: unknown action "SCMP_ACT_NOPE"' \
-		hutch create -b b c1
-	assert_clean snap
+		hutch create -b b sec-c1
+	sec_assert_clean snap
 }
 
 test_masked_and_readonly_paths() {
@@ -175,28 +192,28 @@ test_masked_and_readonly_paths() {
 test_sysctl_namespaced_and_refused() {
 	new_bundle b sh -c 'cat /proc/sys/kernel/shmmni /proc/sys/net/ipv4/ip_default_ttl'
 	cfg b '.linux.sysctl = {"kernel.shmmni": "1234", "net.ipv4.ip_default_ttl": "42"}'
-	out=$(hutch run -b b c1)
+	out=$(hutch run -b b sec-c1)
 	assert_eq "$(printf '1234\n42')" "$out" "sysctls inside"
 	[ "$(cat /proc/sys/net/ipv4/ip_default_ttl)" != 42 ] || fail "the host's sysctl changed"
-	host_snapshot > snap
+	sec_snapshot > snap
 	cfg b '.linux.sysctl = {"vm.swappiness": "1"}'
-	expect_fail 'config.json: linux.sysctl.vm.swappiness: not a namespaced sysctl' hutch run -b b c1
+	expect_fail 'config.json: linux.sysctl.vm.swappiness: not a namespaced sysctl' hutch run -b b sec-c1
 	cfg b '.linux.sysctl = {"net.ipv4.ip_forward": "1"} | .linux.namespaces |= map(select(.type != "network"))'
-	expect_fail 'config.json: linux.sysctl.net.ipv4.ip_forward: needs a network namespace' hutch run -b b c1
-	assert_clean snap
+	expect_fail 'config.json: linux.sysctl.net.ipv4.ip_forward: needs a network namespace' hutch run -b b sec-c1
+	sec_assert_clean snap
 }
 
 test_lsm_requested_but_unavailable() {
 	[ ! -e /sys/fs/selinux/enforce ] || skip "SELinux is enabled here"
 	grep -qs Y /sys/module/apparmor/parameters/enabled && skip "AppArmor is enabled here"
 	new_bundle b true
-	host_snapshot > snap
+	sec_snapshot > snap
 	cfg b '.process.apparmorProfile = "hutch-default"'
 	expect_fail 'config.json: process.apparmorProfile: "hutch-default" requested, but AppArmor is not enabled' \
-		hutch run -b b c1
+		hutch run -b b sec-c1
 	cfg b 'del(.process.apparmorProfile) | .process.selinuxLabel = "system_u:system_r:container_t:s0"'
-	expect_fail 'config.json: process.selinuxLabel:' hutch run -b b c1
-	assert_clean snap
+	expect_fail 'config.json: process.selinuxLabel:' hutch run -b b sec-c1
+	sec_assert_clean snap
 }
 
 test_personality_scheduler_ioprio() {
@@ -242,15 +259,15 @@ test_hooks_run_in_order_with_state() {
 
 test_failing_hook_aborts_and_cleans_up() {
 	new_bundle b true
-	host_snapshot > snap
+	sec_snapshot > snap
 	cfg b '.hooks.createRuntime = [{path: "/bin/sh", args: ["sh", "-c", "echo no-way >&2; exit 7"]}]'
-	expect_fail 'hooks.createRuntime[0]: `/bin/sh` exited with status 7: no-way' hutch run -b b c1
+	expect_fail 'hooks.createRuntime[0]: `/bin/sh` exited with status 7: no-way' hutch run -b b sec-c1
 	cfg b '.hooks = {createContainer: [{path: "/bin/sleep", args: ["sleep", "30"], timeout: 1}]}'
-	expect_fail 'hooks.createContainer[0]: `/bin/sleep` timed out after 1 s' hutch create -b b c1
-	assert_clean snap
+	expect_fail 'hooks.createContainer[0]: `/bin/sleep` timed out after 1 s' hutch create -b b sec-c1
+	sec_assert_clean snap
 	# poststart and poststop failures are warnings only
 	cfg b '.hooks = {poststart: [{path: "/bin/false"}], poststop: [{path: "/bin/false"}]}'
-	out=$(hutch run -b b c1 2>&1)
+	out=$(hutch run -b b sec-c1 2>&1)
 	assert_contains "$out" "warning: hooks.poststart[0]"
 	assert_contains "$out" "warning: hooks.poststop[0]"
 }
@@ -258,7 +275,7 @@ test_failing_hook_aborts_and_cleans_up() {
 test_console_socket_receiver_gets_a_working_pty() {
 	new_bundle b sh -c 'read -r line; echo "got:$line"; tty; stty size; [ -t 0 ] && [ -t 1 ] && echo tty-stdio'
 	cfg b '.process.terminal = true | .process.consoleSize = {height: 33, width: 101}'
-	"$HELPERS/console-recv" "$T_TMP/console.sock" "$T_TMP/console.out" "$(printf 'hello pty\n')" > ready &
+	"$HELPERS/console-recv" "$T_TMP/console.sock" "$T_TMP/console.out" $'hello pty\n' > ready &
 	recv=$!
 	wait_for grep -q ready ready
 	hutch create -b b --console-socket "$T_TMP/console.sock" c1
