@@ -127,7 +127,8 @@ static int parse_flags(json_object *sc, unsigned int *flags, hutch_err *err)
 					  i, v[i]);
 		if (!known[k].f)
 			continue;
-		if (!kernel_has_flag(known[k].f)) {
+		if (!kernel_has_flag(known[k].f == SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV ?
+				     known[k].f | SECCOMP_FILTER_FLAG_NEW_LISTENER : known[k].f)) {
 			log_warn("linux.seccomp.flags[%zu]: %s is not supported by this kernel; ignored",
 				 i, v[i]);
 			continue;
@@ -385,6 +386,11 @@ int hutch_seccomp_compile(json_object *sc, struct hutch_seccomp **out, hutch_err
 	}
 	if (parse_flags(sc, &s->flags, err) < 0 || add_syscalls(ctx, sc, def, &s->notify, err) < 0)
 		goto fail;
+	if (!s->notify && (s->flags & SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)) {
+		/* only meaningful with a listener; the kernel refuses it otherwise */
+		log_debug("linux.seccomp.flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV without SCMP_ACT_NOTIFY: ignored");
+		s->flags &= ~SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
+	}
 	if (s->notify && !lp) {
 		hutch_fail(err, 0, "config.json: linux.seccomp.listenerPath: required when an action is SCMP_ACT_NOTIFY");
 		goto fail;

@@ -138,9 +138,11 @@ test_seccomp_notify_listener_gets_fd_and_state() {
 	wait_for grep -q ready ready
 	cfg b ".linux.seccomp = {defaultAction: \"SCMP_ACT_ALLOW\",
 		listenerPath: \"$T_TMP/listener.sock\", listenerMetadata: \"hello-meta\",
+		flags: [\"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV\"],
 		syscalls: [{names: [\"mkdir\", \"mkdirat\"], action: \"SCMP_ACT_NOTIFY\"}]}"
 	out=$(hutch run -b b c1 2>&1)
 	wait $listener
+	assert_not_contains "$out" "not supported by this kernel"
 	# the listener answered EXDEV (18) for the container's mkdir
 	assert_contains "$out" "Invalid cross-device link"
 	assert_eq '["seccompFd"]' "$(jq -c .fds "$T_TMP/pstate")" fds

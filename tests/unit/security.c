@@ -381,7 +381,7 @@ static const char *t_seccomp_notify(void)
 	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(lfd, 1) < 0)
 		return "listen";
 	json = xasprintf("{\"process\":{},\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\","
-			 "\"listenerPath\":\"%s\",\"listenerMetadata\":\"meta!\","
+			 "\"listenerPath\":\"%s\",\"listenerMetadata\":\"meta!\",\"flags\":[\"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV\"],"
 			 "\"syscalls\":[{\"names\":[\"getppid\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}}}",
 			 sa.sun_path);
 	pid = fork();
