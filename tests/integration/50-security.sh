@@ -23,8 +23,8 @@ sec_assert_clean() {
 	fi
 }
 
-# script BUNDLE SCRIPT: process.args = sh -c SCRIPT (any number of lines)
-script() {
+# set_script BUNDLE SCRIPT: process.args = sh -c SCRIPT (any number of lines)
+set_script() {
 	local f=$1/config.json
 	jq --arg s "$2" '.process.args = ["sh", "-c", $s]' "$f" > "$f.new" && mv "$f.new" "$f"
 }
@@ -102,7 +102,7 @@ seccomp_profile='{
 
 test_seccomp_errno_masked_eq_and_kill() {
 	new_bundle b
-	script b "$STATUS_GREP"'
+	set_script b "$STATUS_GREP"'
 		mkdir /tmp/x 2>&1; echo mkdir=$?
 		touch /tmp/f; chmod 755 /tmp/f; echo chmod755=$?
 		chmod 4755 /tmp/f 2>&1; echo chmod4755=$?
@@ -176,7 +176,7 @@ test_bad_seccomp_profiles_name_the_json_path() {
 
 test_masked_and_readonly_paths() {
 	new_bundle b
-	script b '
+	set_script b '
 		echo "secret=[$(cat /etc/secret)]"
 		echo "dir=[$(ls /srv/hidden)]"
 		touch /srv/hidden/new 2>&1
