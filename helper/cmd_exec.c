@@ -250,7 +250,8 @@ static int do_exec(struct hutch_global *g, const char *id, const struct exec_opt
 	while (waitpid(e1, NULL, 0) < 0 && errno == EINTR)
 		;
 	e1 = -1;
-	if (sync_send(sv[0], SYNC_GO, 0, NULL) < 0 || wait_exec(sv[0], err) < 0)
+	/* the child learns its pid as the host sees it (for a seccomp notify listener) */
+	if (sync_send(sv[0], SYNC_GO, e2, NULL) < 0 || wait_exec(sv[0], err) < 0)
 		goto fail;
 	if (o->pid_file && write_pid_file(o->pid_file, e2, err) < 0)
 		goto fail;

@@ -608,8 +608,11 @@ void exec_stage1(struct hutch_ctx *c)
 		sync_die(c->sync_fd, &err);
 	}
 	if (pid == 0) {
-		if (sync_recv(c->sync_fd, SYNC_GO, NULL, NULL, &err) < 0)
+		int host_pid = 0;
+
+		if (sync_recv(c->sync_fd, SYNC_GO, &host_pid, NULL, &err) < 0)
 			_exit(1);
+		hutch_security_set_state(c->sec, NULL, host_pid);
 		if (fchdir(c->exec_rootfd) < 0 || chroot(".") < 0) {
 			hutch_fail(&err, errno, "enter the container's root");
 			sync_die(c->sync_fd, &err);

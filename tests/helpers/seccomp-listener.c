@@ -52,6 +52,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	data[n] = '\0';
+	/* one container process per listener: let the next one bind the same path */
+	close(lfd);
+	unlink(argv[1]);
 	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
 		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
 			memcpy(&nfd, CMSG_DATA(cm), sizeof(int));

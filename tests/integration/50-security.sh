@@ -153,6 +153,37 @@ test_seccomp_notify_listener_gets_fd_and_state() {
 	assert_eq 1.2.0 "$(jq -r .ociVersion "$T_TMP/pstate")" ociVersion
 }
 
+test_seccomp_notify_for_exec_and_exec_console_socket() {
+	new_bundle b sleep 1000
+	sock=$T_TMP/l.sock
+	cfg b ".root.readonly = false | .linux.seccomp = {defaultAction: \"SCMP_ACT_ALLOW\", listenerPath: \"$sock\",
+		syscalls: [{names: [\"mkdir\", \"mkdirat\"], action: \"SCMP_ACT_NOTIFY\"}]}"
+	"$HELPERS/seccomp-listener" "$sock" "$T_TMP/s1" 18 > r1 &
+	wait_for grep -q ready r1
+	hutch run -d -b b c1
+	# a second listener for the exec'd process
+	"$HELPERS/seccomp-listener" "$sock" "$T_TMP/s2" 39 > r2 &
+	wait_for grep -q ready r2
+	hutch exec -d --pid-file "$T_TMP/e.pid" c1 sh -c 'mkdir /tmp/y 2> /tmp/err; sleep 1000'
+	wait_for test -s "$T_TMP/s2"
+	assert_eq "$(cat "$T_TMP/e.pid")" "$(jq -r .pid "$T_TMP/s2")" "pid sent for the exec'd process"
+	assert_eq "$(hutch state c1 | jq -r .pid)" "$(jq -r .pid "$T_TMP/s1")" "pid sent for the init"
+	wait_for test -s b/rootfs/tmp/err
+	assert_contains "$(cat b/rootfs/tmp/err)" "Directory not empty"
+	hutch delete -f c1
+	# exec -t with a console socket: the receiver gets the pty of the exec'd process
+	new_bundle b2 sleep 1000
+	hutch run -d -b b2 c2
+	"$HELPERS/console-recv" "$T_TMP/c.sock" "$T_TMP/c.out" $'ping\n' > r3 &
+	recv=$!
+	wait_for grep -q ready r3
+	hutch exec -t --console-socket "$T_TMP/c.sock" c2 sh -c 'read -r x; echo "exec-pty:$x"; tty'
+	wait $recv
+	out=$(tr -d '\r' < "$T_TMP/c.out")
+	assert_contains "$out" "exec-pty:ping"
+	assert_match "$out" "/dev/pts/[0-9]+"
+}
+
 test_bad_seccomp_profiles_name_the_json_path() {
 	new_bundle b true
 	sec_snapshot > snap
