@@ -58,8 +58,10 @@ DEPS_TEST  := busybox-static jq util-linux iproute2 procps kmod
 # The VM harness (tests/vm): qemu, the guest's tools, and per kernel of tests/vm/kernels the
 # image (downloaded and unpacked into build/vm, not installed) and the matching headers.
 DEPS_VM    := qemu-system-x86 busybox-static cpio
+DEPS_SECURITY := passwd bsdutils util-linux
 deps:
 	@./tests/deps.sh $(DEPS_BUILD) $(DEPS_TEST)
+	@./tests/deps.sh $(DEPS_SECURITY)
 	@./tests/deps.sh $(DEPS_VM)
 	@./tests/vm/deps
 

@@ -388,7 +388,8 @@ test_rootless_spec_as_an_unprivileged_user() {
 	command -v setpriv >/dev/null || skip "setpriv missing"
 	local user=hutch-rl-$$ uid
 	useradd -M -d /nonexistent -s /usr/sbin/nologin "$user"
-	trap 'userdel "$user" 2>/dev/null || true' RETURN
+	# the test runs in a subshell: remove the account however it ends
+	trap 'userdel "$user" 2>/dev/null || true' EXIT
 	uid=$(id -u "$user")
 	local dir=$T_TMP/rootless
 	mkdir -p "$dir"
