@@ -379,6 +379,11 @@ int hutch_seccomp_compile(json_object *sc, struct hutch_seccomp **out, hutch_err
 			goto fail;
 		}
 		r = seccomp_arch_add(ctx, arch);
+		if (r == -EDOM) {
+			/* other endianness than this machine: no process here can use it */
+			log_debug("linux.seccomp.architectures[%zu]: \"%s\" cannot run here; skipped", i, name);
+			continue;
+		}
 		if (r < 0 && r != -EEXIST) {
 			hutch_fail(err, -r, "config.json: linux.seccomp.architectures[%zu]: add \"%s\"", i, name);
 			goto fail;

@@ -526,7 +526,7 @@ static int apply_masked(const struct hutch_security *s, hutch_err *err)
 		}
 		if (S_ISDIR(st.st_mode))
 			r = mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-				  "size=0,mode=0555");
+				  "mode=0555");
 		else
 			r = mount("/dev/null", p, NULL, MS_BIND, NULL);
 		if (r < 0)

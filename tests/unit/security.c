@@ -132,6 +132,12 @@ static void test_validation(void)
 	expect_error("seccomp errnoRet with allow",
 		     "{\"process\":{},\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[\"mkdir\"],\"action\":\"SCMP_ACT_ALLOW\",\"errnoRet\":3}]}}}",
 		     NULL, "linux.seccomp.syscalls[0].errnoRet: only valid with");
+	expect_ok("seccomp: every architecture `hutch features` lists (other endianness skipped)",
+		  "{\"process\":{},\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":["
+		  "\"SCMP_ARCH_AARCH64\",\"SCMP_ARCH_ARM\",\"SCMP_ARCH_MIPS\",\"SCMP_ARCH_MIPS64\",\"SCMP_ARCH_MIPS64N32\","
+		  "\"SCMP_ARCH_MIPSEL\",\"SCMP_ARCH_MIPSEL64\",\"SCMP_ARCH_MIPSEL64N32\",\"SCMP_ARCH_PPC\",\"SCMP_ARCH_PPC64\","
+		  "\"SCMP_ARCH_PPC64LE\",\"SCMP_ARCH_RISCV64\",\"SCMP_ARCH_S390\",\"SCMP_ARCH_S390X\",\"SCMP_ARCH_X32\","
+		  "\"SCMP_ARCH_X86\",\"SCMP_ARCH_X86_64\"],\"syscalls\":[{\"names\":[\"mkdir\"],\"action\":\"SCMP_ACT_ERRNO\"}]}}}");
 	expect_ok("seccomp unknown syscall name is skipped",
 		  "{\"process\":{},\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"no_such_syscall\",\"mkdir\"],\"action\":\"SCMP_ACT_ERRNO\"}]}}}");
 	expect_ok("seccomp every action, operator and flag",
