@@ -163,6 +163,8 @@ void hutch_cgroup_free(struct hutch_cgroup *cg)
 	cg_res_free(cg->res);
 	if (cg->v2fd >= 0)
 		close(cg->v2fd);
+	if (cg->oomfd >= 0)
+		close(cg->oomfd);
 	free(cg);
 }
 
@@ -172,6 +174,7 @@ static struct hutch_cgroup *cg_new(enum cg_layout l)
 
 	cg->layout = l;
 	cg->v2fd = -1;
+	cg->oomfd = -1;
 	return cg;
 }
 
@@ -454,7 +457,16 @@ static int cpuset_inherit(const char *dir, hutch_err *err)
 			return -1;
 		if (cur[0] != '\n' && cur[0] != '\0')
 			continue;
-		if (cg_read(parent, files[i], &pv, err) < 0 || cg_write(dir, files[i], pv, err) < 0)
+		if (cg_read(parent, files[i], &pv, err) < 0)
+			return -1;
+		if (pv[0] == '\n' || pv[0] == '\0') {
+			/* a parent another container is setting up right now */
+			free(pv);
+			pv = NULL;
+			if (cpuset_inherit(parent, err) < 0 || cg_read(parent, files[i], &pv, err) < 0)
+				return -1;
+		}
+		if (cg_write(dir, files[i], pv, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -486,6 +498,14 @@ static void enable_subtree(const char *dir, char **want)
 	}
 }
 
+/* mount/hutch, the parent every default path /hutch/<id> shares. */
+static bool cg_default_parent(const char *p, const struct cg_hier *h)
+{
+	cleanup_free char *want = path_join(h->mount, "hutch");
+
+	return strcmp(p, want) == 0;
+}
+
 static int hier_mkdirs(struct cg_hier *h, hutch_err *err)
 {
 	const char *rest = h->dir + strlen(h->mount);
@@ -493,25 +513,37 @@ static int hier_mkdirs(struct cg_hier *h, hutch_err *err)
 	cleanup_free char *copy = xstrdup(rest);
 
 	for (char *sv, *c = strtok_r(copy, "/", &sv); c; c = strtok_r(NULL, "/", &sv)) {
-		char *next = path_join(cur, c);
+		cleanup_free char *next = path_join(cur, c);
+		int tries = 0;
 
 		if (h->v2)
 			enable_subtree(cur, h->ctrls);
-		if (mkdir(next, 0755) == 0) {
-			strv_push(&h->created, xstrdup(next));
-			if (!h->v2 && strv_contains(h->ctrls, "cpuset") && cpuset_inherit(next, err) < 0) {
-				free(next);
-				return -1;
-			}
-		} else if (errno != EEXIST) {
+		while (mkdir(next, 0755) < 0) {
 			int e = errno;
 
-			hutch_fail(err, e, "cgroup: mkdir `%s`", next);
-			free(next);
-			return -1;
+			/* The shared parent of default paths (mount/hutch) is hutch's even when
+			 * another container made it first: the last one out removes it. */
+			if (e == EEXIST && strcmp(next, h->dir) != 0 && cg_default_parent(next, h) &&
+			    !strv_contains(h->created, next)) {
+				strv_push(&h->created, xstrdup(next));
+				goto descend;
+			}
+			if (e == EEXIST)
+				goto descend;
+			/* a parent removed by another container's delete just now */
+			if (e == ENOENT && tries++ < 5 && mkdir(cur, 0755) == 0) {
+				if (cg_default_parent(cur, h) && !strv_contains(h->created, cur))
+					strv_push(&h->created, xstrdup(cur));
+				continue;
+			}
+			return hutch_fail(err, e, "cgroup: mkdir `%s`", next);
 		}
+		strv_push(&h->created, xstrdup(next));
+		if (!h->v2 && strv_contains(h->ctrls, "cpuset") && cpuset_inherit(next, err) < 0)
+			return -1;
+descend:
 		free(cur);
-		cur = next;
+		cur = steal_ptr(&next);
 	}
 	return 0;
 }
@@ -626,23 +658,28 @@ int hutch_cgroup_destroy(struct hutch_cgroup *cg, hutch_err *err)
 		struct cg_hier *h = &cg->h[i];
 		size_t n = strv_len(h->created);
 
-		if (n > 0 && strcmp(h->created[n - 1], h->dir) == 0)
+		if (n == 0)
+			continue;
+		if (strcmp(h->created[n - 1], h->dir) == 0) {
 			rmdir_children(h->dir);
-		for (size_t j = n; j-- > 0;) {
-			bool leaf = strcmp(h->created[j], h->dir) == 0;
-
-			/* a parent hutch made may hold other containers now: leave it */
-			if (!leaf && rmdir(h->created[j]) < 0 && errno != ENOENT) {
-				if (errno == EBUSY || errno == ENOTEMPTY)
-					break;
-			} else if (leaf && rmdir_retry(h->created[j]) < 0) {
+			if (rmdir_retry(h->created[n - 1]) < 0) {
 				if (ret == 0)
-					ret = hutch_fail(err, errno, "cgroup: rmdir `%s`", h->created[j]);
-				/* keep what could not be removed for a later try */
+					ret = hutch_fail(err, errno, "cgroup: rmdir `%s`", h->dir);
+				continue;
+			}
+			free(h->created[--n]);
+			h->created[n] = NULL;
+		}
+		/* Parents: only when empty; another container may still be using them. */
+		while (n > 0) {
+			if (rmdir(h->created[n - 1]) < 0 && errno != ENOENT) {
+				if (errno != EBUSY && errno != ENOTEMPTY && ret == 0)
+					ret = hutch_fail(err, errno, "cgroup: rmdir `%s`",
+							 h->created[n - 1]);
 				break;
 			}
-			free(h->created[j]);
-			h->created[j] = NULL;
+			free(h->created[--n]);
+			h->created[n] = NULL;
 		}
 	}
 	return ret;

@@ -102,8 +102,9 @@ static void emit(struct prog *p, struct bpf_insn i)
 #define JMP32_IMM(op, d, i, o) INSN(BPF_JMP32 | (op) | BPF_K, d, 0, o, i)
 #define EXIT() INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
 
-/* Registers: r2 type, r3 access, r4 major, r5 minor, r6 scratch. */
-static void emit_rule(struct prog *p, const struct cg_dev_rule *r)
+/* Registers: r2 type, r3 access, r4 major, r5 minor, r6 scratch. Returns true when
+ * the rule matches every device (what comes after it would be unreachable). */
+static bool emit_rule(struct prog *p, const struct cg_dev_rule *r)
 {
 	struct bpf_insn body[8];
 	size_t n = 0;
@@ -140,6 +141,7 @@ static void emit_rule(struct prog *p, const struct cg_dev_rule *r)
 			body[i].off = (int16_t)(n - i - 1);
 		emit(p, body[i]);
 	}
+	return n == 2;
 }
 
 static int sys_bpf(int cmd, union bpf_attr *attr)
@@ -194,10 +196,15 @@ int cg_devices_apply_bpf(const char *dir, const struct cg_dev_rule *rules, size_
 	emit(&p, ALU32_IMM(BPF_RSH, 3, 16));
 	emit(&p, LDX_W(4, 1, offsetof(struct bpf_cgroup_dev_ctx, major)));
 	emit(&p, LDX_W(5, 1, offsetof(struct bpf_cgroup_dev_ctx, minor)));
-	for (size_t i = n; i-- > 0;)
-		emit_rule(&p, &rules[i]);
-	emit(&p, MOV64_IMM(0, 1));
-	emit(&p, EXIT());
+	/* the verifier rejects unreachable code: stop after a rule matching everything */
+	bool all = false;
+
+	for (size_t i = n; i-- > 0 && !all;)
+		all = emit_rule(&p, &rules[i]);
+	if (!all) {
+		emit(&p, MOV64_IMM(0, 1));
+		emit(&p, EXIT());
+	}
 
 	pfd = prog_load(&p, err);
 	free(p.insn);

@@ -751,6 +751,10 @@ static int apply_memory(struct ctx *c, const struct cg_res *r)
 
 		if (need_file(c, h, "memory.swap", "memory.memsw.limit_in_bytes") < 0)
 			return -1;
+		if (!r->has_limit && r->swap != -1 && !c->dry &&
+		    cg_read_u64(h->dir, "memory.limit_in_bytes", &cur) == 0 && (uint64_t)r->swap < cur)
+			return ferr(c, "memory.swap", "%" PRId64 " is below the memory limit %" PRIu64,
+				    r->swap, cur);
 		if (!swap_first && !c->dry &&
 		    cg_read_u64(h->dir, "memory.memsw.limit_in_bytes", &cur) == 0)
 			swap_first = (uint64_t)r->swap > cur;
