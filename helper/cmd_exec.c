@@ -206,6 +206,7 @@ static int do_exec(struct hutch_global *g, const char *id, const struct exec_opt
 			goto out;
 		}
 		c.console_fd = tty_sv[1];
+		hutch_terminal_default_size(&proc.console_height, &proc.console_width);
 	}
 	if (hutch_security_prepare(cfg, pj, o->caps, proc.no_new_privs, &sec, err) < 0)
 		goto out;

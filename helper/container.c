@@ -234,6 +234,7 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 			goto out;
 		}
 		c.console_fd = tty_sv[1];
+		hutch_terminal_default_size(&s->process.console_height, &s->process.console_width);
 	}
 
 	if (state_create(g, id, &st, err) < 0)

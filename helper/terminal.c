@@ -93,6 +93,16 @@ int hutch_terminal_recv(int sock, hutch_err *err)
 	return fd;
 }
 
+void hutch_terminal_default_size(unsigned int *rows, unsigned int *cols)
+{
+	struct winsize ws;
+
+	if (*rows || *cols || !isatty(0) || ioctl(0, TIOCGWINSZ, &ws) < 0)
+		return;
+	*rows = ws.ws_row;
+	*cols = ws.ws_col;
+}
+
 struct hutch_tty_proxy {
 	pid_t pid;
 	bool restore;

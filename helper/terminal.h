@@ -32,6 +32,12 @@ int hutch_terminal_setup(int sock, unsigned int rows, unsigned int cols, hutch_e
 /* Receive the pty master sent by hutch_terminal_setup; returns the fd. */
 int hutch_terminal_recv(int sock, hutch_err *err);
 
+/*
+ * Foreground terminal: when no size was configured, take our stdin's (if it is a
+ * terminal), so the pty has the right size before the program runs.
+ */
+void hutch_terminal_default_size(unsigned int *rows, unsigned int *cols);
+
 struct hutch_tty_proxy;
 int hutch_terminal_proxy_start(int master, struct hutch_tty_proxy **out, hutch_err *err);
 /* After the process exited: let the proxy drain the pty (briefly), restore stdin's mode. */

@@ -41,7 +41,7 @@ test_capabilities_all_five_sets() {
 		permitted: ["CAP_KILL", "CAP_CHOWN", "CAP_NET_RAW"],
 		inheritable: ["CAP_KILL"],
 		ambient: ["CAP_KILL"] } | .process.noNewPrivileges = true'
-	out=$(hutch run -b b c1)
+	out=$(hutch run -b b sec-c1)
 	# CHOWN=0, KILL=5, NET_RAW=13; for uid 0 execve makes everything permitted effective
 	assert_eq 0000000000002021 "$(field "$out" CapBnd)" CapBnd
 	assert_eq 0000000000002021 "$(field "$out" CapEff)" CapEff
@@ -59,7 +59,7 @@ test_capabilities_kept_for_a_non_root_user() {
 		.process.capabilities = {bounding: ["CAP_NET_BIND_SERVICE", "CAP_KILL"],
 		effective: ["CAP_NET_BIND_SERVICE", "CAP_KILL"], permitted: ["CAP_NET_BIND_SERVICE", "CAP_KILL"],
 		inheritable: ["CAP_NET_BIND_SERVICE"], ambient: ["CAP_NET_BIND_SERVICE"]}'
-	out=$(hutch run -b b c1)
+	out=$(hutch run -b b sec-c1)
 	assert_contains "$out" 1000
 	assert_eq 0000000000000400 "$(field "$out" CapEff)" "CapEff after setuid and execve"
 	assert_eq 0000000000000400 "$(field "$out" CapAmb)" CapAmb
@@ -78,12 +78,12 @@ test_unknown_capability_is_an_error_and_leaves_nothing() {
 
 test_exec_cap_adds_a_capability() {
 	new_bundle b sleep 1000
-	hutch run -d -b b c1
-	out=$(hutch exec --cap CAP_SYS_ADMIN c1 sh -c "$STATUS_GREP")
+	hutch run -d -b b sec-c1
+	out=$(hutch exec --cap CAP_SYS_ADMIN sec-c1 sh -c "$STATUS_GREP")
 	# default caps AUDIT_WRITE(29) KILL(5) NET_BIND_SERVICE(10), plus SYS_ADMIN(21)
 	assert_eq 0000000020200420 "$(field "$out" CapEff)" "CapEff with --cap"
 	assert_eq 0000000020200420 "$(field "$out" CapBnd)" "CapBnd with --cap"
-	expect_fail '--cap: unknown capability "CAP_NOPE"' hutch exec --cap CAP_NOPE c1 true
+	expect_fail '--cap: unknown capability "CAP_NOPE"' hutch exec --cap CAP_NOPE sec-c1 true
 }
 
 seccomp_profile='{
@@ -110,7 +110,7 @@ test_seccomp_errno_masked_eq_and_kill() {
 		echo before-kill; exec dmesg'
 	cfg b ".root.readonly = false | .linux.seccomp = $seccomp_profile"
 	rc=0
-	out=$(hutch run -b b c1 2>&1) || rc=$?
+	out=$(hutch run -b b sec-c1 2>&1) || rc=$?
 	assert_eq 2 "$(field "$out" Seccomp)" Seccomp
 	assert_contains "$out" "Function not implemented"
 	assert_contains "$out" "mkdir=1"
@@ -125,8 +125,8 @@ test_seccomp_errno_masked_eq_and_kill() {
 test_seccomp_applies_to_exec_too() {
 	new_bundle b sleep 1000
 	cfg b ".linux.seccomp = $seccomp_profile"
-	hutch run -d -b b c1
-	out=$(hutch exec c1 sh -c "$STATUS_GREP; mkdir /dev/shm/x 2>&1; echo rc=\$?")
+	hutch run -d -b b sec-c1
+	out=$(hutch exec sec-c1 sh -c "$STATUS_GREP; mkdir /dev/shm/x 2>&1; echo rc=\$?")
 	assert_eq 2 "$(field "$out" Seccomp)" Seccomp
 	assert_contains "$out" "Function not implemented"
 }
@@ -140,14 +140,14 @@ test_seccomp_notify_listener_gets_fd_and_state() {
 		listenerPath: \"$T_TMP/listener.sock\", listenerMetadata: \"hello-meta\",
 		flags: [\"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV\"],
 		syscalls: [{names: [\"mkdir\", \"mkdirat\"], action: \"SCMP_ACT_NOTIFY\"}]}"
-	out=$(hutch run -b b c1 2>&1)
+	out=$(hutch run -b b sec-c1 2>&1)
 	wait $listener
 	assert_not_contains "$out" "not supported by this kernel"
 	# the listener answered EXDEV (18) for the container's mkdir
 	assert_contains "$out" "Invalid cross-device link"
 	assert_eq '["seccompFd"]' "$(jq -c .fds "$T_TMP/pstate")" fds
 	assert_eq hello-meta "$(jq -r .metadata "$T_TMP/pstate")" metadata
-	assert_eq c1 "$(jq -r .state.id "$T_TMP/pstate")" state.id
+	assert_eq sec-c1 "$(jq -r .state.id "$T_TMP/pstate")" state.id
 	assert_match "$(jq -r .pid "$T_TMP/pstate")" '^[0-9]+$'
 	assert_eq "$(jq -r .state.pid "$T_TMP/pstate")" "$(jq -r .pid "$T_TMP/pstate")" "pid is the init's"
 	assert_eq 1.2.0 "$(jq -r .ociVersion "$T_TMP/pstate")" ociVersion
@@ -160,24 +160,24 @@ test_seccomp_notify_for_exec_and_exec_console_socket() {
 		syscalls: [{names: [\"mkdir\", \"mkdirat\"], action: \"SCMP_ACT_NOTIFY\"}]}"
 	"$HELPERS/seccomp-listener" "$sock" "$T_TMP/s1" 18 > r1 &
 	wait_for grep -q ready r1
-	hutch run -d -b b c1
+	hutch run -d -b b sec-c1
 	# a second listener for the exec'd process
 	"$HELPERS/seccomp-listener" "$sock" "$T_TMP/s2" 39 > r2 &
 	wait_for grep -q ready r2
-	hutch exec -d --pid-file "$T_TMP/e.pid" c1 sh -c 'mkdir /tmp/y 2> /tmp/err; sleep 1000'
+	hutch exec -d --pid-file "$T_TMP/e.pid" sec-c1 sh -c 'mkdir /tmp/y 2> /tmp/err; sleep 1000'
 	wait_for test -s "$T_TMP/s2"
 	assert_eq "$(cat "$T_TMP/e.pid")" "$(jq -r .pid "$T_TMP/s2")" "pid sent for the exec'd process"
-	assert_eq "$(hutch state c1 | jq -r .pid)" "$(jq -r .pid "$T_TMP/s1")" "pid sent for the init"
+	assert_eq "$(hutch state sec-c1 | jq -r .pid)" "$(jq -r .pid "$T_TMP/s1")" "pid sent for the init"
 	wait_for test -s b/rootfs/tmp/err
 	assert_contains "$(cat b/rootfs/tmp/err)" "Directory not empty"
-	hutch delete -f c1
+	hutch delete -f sec-c1
 	# exec -t with a console socket: the receiver gets the pty of the exec'd process
 	new_bundle b2 sleep 1000
-	hutch run -d -b b2 c2
+	hutch run -d -b b2 sec-c2
 	"$HELPERS/console-recv" "$T_TMP/c.sock" "$T_TMP/c.out" $'ping\n' > r3 &
 	recv=$!
 	wait_for grep -q ready r3
-	hutch exec -t --console-socket "$T_TMP/c.sock" c2 sh -c 'read -r x; echo "exec-pty:$x"; tty'
+	hutch exec -t --console-socket "$T_TMP/c.sock" sec-c2 sh -c 'read -r x; echo "exec-pty:$x"; tty'
 	wait $recv
 	out=$(tr -d '\r' < "$T_TMP/c.out")
 	assert_contains "$out" "exec-pty:ping"
@@ -221,7 +221,7 @@ test_masked_and_readonly_paths() {
 	echo keep > b/rootfs/srv/ro/file
 	cfg b '.root.readonly = false | .linux.maskedPaths += ["/etc/secret", "/srv/hidden", "/no/such/path"] |
 		.linux.readonlyPaths += ["/srv/ro", "/no/such/dir"]'
-	out=$(hutch run -b b c1 2>&1)
+	out=$(hutch run -b b sec-c1 2>&1)
 	assert_contains "$out" "secret=[]"
 	assert_contains "$out" "dir=[]"
 	assert_contains "$out" "ro=[keep]"
@@ -262,7 +262,7 @@ test_personality_scheduler_ioprio() {
 	cfg b '.linux.personality = {domain: "LINUX32"} |
 		.process.scheduler = {policy: "SCHED_BATCH", nice: 7} |
 		.process.ioPriority = {class: "IOPRIO_CLASS_IDLE", priority: 0}'
-	out=$(hutch run -b b c1)
+	out=$(hutch run -b b sec-c1)
 	assert_contains "$out" "i686"
 	assert_match "$out" "policy +: +3"
 	assert_eq 7 "$(tail -n1 <<<"$out")" "nice"
@@ -297,16 +297,16 @@ test_hooks_run_in_order_with_state() {
 			startContainer: [$(hook /hook.sh startContainer /hooklog/log)],
 			poststart: [$(hook "$hs" poststart "$log")],
 			poststop: [$(hook "$hs" poststop "$log")]}"
-	hutch run -b b c1
+	hutch run -b b sec-c1
 	sed 's/^/# /' "$log" >&2
 	assert_eq "prestart createRuntime createContainer startContainer main poststop" \
 		"$(grep -v poststart "$log" | awk '{print $1}' | xargs)" "hook order"
-	grep -q '^poststart running c1 pid$' "$log" || fail "poststart did not run with the running state"
-	assert_eq "prestart creating c1 pid" "$(sed -n 1p "$log")" prestart
-	assert_eq "createRuntime creating c1 pid" "$(sed -n 2p "$log")" createRuntime
-	assert_eq "createContainer creating c1 pid" "$(sed -n 3p "$log")" createContainer
-	assert_match "$(grep '^startContainer' "$log")" '^startContainer [a-z]+ c1 pid$'
-	assert_match "$(grep '^poststop' "$log")" '^poststop stopped c1 '
+	grep -q '^poststart running sec-c1 pid$' "$log" || fail "poststart did not run with the running state"
+	assert_eq "prestart creating sec-c1 pid" "$(sed -n 1p "$log")" prestart
+	assert_eq "createRuntime creating sec-c1 pid" "$(sed -n 2p "$log")" createRuntime
+	assert_eq "createContainer creating sec-c1 pid" "$(sed -n 3p "$log")" createContainer
+	assert_match "$(grep '^startContainer' "$log")" '^startContainer [a-z]+ sec-c1 pid$'
+	assert_match "$(grep '^poststop' "$log")" '^poststop stopped sec-c1 '
 }
 
 test_failing_hook_aborts_and_cleans_up() {
@@ -330,8 +330,8 @@ test_console_socket_receiver_gets_a_working_pty() {
 	"$HELPERS/console-recv" "$T_TMP/console.sock" "$T_TMP/console.out" $'hello pty\n' > ready &
 	recv=$!
 	wait_for grep -q ready ready
-	hutch create -b b --console-socket "$T_TMP/console.sock" c1
-	hutch start c1
+	hutch create -b b --console-socket "$T_TMP/console.sock" sec-c1
+	hutch start sec-c1
 	wait $recv
 	out=$(tr -d '\r' < "$T_TMP/console.out")
 	assert_contains "$out" "got:hello pty"
@@ -343,17 +343,17 @@ test_console_socket_receiver_gets_a_working_pty() {
 test_foreground_run_and_exec_tty_proxy_the_terminal() {
 	new_bundle b sh -c 'read -r x; echo "in:$x"; tty'
 	cfg b '.process.terminal = true'
-	out=$(echo typed | hutch run -b b c1 | tr -d '\r')
+	out=$(echo typed | hutch run -b b sec-c1 | tr -d '\r')
 	assert_contains "$out" "in:typed"
 	assert_contains "$out" "/dev/pts/0"
 	cfg b '.process.terminal = false | .process.args = ["sleep", "1000"]'
-	hutch run -d -b b c2
-	out=$(echo again | hutch exec -t c2 sh -c 'read -r x; echo "exec:$x"; tty; stty size' | tr -d '\r')
+	hutch run -d -b b sec-c2
+	out=$(echo again | hutch exec -t sec-c2 sh -c 'read -r x; echo "exec:$x"; tty; stty size' | tr -d '\r')
 	assert_contains "$out" "exec:again"
 	assert_match "$out" "/dev/pts/[0-9]+"
 	# a real terminal on our side: raw mode and the window size follow it
 	command -v script >/dev/null || skip "script(1) missing"
-	out=$(script -qec "stty rows 44 cols 132; $HUTCH --root $T_ROOT exec -t c2 stty size" /dev/null </dev/null | tr -d '\r')
+	out=$(script -qec "stty rows 44 cols 132; $HUTCH --root $T_ROOT exec -t sec-c2 stty size" /dev/null </dev/null | tr -d '\r')
 	assert_contains "$out" "44 132"
 }
 
@@ -363,15 +363,15 @@ test_runtime_binary_not_writable_through_proc_exe() {
 	victim() { "$T_TMP/hutch-victim" --root "$T_ROOT" "$@"; }
 	new_bundle b sleep 1000
 	cfg b '.root.readonly = false'
-	victim create -b b c1
+	victim create -b b sec-c1
 	# the created container's init is runtime code; a process exec'd into the container
 	# (with ptrace rights over it) holds its exe open and writes once the init has exec'd
-	victim exec -d --cap CAP_SYS_PTRACE c1 sh -c '
+	victim exec -d --cap CAP_SYS_PTRACE sec-c1 sh -c '
 		exec 3</proc/1/exe; l=$(readlink /proc/1/exe); echo "$l" > /tmp/link
 		while [ "$(readlink /proc/1/exe)" = "$l" ]; do sleep 0.02; done
 		(echo PWNED >> /proc/self/fd/3) 2> /tmp/err; echo $? > /tmp/rc'
 	wait_for test -s b/rootfs/tmp/link
-	victim start c1
+	victim start sec-c1
 	wait_for test -s b/rootfs/tmp/rc
 	echo "# exe seen from the container: $(cat b/rootfs/tmp/link); write: $(cat b/rootfs/tmp/err)" >&2
 	assert_match "$(cat b/rootfs/tmp/link)" '^/memfd:hutch'
@@ -379,7 +379,7 @@ test_runtime_binary_not_writable_through_proc_exe() {
 	assert_contains "$(cat b/rootfs/tmp/err)" "Operation not permitted"
 	cmp -s "$HUTCH" "$T_TMP/hutch-victim" || fail "the runtime binary was modified"
 	# the same attack against an exec'd runtime process: its exe is sealed as well
-	out=$(victim exec --cap CAP_SYS_PTRACE c1 sh -c 'readlink /proc/$PPID/exe 2>/dev/null; readlink /proc/self/exe')
+	out=$(victim exec --cap CAP_SYS_PTRACE sec-c1 sh -c 'readlink /proc/$PPID/exe 2>/dev/null; readlink /proc/self/exe')
 	assert_not_contains "$out" "$T_TMP/hutch-victim"
 }
 
