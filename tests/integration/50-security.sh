@@ -383,13 +383,8 @@ test_runtime_binary_not_writable_through_proc_exe() {
 	assert_not_contains "$out" "$T_TMP/hutch-victim"
 }
 
-test_rootless_spec_as_an_unprivileged_user() {
-	command -v useradd >/dev/null || skip "useradd missing"
-	command -v setpriv >/dev/null || skip "setpriv missing"
-	local user=hutch-rl-$$ uid
-	useradd -M -d /nonexistent -s /usr/sbin/nologin "$user"
-	# the test runs in a subshell: remove the account however it ends
-	trap 'userdel "$user" 2>/dev/null || true' EXIT
+rootless_body() { # USER
+	local user=$1 uid
 	uid=$(id -u "$user")
 	local dir=$T_TMP/rootless
 	mkdir -p "$dir"
@@ -412,6 +407,20 @@ test_rootless_spec_as_an_unprivileged_user() {
 	assert_eq 2 "$(field "$out" Seccomp)" Seccomp
 	assert_contains "$out" "Function not implemented"
 	[ -z "$(ls -A "$dir/state" 2>/dev/null)" ] || fail "rootless state left behind"
+}
+
+test_rootless_spec_as_an_unprivileged_user() {
+	command -v useradd >/dev/null || skip "useradd missing"
+	command -v setpriv >/dev/null || skip "setpriv missing"
+	local user=hutch-rl-$$ rc=0
+	useradd -M -d /nonexistent -s /usr/sbin/nologin "$user"
+	# a throwaway account, removed however the test ends
+	set +e
+	(set -e; rootless_body "$user")
+	rc=$?
+	set -e
+	userdel "$user"
+	return $rc
 }
 
 run_tests
