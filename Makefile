@@ -67,8 +67,10 @@ DEPS_IMAGE := libcurl4-openssl-dev libarchive-dev libssl-dev docker-registry sko
 DEPS_VM    := qemu-system-x86 busybox-static cpio
 # networking: libraries, and nft/curl/python3 for tests/integration/60-net.sh
 DEPS_NET   := libnl-route-3-dev libnftables-dev nftables curl python3
+DEPS_SECURITY := passwd bsdutils util-linux
 deps:
 	@./tests/deps.sh $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_IMAGE) $(DEPS_NET)
+	@./tests/deps.sh $(DEPS_SECURITY)
 	@./tests/deps.sh $(DEPS_VM)
 	@./tests/vm/deps
 
@@ -116,3 +118,11 @@ bench: deps
 	@if [ -x bench/image.sh ]; then ./bench/image.sh; fi
 
 -include $(OBJS:.o=.d)
+
+# Security part: test helpers (console-socket receiver, seccomp notify listener).
+SEC_TEST_HELPERS := build/test/console-recv build/test/seccomp-listener
+build/test:
+	mkdir -p $@
+build/test/%: tests/helpers/%.c | build/test
+	$(CC) -std=gnu11 -O2 $(WARN) -o $@ $<
+all: $(SEC_TEST_HELPERS)

@@ -10,6 +10,7 @@
 #include "hutch.h"
 #include "container.h"
 #include "image.h"
+#include "terminal.h"
 #include "log.h"
 #include "utils.h"
 
@@ -172,6 +173,8 @@ HUTCH_COMMAND(run)
 	bool detach = false, keep = false;
 	const char *id, *image = NULL;
 	cleanup_strv char **args = NULL;
+	cleanup_close int master = -1;
+	struct hutch_tty_proxy *proxy = NULL;
 	pid_t pid;
 	int code;
 
@@ -179,6 +182,8 @@ HUTCH_COMMAND(run)
 			 err) < 0)
 		return -1;
 	o.foreground = !detach;
+	if (!detach)
+		o.tty_master = &master;
 	if (create_maybe_image(g, id, &o, image, args, &pid, err) < 0)
 		return -1;
 	if (container_start(g, id, err) < 0) {
@@ -189,8 +194,16 @@ HUTCH_COMMAND(run)
 	}
 	if (detach)
 		return 0;
+	/* a terminal without --console-socket: we proxy it (terminal.h) */
+	if (master >= 0 && hutch_terminal_proxy_start(master, &proxy, err) < 0) {
+		cleanup_err hutch_err e2 = NULL;
+
+		container_delete(g, id, true, &e2);
+		return -1;
+	}
 	/* we are the subreaper: the init is our child now */
 	code = wait_forward(pid);
+	hutch_terminal_proxy_end(proxy);
 	if (!keep) {
 		cleanup_err hutch_err e2 = NULL;
 

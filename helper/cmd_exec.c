@@ -22,6 +22,7 @@
 #include "security.h"
 #include "state.h"
 #include "sync.h"
+#include "terminal.h"
 #include "utils.h"
 
 #ifndef CLONE_NEWTIME
@@ -169,7 +170,9 @@ static int do_exec(struct hutch_global *g, const char *id, const struct exec_opt
 	struct hutch_ctx c = { .g = g, .id = id, .sync_fd = -1, .listen_fd = -1, .console_fd = -1,
 			       .state_fd = -1 };
 	cleanup_close int pidfd = -1, rootfd = -1;
-	int sv[2] = { -1, -1 };
+	int sv[2] = { -1, -1 }, tty_sv[2] = { -1, -1 };
+	cleanup_close int master = -1;
+	struct hutch_tty_proxy *proxy = NULL;
 	enum hutch_status status;
 	pid_t e1 = -1, e2 = -1;
 	int r = -1, value;
@@ -189,9 +192,21 @@ static int do_exec(struct hutch_global *g, const char *id, const struct exec_opt
 		return -1;
 	if (spec_parse_process(pj, o->process_file ? "--process" : "exec", "", &proc, err) < 0)
 		return -1;
-	if (proc.terminal && !o->console_socket) {
-		r = hutch_fail(err, 0, "exec: a terminal (--tty) needs --console-socket in this build");
+	if (proc.terminal && o->console_socket) {
+		c.console_fd = hutch_console_connect(o->console_socket, err);
+		if (c.console_fd < 0)
+			goto out;
+	} else if (proc.terminal && o->detach) {
+		hutch_fail(err, 0, "exec: --tty with --detach needs --console-socket");
 		goto out;
+	} else if (proc.terminal) {
+		/* foreground: the child sends the pty master to us, we proxy it (terminal.h) */
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tty_sv) < 0) {
+			hutch_fail(err, errno, "socketpair for the terminal");
+			goto out;
+		}
+		c.console_fd = tty_sv[1];
+		hutch_terminal_default_size(&proc.console_height, &proc.console_width);
 	}
 	if (hutch_security_prepare(cfg, pj, o->caps, proc.no_new_privs, &sec, err) < 0)
 		goto out;
@@ -236,7 +251,8 @@ static int do_exec(struct hutch_global *g, const char *id, const struct exec_opt
 	while (waitpid(e1, NULL, 0) < 0 && errno == EINTR)
 		;
 	e1 = -1;
-	if (sync_send(sv[0], SYNC_GO, 0, NULL) < 0 || wait_exec(sv[0], err) < 0)
+	/* the child learns its pid as the host sees it (for a seccomp notify listener) */
+	if (sync_send(sv[0], SYNC_GO, e2, NULL) < 0 || wait_exec(sv[0], err) < 0)
 		goto fail;
 	if (o->pid_file && write_pid_file(o->pid_file, e2, err) < 0)
 		goto fail;
@@ -246,7 +262,13 @@ static int do_exec(struct hutch_global *g, const char *id, const struct exec_opt
 	}
 	close(sv[0]);
 	sv[0] = -1;
+	if (tty_sv[0] >= 0) {
+		master = hutch_terminal_recv(tty_sv[0], err);
+		if (master < 0 || hutch_terminal_proxy_start(master, &proxy, err) < 0)
+			goto fail;
+	}
 	r = wait_forward(e2);
+	hutch_terminal_proxy_end(proxy);
 	goto out;
 fail:
 	hutch_error_prefix(err, "exec in `%s`", id);
@@ -262,6 +284,10 @@ fail:
 out:
 	if (sv[0] >= 0)
 		close(sv[0]);
+	if (tty_sv[0] >= 0)
+		close(tty_sv[0]);
+	if (c.console_fd >= 0)
+		close(c.console_fd);
 	if (sec)
 		hutch_security_free(sec);
 	spec_process_clear(&proc);

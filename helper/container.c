@@ -26,6 +26,7 @@
 #include "mount.h"
 #include "net.h"
 #include "security.h"
+#include "terminal.h"
 #include "state.h"
 #include "sync.h"
 #include "utils.h"
@@ -176,7 +177,7 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 	struct hutch_ctx c = { .g = g, .id = id, .sync_fd = -1, .listen_fd = -1, .console_fd = -1,
 			       .state_fd = -1 };
 	cleanup_close int listen_fd = -1;
-	int sv[2] = { -1, -1 };
+	int sv[2] = { -1, -1 }, tty_sv[2] = { -1, -1 };
 	struct sockaddr_un sa;
 	socklen_t salen;
 	pid_t stage1 = -1, init = -1;
@@ -192,9 +193,9 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 	if (s->process.terminal && !o->console_socket && !o->foreground)
 		return hutch_fail(err, 0,
 				  "config.json: process.terminal is true: pass --console-socket, or set it to false");
-	if (s->process.terminal && !o->console_socket)
+	if (s->process.terminal && !o->console_socket && !o->tty_master)
 		return hutch_fail(err, 0,
-				  "config.json: process.terminal: a foreground terminal needs --console-socket in this build");
+				  "config.json: process.terminal: a foreground terminal needs --console-socket here");
 	if (o->preserve_fds < 0)
 		return hutch_fail(err, 0, "--preserve-fds: must not be negative");
 	{
@@ -229,6 +230,14 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 		c.console_fd = connect_console(o->console_socket, err);
 		if (c.console_fd < 0)
 			goto out;
+	} else if (s->process.terminal) {
+		/* foreground run: the init sends the pty master to us (terminal.h) */
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tty_sv) < 0) {
+			hutch_fail(err, errno, "socketpair for the terminal");
+			goto out;
+		}
+		c.console_fd = tty_sv[1];
+		hutch_terminal_default_size(&s->process.console_height, &s->process.console_width);
 	}
 
 	if (state_create(g, id, &st, err) < 0)
@@ -327,6 +336,11 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 	}
 	if (sync_recv(sv[0], SYNC_READY, NULL, NULL, err) < 0)
 		goto fail;
+	if (tty_sv[0] >= 0) {
+		*o->tty_master = hutch_terminal_recv(tty_sv[0], err);
+		if (*o->tty_master < 0)
+			goto fail;
+	}
 	if (o->pid_file && write_pid_file(o->pid_file, init, err) < 0)
 		goto fail;
 	if (init_pid)
@@ -365,6 +379,8 @@ out:
 		close(sv[1]);
 	if (c.console_fd >= 0)
 		close(c.console_fd);
+	if (tty_sv[0] >= 0)
+		close(tty_sv[0]);
 	for (size_t i = 0; i < c.njoin; i++)
 		close(c.join_fds[i]);
 	for (size_t i = 0; c.dev_fds && i < s->ndevices; i++)

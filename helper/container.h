@@ -24,6 +24,8 @@ struct hutch_create_opts {
 	bool no_new_keyring;
 	bool foreground;             /* `run` without --detach: we wait for the init */
 	struct hutch_net_opts net;   /* --net, -p, --ip (net.h) */
+	int *tty_master;             /* foreground terminal without --console-socket: the
+					pty master comes back here (terminal.h), else -1 */
 };
 
 /* What the setup processes need; they are forked, so they inherit a copy. */

@@ -33,6 +33,7 @@
 #include "mount.h"
 #include "security.h"
 #include "sync.h"
+#include "terminal.h"
 #include "utils.h"
 
 #ifndef CLONE_NEWTIME
@@ -534,6 +535,13 @@ static void init_stage2(struct hutch_ctx *c)
 	}
 	if (c->sec && hutch_security_apply_fs(c->sec, &err) < 0)
 		sync_die(c->sync_fd, &err);
+	/* security part: the pty (container devpts, after pivot_root) and the notify state */
+	if (c->proc->terminal &&
+	    hutch_terminal_setup(c->console_fd, c->proc->console_height, c->proc->console_width, &err) < 0)
+		sync_die(c->sync_fd, &err);
+	if (c->console_fd >= 0)
+		close(c->console_fd);
+	hutch_security_set_state(c->sec, state_json, 0);
 	if (set_rlimits(c->proc, &err) < 0)
 		sync_die(c->sync_fd, &err);
 	if (chdir(c->proc->cwd) < 0) {
@@ -600,8 +608,11 @@ void exec_stage1(struct hutch_ctx *c)
 		sync_die(c->sync_fd, &err);
 	}
 	if (pid == 0) {
-		if (sync_recv(c->sync_fd, SYNC_GO, NULL, NULL, &err) < 0)
+		int host_pid = 0;
+
+		if (sync_recv(c->sync_fd, SYNC_GO, &host_pid, NULL, &err) < 0)
 			_exit(1);
+		hutch_security_set_state(c->sec, NULL, host_pid);
 		if (fchdir(c->exec_rootfd) < 0 || chroot(".") < 0) {
 			hutch_fail(&err, errno, "enter the container's root");
 			sync_die(c->sync_fd, &err);
@@ -610,6 +621,12 @@ void exec_stage1(struct hutch_ctx *c)
 		close(c->exec_pidfd);
 		if (c->proc->terminal || getpgrp() != getpid())
 			setsid();
+		if (c->proc->terminal &&
+		    hutch_terminal_setup(c->console_fd, c->proc->console_height,
+					 c->proc->console_width, &err) < 0)
+			sync_die(c->sync_fd, &err);
+		if (c->console_fd >= 0)
+			close(c->console_fd);
 		if (set_rlimits(c->proc, &err) < 0)
 			sync_die(c->sync_fd, &err);
 		keep_fds(c->preserve_fds);

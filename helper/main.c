@@ -9,6 +9,7 @@
 
 #include "hutch.h"
 #include "log.h"
+#include "security.h"
 #include "utils.h"
 
 static const struct hutch_command commands[] = {
@@ -222,6 +223,12 @@ int main(int argc, char **argv)
 			hutch_print_usage(c);
 			return 0;
 		}
+	}
+	/* CVE-2019-5736: what enters a container runs from a sealed copy (security.h) */
+	if ((!strcmp(c->name, "create") || !strcmp(c->name, "run") || !strcmp(c->name, "exec")) &&
+	    hutch_selfexe_protect(argv, &err) < 0) {
+		log_error("%s", err->msg);
+		return 1;
 	}
 	r = c->run(&g, argc - next, argv + next, &err);
 	if (r < 0) {

@@ -4,7 +4,9 @@
  * paths, sysctl, personality, scheduler, ioPriority, LSM labels).
  *
  *   parent (create):  hutch_security_prepare   parse and validate everything from
- *                                             config.json; nothing applied yet
+ *                                             config.json; nothing applied yet. The
+ *                                             seccomp profile is compiled to BPF here,
+ *                                             and a notify listener socket connected.
  *   container init, after pivot_root (or chroot), still root in the container:
  *                     hutch_security_apply_fs  sysctl, maskedPaths, readonlyPaths
  *   container init / exec child, right before execve, after setuid/setgid:
@@ -24,12 +26,32 @@ struct hutch_security;
 
 /*
  * config is the whole config.json; process is the process object (config.process,
- * or the --process file of exec). extra_caps are exec --cap names (may be NULL).
+ * or the --process file of exec). extra_caps are exec --cap names (may be NULL):
+ * each is added to the bounding, effective and permitted sets. Errors name the JSON
+ * path ("config.json: linux.seccomp.syscalls[2].action: unknown action ..."). Also
+ * validates config.hooks. An unknown capability name is an error; one the running
+ * kernel lacks is a warning.
  */
 int hutch_security_prepare(json_object *config, json_object *process, char *const *extra_caps,
 			   bool no_new_privs, struct hutch_security **out, hutch_err *err);
+/*
+ * For a seccomp SCMP_ACT_NOTIFY listener: the container state JSON and the pid (as
+ * the host sees it) sent with the notify fd. Call before apply_process (the init
+ * has both once the parent sent the state; pid <= 0 takes the state's "pid"); without
+ * it, the pid is getpid().
+ */
+void hutch_security_set_state(struct hutch_security *sec, const char *state_json, pid_t pid);
+/* linux.mountLabel when SELinux is enabled (validated in prepare), or NULL. */
+const char *hutch_security_mount_label(const struct hutch_security *sec);
 int hutch_security_apply_fs(struct hutch_security *sec, hutch_err *err);
-/* Called with the final uid/gid already set (caps kept with PR_SET_KEEPCAPS). */
+/*
+ * Called with the final uid/gid already set (caps kept with PR_SET_KEEPCAPS).
+ * Order: permitted caps made effective; personality, scheduler, ioprio, LSM exec
+ * labels; no_new_privs; bounding set; effective/permitted/inheritable; ambient;
+ * seccomp. Without noNewPrivileges and with CAP_SYS_ADMIN dropped, seccomp must go
+ * in before the final capset (the kernel needs one or the other), so the profile
+ * must then allow capset.
+ */
 int hutch_security_apply_process(struct hutch_security *sec, hutch_err *err);
 void hutch_security_free(struct hutch_security *sec);
 
@@ -37,7 +59,24 @@ void hutch_security_free(struct hutch_security *sec);
  * Hooks (config.hooks.<kind>), state_json on each hook's stdin. For kinds whose
  * failure is fatal (prestart, createRuntime, createContainer, startContainer) a
  * failure returns <0; for poststart and poststop it is logged as a warning.
+ * A hook runs with exactly its env (none when absent), args (default [path]);
+ * timeout (seconds) kills it with SIGKILL. Its output is captured and quoted in
+ * the error (debug log on success). err may be NULL.
  */
 int hutch_hooks_run(json_object *config, const char *kind, const char *state_json, hutch_err *err);
+/* Validate config.hooks (done by hutch_security_prepare too). */
+int hutch_hooks_validate(json_object *config, hutch_err *err);
+
+/*
+ * CVE-2019-5736: make sure this process runs from a sealed memfd copy of the
+ * binary, so nothing in a container can open the runtime for writing through
+ * /proc/<pid>/exe. Call it first thing in main() for the commands that put a
+ * runtime process into a container (create, run, exec); it re-executes the
+ * binary once (argv/environ unchanged) and returns 0 in the sealed copy.
+ * HUTCH_NO_SEALED_EXE=1 turns it off (debugging only).
+ */
+int hutch_selfexe_protect(char **argv, hutch_err *err);
+/* True when /proc/self/exe is a sealed memfd. */
+bool hutch_selfexe_sealed(void);
 
 #endif

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * CVE-2019-5736 class: a process in a container that can reach a runtime process
+ * (hutch exec entering the container, or the init before it executes the user's
+ * program) could open /proc/<pid>/exe and overwrite the runtime binary on the host.
+ * hutch re-executes itself once from a memfd copy sealed against writes, so
+ * /proc/<pid>/exe is that copy and any open for writing fails (EPERM), while the
+ * binary on disk is never mapped by a process in the container. The copy costs
+ * one sendfile of the binary and one execve (measured in the README).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "security.h"
+#include "utils.h"
+
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+#ifndef F_SEAL_EXEC
+#define F_SEAL_EXEC 0x0020
+#endif
+
+#define SEALS_REQUIRED (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
+
+extern char **environ;
+
+static bool fd_sealed(int fd)
+{
+	int seals = fcntl(fd, F_GET_SEALS);
+
+	return seals >= 0 && (seals & SEALS_REQUIRED) == SEALS_REQUIRED;
+}
+
+bool hutch_selfexe_sealed(void)
+{
+	cleanup_close int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+
+	return fd >= 0 && fd_sealed(fd);
+}
+
+int hutch_selfexe_protect(char **argv, hutch_err *err)
+{
+	cleanup_close int src = -1, mfd = -1;
+	const char *off = getenv("HUTCH_NO_SEALED_EXE");
+	struct stat st;
+	off_t done = 0;
+
+	if (off && *off && *off != '0')
+		return 0;
+	src = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if (src < 0)
+		return hutch_fail(err, errno, "open /proc/self/exe (is /proc mounted?)");
+	if (fd_sealed(src))
+		return 0;
+	{
+		/*
+		 * A binary on a read-only mount cannot be written through any fd (EROFS), and
+		 * a container cannot remount the host's mount: no copy needed. (An immutable
+		 * file is not enough: CAP_LINUX_IMMUTABLE in a container could clear the flag.)
+		 */
+		struct statvfs sv;
+
+		if (fstatvfs(src, &sv) == 0 && (sv.f_flag & ST_RDONLY))
+			return 0;
+	}
+	mfd = memfd_create("hutch", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+	if (mfd < 0 && errno == EINVAL)
+		mfd = memfd_create("hutch", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (mfd < 0)
+		return hutch_fail(err, errno, "memfd_create for the sealed copy of the runtime");
+	if (fstat(src, &st) < 0)
+		return hutch_fail(err, errno, "fstat /proc/self/exe");
+	while (done < st.st_size) {
+		ssize_t n = sendfile(mfd, src, &done, st.st_size - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return hutch_fail(err, n < 0 ? errno : EIO, "copy the runtime into a memfd");
+	}
+	if (fcntl(mfd, F_ADD_SEALS, SEALS_REQUIRED | F_SEAL_EXEC) < 0 &&
+	    fcntl(mfd, F_ADD_SEALS, SEALS_REQUIRED) < 0)
+		return hutch_fail(err, errno, "seal the runtime's memfd copy");
+	syscall(SYS_execveat, mfd, "", argv, environ, AT_EMPTY_PATH);
+	return hutch_fail(err, errno, "re-execute the sealed copy of the runtime");
+}
