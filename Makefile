@@ -24,7 +24,7 @@ ASAN_LIBOBJS := $(LIBSRCS:helper/%.c=build/asan/%.o)
 UNIT_SRCS  := $(sort $(wildcard tests/unit/*.c))
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=build/asan/unit/%)
 
-.PHONY: all deps check unit integration demo clean asan rootfs module vmtest vmshell bench
+.PHONY: all deps check unit integration demo clean asan rootfs module vmtest vmshell bench dkms-install
 
 all: helper/hutch
 
@@ -53,8 +53,10 @@ asan: build/asan/hutch $(UNIT_BINS)
 DEPS_BUILD := build-essential pkg-config libjson-c-dev libcap-dev libseccomp-dev \
               libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libkmod-dev
 DEPS_TEST  := busybox-static jq util-linux iproute2 procps kmod
+# The module: DKMS, sparse, and the headers of both kernels it is tested on.
+DEPS_KMOD  := dkms sparse libnl-genl-3-dev linux-headers-amd64 linux-headers-6.12-amd64
 deps:
-	@./tests/deps.sh $(DEPS_BUILD) $(DEPS_TEST)
+	@./tests/deps.sh $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_KMOD)
 
 build/rootfs/bin/busybox: tests/mkrootfs.sh
 	./tests/mkrootfs.sh build/rootfs
@@ -72,5 +74,27 @@ demo: all rootfs
 
 clean:
 	rm -rf build helper/hutch *.o *.ko *.mod *.mod.c .*.cmd modules.order Module.symvers kmod/*.o kmod/.*.cmd
+
+# The kernel module (kmod/, uapi/, Kbuild): hutch.ko at the top of the tree.
+#   make module [KDIR=/usr/src/linux-headers-VER] [W=1] [C=1 (sparse)]
+KDIR    ?= /lib/modules/$(shell uname -r)/build
+KMOD_SRCS := Kbuild $(wildcard kmod/*.c kmod/*.h) uapi/linux/hutch.h
+module: $(KMOD_SRCS)
+	$(MAKE) -C $(KDIR) M=$(CURDIR) $(if $(W),W=$(W)) $(if $(C),C=$(C)) modules
+
+# Installs the module sources as /usr/src/hutch-VERSION and builds and installs
+# them with DKMS for the running kernel (KVER= for another one).
+DKMS_VER := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+KVER     ?= $(shell uname -r)
+dkms-install:
+	rm -rf /usr/src/hutch-$(DKMS_VER)
+	mkdir -p /usr/src/hutch-$(DKMS_VER)/uapi/linux /usr/src/hutch-$(DKMS_VER)/kmod
+	cp Kbuild dkms.conf /usr/src/hutch-$(DKMS_VER)/
+	cp kmod/*.c kmod/*.h /usr/src/hutch-$(DKMS_VER)/kmod/
+	cp uapi/linux/hutch.h /usr/src/hutch-$(DKMS_VER)/uapi/linux/
+	dkms remove -m hutch -v $(DKMS_VER) --all >/dev/null 2>&1 || true
+	dkms add -m hutch -v $(DKMS_VER)
+	dkms build -m hutch -v $(DKMS_VER) -k $(KVER)
+	dkms install -m hutch -v $(DKMS_VER) -k $(KVER)
 
 -include $(OBJS:.o=.d)
