@@ -82,6 +82,12 @@ KMOD_SRCS := Kbuild $(wildcard kmod/*.c kmod/*.h) uapi/linux/hutch.h
 module: $(KMOD_SRCS)
 	$(MAKE) -C $(KDIR) M=$(CURDIR) $(if $(W),W=$(W)) $(if $(C),C=$(C)) modules
 
+# The raw-API test program the VM runs (tests/kmod/*.sh); links the netlink client.
+KTEST_OBJS := build/kmodule.o build/error.o build/utils.o build/log.o
+tests/kmod/kmod-test: tests/kmod/kmod-test.c $(KTEST_OBJS)
+	$(CC) $(CFLAGS) -o $@ $< $(KTEST_OBJS) $(LDLIBS)
+all: tests/kmod/kmod-test
+
 # Installs the module sources as /usr/src/hutch-VERSION and builds and installs
 # them with DKMS for the running kernel (KVER= for another one).
 DKMS_VER := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)

@@ -2,12 +2,12 @@
 /*
  * Where the kernel APIs hutch.ko uses differ between the kernels it is built
  * for (Debian's 6.1 and 6.12), and the one private layout it relies on.
- * Everything version-dependent lives here.
+ * Everything version-dependent lives here; Kbuild detects the features
+ * (HUTCH_HAVE_*) from the kernel headers, so no version numbers are compared.
  */
 #ifndef HUTCH_COMPAT_H
 #define HUTCH_COMPAT_H
 
-#include <linux/version.h>
 #include <linux/nsproxy.h>
 #include <linux/ns_common.h>
 #include <net/genetlink.h>
@@ -15,7 +15,7 @@
 /* The attributes parsed for a dump request. */
 static inline struct nlattr **hutch_dump_attrs(struct netlink_callback *cb)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+#ifdef HUTCH_HAVE_GENL_INFO_DUMP
 	return genl_info_dump(cb)->attrs;
 #else
 	return genl_dumpit_info(cb)->attrs;

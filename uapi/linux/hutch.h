@@ -135,6 +135,7 @@ enum hutch_cmd {
 	HUTCH_CMD_EVENT,	/* multicast only */
 	__HUTCH_CMD_MAX
 };
+
 #define HUTCH_CMD_MAX (__HUTCH_CMD_MAX - 1)
 
 enum hutch_attr {
@@ -166,6 +167,7 @@ enum hutch_attr {
 	HUTCH_A_FILENAME,	/* string, events only */
 	__HUTCH_A_MAX
 };
+
 #define HUTCH_A_MAX (__HUTCH_A_MAX - 1)
 
 /* HUTCH_A_FLAGS */
@@ -197,6 +199,7 @@ enum hutch_ns_attr {
 	HUTCH_NS_A_CGROUP,
 	__HUTCH_NS_A_MAX
 };
+
 #define HUTCH_NS_A_MAX (__HUTCH_NS_A_MAX - 1)
 
 enum hutch_stat_attr {
@@ -224,6 +227,7 @@ enum hutch_stat_attr {
 	HUTCH_STAT_A_LOST,
 	__HUTCH_STAT_A_MAX
 };
+
 #define HUTCH_STAT_A_MAX (__HUTCH_STAT_A_MAX - 1)
 
 enum hutch_event {
@@ -237,6 +241,7 @@ enum hutch_event {
 	HUTCH_EV_EXIT,
 	__HUTCH_EV_MAX
 };
+
 #define HUTCH_EV_MAX (__HUTCH_EV_MAX - 1)
 
 #endif /* _UAPI_LINUX_HUTCH_H */
