@@ -185,8 +185,9 @@ static struct nl_msg *kmod_msg(struct hutch_kmod *k, uint8_t cmd, int flags)
  * Sends msg (consumed) and reads the replies: parse() for each data message,
  * until the ACK, the end of a dump, or an error. what names the request.
  */
-static int kmod_transact(struct hutch_kmod *k, struct nl_msg *msg, kmod_parse_fn parse,
-			 void *arg, const char *what, hutch_err *err)
+static int kmod_transact_type(struct hutch_kmod *k, struct nl_msg *msg, int type,
+			      int maxattr, kmod_parse_fn parse, void *arg, const char *what,
+			      hutch_err *err)
 {
 	struct nlmsghdr *req = nlmsg_hdr(msg);
 	bool dump = req->nlmsg_flags & NLM_F_DUMP;
@@ -233,10 +234,10 @@ static int kmod_transact(struct hutch_kmod *k, struct nl_msg *msg, kmod_parse_fn
 				}
 				return 0;
 			}
-			if (h->nlmsg_type == k->family && parse) {
-				struct nlattr *tb[HUTCH_A_MAX + 1];
+			if (h->nlmsg_type == type && parse) {
+				struct nlattr *tb[64];
 
-				if (genlmsg_parse(h, 0, tb, HUTCH_A_MAX, NULL) < 0)
+				if (genlmsg_parse(h, 0, tb, maxattr, NULL) < 0)
 					return hutch_fail(err, EPROTO, "hutch.ko: %s: malformed reply", what);
 				if (parse(tb, arg, err) < 0)
 					return -1;
@@ -244,6 +245,12 @@ static int kmod_transact(struct hutch_kmod *k, struct nl_msg *msg, kmod_parse_fn
 		}
 		(void)dump;
 	}
+}
+
+static int kmod_transact(struct hutch_kmod *k, struct nl_msg *msg, kmod_parse_fn parse,
+			 void *arg, const char *what, hutch_err *err)
+{
+	return kmod_transact_type(k, msg, k->family, HUTCH_A_MAX, parse, arg, what, err);
 }
 
 static char *what_of(uint8_t cmd, const char *id)
@@ -467,11 +474,41 @@ int hutch_kmod_kill(struct hutch_kmod *k, const char *id, int sig, bool all,
 	return kmod_transact(k, msg, parse_count, count, what, err);
 }
 
+static int parse_grp(struct nlattr **tb, void *arg, hutch_err *err)
+{
+	struct nlattr *g, *a;
+	int rem, rem2;
+
+	if (!tb[CTRL_ATTR_MCAST_GROUPS])
+		return 0;
+	nla_for_each_nested(g, tb[CTRL_ATTR_MCAST_GROUPS], rem) {
+		const char *name = NULL;
+		int id = -1;
+
+		nla_for_each_nested(a, g, rem2) {
+			if (nla_type(a) == CTRL_ATTR_MCAST_GRP_NAME)
+				name = nla_get_string(a);
+			else if (nla_type(a) == CTRL_ATTR_MCAST_GRP_ID)
+				id = (int)nla_get_u32(a);
+		}
+		if (name && id >= 0 && strcmp(name, HUTCH_GENL_MCGRP_EVENTS) == 0)
+			*(int *)arg = id;
+	}
+	return 0;
+}
+
 int hutch_kmod_subscribe(struct hutch_kmod *k, hutch_err *err)
 {
-	int grp, size = 1 << 20;
+	int grp = -1, size = 1 << 20;
+	struct nl_msg *msg = nlmsg_alloc();
 
-	grp = genl_ctrl_resolve_grp(k->sk, HUTCH_GENL_NAME, HUTCH_GENL_MCGRP_EVENTS);
+	if (!msg || !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, GENL_ID_CTRL, 0, NLM_F_ACK,
+				 CTRL_CMD_GETFAMILY, 1) ||
+	    nla_put_string(msg, CTRL_ATTR_FAMILY_NAME, HUTCH_GENL_NAME) < 0)
+		oom();
+	if (kmod_transact_type(k, msg, GENL_ID_CTRL, CTRL_ATTR_MAX, parse_grp, &grp,
+			       "resolve the events group", err) < 0)
+		return -1;
 	if (grp < 0)
 		return hutch_fail(err, ENOENT, "hutch.ko: no multicast group `%s`",
 				  HUTCH_GENL_MCGRP_EVENTS);

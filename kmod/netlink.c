@@ -13,15 +13,10 @@
 #include "compat.h"
 #include "hutch.h"
 
-static struct netlink_range_validation hutch_pid_range = {
-	.min = 1,
-	.max = PID_MAX_LIMIT,
-};
-
 #define HUTCH_POLICY_ID \
 	[HUTCH_A_ID] = { .type = NLA_NUL_STRING, .len = HUTCH_ID_MAX - 1 }
 #define HUTCH_POLICY_PID \
-	[HUTCH_A_PID] = NLA_POLICY_FULL_RANGE(NLA_U32, &hutch_pid_range)
+	[HUTCH_A_PID] = { .type = NLA_U32 }
 
 /* Attributes a command does not list are rejected ("Unsupported attribute"). */
 static const struct nla_policy hutch_none_policy[HUTCH_A_MAX + 1] = {
@@ -44,7 +39,7 @@ static const struct nla_policy hutch_attach_policy[HUTCH_A_MAX + 1] = {
 
 static const struct nla_policy hutch_kill_policy[HUTCH_A_MAX + 1] = {
 	HUTCH_POLICY_ID,
-	[HUTCH_A_SIGNAL] = NLA_POLICY_RANGE(NLA_U32, 1, _NSIG),
+	[HUTCH_A_SIGNAL] = { .type = NLA_U32 },
 	[HUTCH_A_ALL] = { .type = NLA_FLAG },
 };
 
@@ -87,6 +82,11 @@ static int hutch_req_pid(struct genl_info *info, pid_t *nr)
 		return -EINVAL;
 	}
 	*nr = nla_get_u32(info->attrs[HUTCH_A_PID]);
+	if (*nr < 1 || *nr > PID_MAX_LIMIT) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[HUTCH_A_PID],
+				    "process id out of range");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -181,7 +181,7 @@ static int hutch_kill(struct sk_buff *skb, struct genl_info *info)
 {
 	struct sk_buff *msg;
 	const char *id;
-	u32 count;
+	u32 count, sig;
 	void *hdr;
 	int ret;
 
@@ -195,11 +195,16 @@ static int hutch_kill(struct sk_buff *skb, struct genl_info *info)
 		NL_SET_ERR_MSG(info->extack, "missing signal (HUTCH_A_SIGNAL)");
 		return -EINVAL;
 	}
+	sig = nla_get_u32(info->attrs[HUTCH_A_SIGNAL]);
+	if (sig < 1 || sig > _NSIG) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[HUTCH_A_SIGNAL],
+				    "signal out of range (1..64)");
+		return -EINVAL;
+	}
 	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
-	ret = hutch_ct_kill(id, nla_get_u32(info->attrs[HUTCH_A_SIGNAL]),
-			    nla_get_flag(info->attrs[HUTCH_A_ALL]), &count,
+	ret = hutch_ct_kill(id, sig, nla_get_flag(info->attrs[HUTCH_A_ALL]), &count,
 			    info->extack);
 	if (ret) {
 		nlmsg_free(msg);

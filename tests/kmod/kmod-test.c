@@ -691,7 +691,7 @@ static int t_netns(void)
 /* Raw requests: send attrs as given, return the errno of the reply (0 = ACK). */
 static int raw_request(uint8_t cmd, const void *attrs, size_t len, char *msg, size_t msglen)
 {
-	struct nl_msg *m = nlmsg_alloc();
+	struct nl_msg *m = nlmsg_alloc_size(len + 4096);
 	struct nl_sock *sk = NULL;
 	char buf[65536];
 	int one = 1, r = -1;
@@ -757,7 +757,8 @@ static int t_malformed(void)
 	size_t off;
 	uint32_t u32;
 	struct kid k = spawn(NULL, NULL);
-	cleanup_free char *pid = xasprintf("%d", k.pid);
+	/* longer than a u32 whatever the pid */
+	cleanup_free char *pid = xasprintf("%08d", k.pid);
 	struct {
 		const char *what;
 		uint8_t cmd;
