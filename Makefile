@@ -32,10 +32,12 @@ build build/asan build/asan/unit:
 	mkdir -p $@
 
 build/%.o: helper/%.c $(wildcard helper/*.h) $(wildcard uapi/linux/*.h) | build
-	$(CC) $(CFLAGS) -MMD -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -MMD -c -o $@ $<
 
 build/asan/%.o: helper/%.c $(wildcard helper/*.h) $(wildcard uapi/linux/*.h) | build/asan
-	$(CC) $(CFLAGS) $(ASAN_FLAGS) -c -o $@ $<
+	@echo "  CC-ASAN $<"
+	@$(CC) $(CFLAGS) $(ASAN_FLAGS) -c -o $@ $<
 
 helper/hutch: $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -45,4 +45,9 @@ void hutch_print_usage(const struct hutch_command *c);
 #define HUTCH_COMMAND(n) \
 	int cmd_##n(struct hutch_global *g, int argc, char **argv, hutch_err *err)
 
+/* A prototype for every command in the table. */
+#define C(n, sum, use) HUTCH_COMMAND(n);
+#include "commands.list"
+#undef C
+
 #endif

@@ -11,10 +11,6 @@
 #include "log.h"
 #include "utils.h"
 
-#define C(n, sum, use) HUTCH_COMMAND(n);
-#include "commands.list"
-#undef C
-
 static const struct hutch_command commands[] = {
 #define C(n, sum, use) { #n, cmd_##n, sum, use },
 #include "commands.list"

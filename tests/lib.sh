@@ -110,12 +110,15 @@ run_tests() {
 		names=$(grep -E "$TESTS" <<<"$names" || true)
 	fi
 	for t in $names; do
-		rc=0
+		# not in a `||` list: there errexit would be ignored inside the subshell
+		set +e
 		(
 			set -eE
-			cd "$T_TMP"
+			mkdir -p "$T_TMP/$t"
+			cd "$T_TMP/$t"
 			"$t"
-		) || rc=$?
+		)
+		rc=$?
 		cleanup_containers
 		if [ "$rc" -eq 0 ]; then
 			echo "ok - $T_NAME: ${t#test_}"

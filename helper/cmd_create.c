@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* hutch create, start and run. */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "hutch.h"
+#include "container.h"
+#include "log.h"
+#include "utils.h"
+
+enum { OPT_PID_FILE = 256, OPT_CONSOLE, OPT_PRESERVE, OPT_NO_PIVOT, OPT_NO_KEYRING, OPT_CONFIG,
+       OPT_KEEP };
+
+static const struct option create_opts[] = {
+	{ "bundle", required_argument, NULL, 'b' },
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "pid-file", required_argument, NULL, OPT_PID_FILE },
+	{ "console-socket", required_argument, NULL, OPT_CONSOLE },
+	{ "preserve-fds", required_argument, NULL, OPT_PRESERVE },
+	{ "no-pivot", no_argument, NULL, OPT_NO_PIVOT },
+	{ "no-new-keyring", no_argument, NULL, OPT_NO_KEYRING },
+	{ "detach", no_argument, NULL, 'd' },
+	{ "keep", no_argument, NULL, OPT_KEEP },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Options shared by create and run; run adds --detach and --keep. */
+static int parse_create(const struct hutch_command *cmd, bool is_run, int argc, char **argv,
+			struct hutch_create_opts *o, bool *detach, bool *keep, const char **id,
+			hutch_err *err)
+{
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, is_run ? "+:b:d" : "+:b:", create_opts, NULL)) != -1) {
+		uint64_t n;
+
+		switch (c) {
+		case 'b':
+			o->bundle = optarg;
+			break;
+		case OPT_CONFIG:
+			o->config_path = optarg;
+			break;
+		case OPT_PID_FILE:
+			o->pid_file = optarg;
+			break;
+		case OPT_CONSOLE:
+			o->console_socket = optarg;
+			break;
+		case OPT_PRESERVE:
+			if (parse_u64(optarg, &n) < 0 || n > 1024)
+				return hutch_usage_error(cmd, err, "--preserve-fds: `%s` is not a number from 0 to 1024", optarg);
+			o->preserve_fds = n;
+			break;
+		case OPT_NO_PIVOT:
+			o->no_pivot = true;
+			break;
+		case OPT_NO_KEYRING:
+			o->no_new_keyring = true;
+			break;
+		case 'd':
+			if (!is_run)
+				goto bad;
+			*detach = true;
+			break;
+		case OPT_KEEP:
+			if (!is_run)
+				goto bad;
+			*keep = true;
+			break;
+		case ':':
+			return hutch_usage_error(cmd, err, "option `%s` needs a value", argv[optind - 1]);
+		default:
+		bad:
+			return hutch_usage_error(cmd, err, "unknown option `%s`", argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 1)
+		return hutch_usage_error(cmd, err, optind >= argc ? "missing container id" : "too many arguments");
+	*id = argv[optind];
+	if (*keep && *detach)
+		return hutch_usage_error(cmd, err, "--keep and --detach cannot be used together");
+	return 0;
+}
+
+HUTCH_COMMAND(create)
+{
+	struct hutch_create_opts o = { 0 };
+	bool detach = false, keep = false;
+	const char *id;
+
+	if (parse_create(hutch_find_command("create"), false, argc, argv, &o, &detach, &keep, &id, err) < 0)
+		return -1;
+	return container_create(g, id, &o, NULL, err);
+}
+
+HUTCH_COMMAND(start)
+{
+	if (argc != 2 || argv[1][0] == '-')
+		return hutch_usage_error(hutch_find_command("start"), err,
+					 argc < 2 ? "missing container id" : "expected exactly one container id");
+	return container_start(g, argv[1], err);
+}
+
+HUTCH_COMMAND(run)
+{
+	struct hutch_create_opts o = { 0 };
+	bool detach = false, keep = false;
+	const char *id;
+	pid_t pid;
+	int code;
+
+	if (parse_create(hutch_find_command("run"), true, argc, argv, &o, &detach, &keep, &id, err) < 0)
+		return -1;
+	o.foreground = !detach;
+	if (container_create(g, id, &o, &pid, err) < 0)
+		return -1;
+	if (container_start(g, id, err) < 0) {
+		cleanup_err hutch_err e2 = NULL;
+
+		container_delete(g, id, true, &e2);
+		return -1;
+	}
+	if (detach)
+		return 0;
+	/* we are the subreaper: the init is our child now */
+	code = wait_forward(pid);
+	if (!keep) {
+		cleanup_err hutch_err e2 = NULL;
+
+		if (container_delete(g, id, true, &e2) < 0)
+			log_warn("%s", e2->msg);
+	}
+	return code;
+}

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* hutch spec and features. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <seccomp.h>
+#include <sys/capability.h>
+
+#include "hutch.h"
+#include "jsonutil.h"
+#include "spec.h"
+#include "utils.h"
+
+HUTCH_COMMAND(spec)
+{
+	static const struct option opts[] = {
+		{ "bundle", required_argument, NULL, 'b' },
+		{ "rootless", no_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct hutch_command *cmd = hutch_find_command("spec");
+	const char *bundle = ".";
+	cleanup_free char *path = NULL;
+	cleanup_json json_object *s = NULL;
+	cleanup_close int fd = -1;
+	const char *text;
+	bool rootless = false;
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:b:", opts, NULL)) != -1) {
+		if (c == 'b')
+			bundle = optarg;
+		else if (c == 'r')
+			rootless = true;
+		else if (c == ':')
+			return hutch_usage_error(cmd, err, "option `%s` needs a value", argv[optind - 1]);
+		else
+			return hutch_usage_error(cmd, err, "unknown option `%s`", argv[optind - 1]);
+	}
+	if (optind != argc)
+		return hutch_usage_error(cmd, err, "unexpected argument `%s`", argv[optind]);
+	path = xasprintf("%s/config.json", bundle);
+	s = spec_default(rootless);
+	text = json_str(s, true);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0 && errno == EEXIST)
+		return hutch_fail(err, 0, "spec: `%s` exists: remove it first", path);
+	if (fd < 0)
+		return hutch_fail(err, errno, "spec: create `%s`", path);
+	if (write_all(fd, text, strlen(text)) < 0 || write_all(fd, "\n", 1) < 0)
+		return hutch_fail(err, errno, "spec: write `%s`", path);
+	return 0;
+}
+
+static json_object *strings(const char *const *v)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; v[i]; i++)
+		json_object_array_add(a, json_object_new_string(v[i]));
+	return a;
+}
+
+static json_object *enabled(bool on)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "enabled", json_object_new_boolean(on));
+	return o;
+}
+
+HUTCH_COMMAND(features)
+{
+	static const char *const hooks[] = { "prestart", "createRuntime", "createContainer",
+					     "startContainer", "poststart", "poststop", NULL };
+	static const char *const mopts[] = {
+		"async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "lazytime",
+		"loud", "mand", "noatime", "nodev", "nodiratime", "noexec", "nolazytime", "nomand",
+		"norelatime", "nostrictatime", "nosuid", "private", "rbind", "relatime", "remount",
+		"ro", "rprivate", "rshared", "rslave", "runbindable", "rw", "shared", "silent",
+		"slave", "strictatime", "suid", "sync", "unbindable", NULL
+	};
+	static const char *const nss[] = { "cgroup", "ipc", "mount", "network", "pid", "time", "user",
+					   "uts", NULL };
+	static const char *const actions[] = {
+		"SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS",
+		"SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY", "SCMP_ACT_TRACE",
+		"SCMP_ACT_TRAP", NULL
+	};
+	static const char *const ops[] = { "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE",
+					   "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE", NULL };
+	static const char *const archs[] = {
+		"SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM", "SCMP_ARCH_MIPS", "SCMP_ARCH_MIPS64",
+		"SCMP_ARCH_MIPS64N32", "SCMP_ARCH_MIPSEL", "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32",
+		"SCMP_ARCH_PPC", "SCMP_ARCH_PPC64", "SCMP_ARCH_PPC64LE", "SCMP_ARCH_RISCV64",
+		"SCMP_ARCH_S390", "SCMP_ARCH_S390X", "SCMP_ARCH_X32", "SCMP_ARCH_X86",
+		"SCMP_ARCH_X86_64", NULL
+	};
+	static const char *const flags[] = { "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+					     "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", NULL };
+	json_object *f = json_object_new_object(), *lin = json_object_new_object();
+	json_object *caps = json_object_new_array(), *cg = json_object_new_object();
+	json_object *sc = json_object_new_object(), *me = json_object_new_object();
+	struct stat st;
+
+	if (argc > 1)
+		return hutch_usage_error(hutch_find_command("features"), err, "unexpected argument `%s`", argv[1]);
+	json_object_object_add(f, "ociVersionMin", json_object_new_string("1.0.0"));
+	json_object_object_add(f, "ociVersionMax", json_object_new_string(HUTCH_OCI_VERSION));
+	json_object_object_add(f, "hooks", strings(hooks));
+	json_object_object_add(f, "mountOptions", strings(mopts));
+	json_object_object_add(lin, "namespaces", strings(nss));
+	for (int i = 0; i <= cap_max_bits() - 1; i++) {
+		char *name = cap_to_name(i);
+
+		if (name) {
+			char *up = xasprintf("CAP_%s", str_has_prefix(name, "cap_") ? name + 4 : name);
+
+			for (char *p = up; *p; p++)
+				*p = *p >= 'a' && *p <= 'z' ? *p - 32 : *p;
+			json_object_array_add(caps, json_object_new_string(up));
+			free(up);
+			cap_free(name);
+		}
+	}
+	json_object_object_add(lin, "capabilities", caps);
+	json_object_object_add(cg, "v1", json_object_new_boolean(true));
+	json_object_object_add(cg, "v2", json_object_new_boolean(true));
+	json_object_object_add(cg, "systemd", json_object_new_boolean(false));
+	json_object_object_add(cg, "systemdUser", json_object_new_boolean(false));
+	json_object_object_add(cg, "rdma", json_object_new_boolean(true));
+	json_object_object_add(lin, "cgroup", cg);
+	json_object_object_add(sc, "enabled", json_object_new_boolean(true));
+	json_object_object_add(sc, "actions", strings(actions));
+	json_object_object_add(sc, "operators", strings(ops));
+	json_object_object_add(sc, "archs", strings(archs));
+	json_object_object_add(sc, "knownFlags", strings(flags));
+	json_object_object_add(sc, "supportedFlags", strings(flags));
+	json_object_object_add(lin, "seccomp", sc);
+	json_object_object_add(lin, "apparmor", enabled(stat("/sys/kernel/security/apparmor", &st) == 0));
+	json_object_object_add(lin, "selinux", enabled(stat("/sys/fs/selinux/enforce", &st) == 0));
+	json_object_object_add(lin, "intelRdt", enabled(false));
+	json_object_object_add(me, "idmap", enabled(false));
+	json_object_object_add(lin, "mountExtensions", me);
+	json_object_object_add(f, "linux", lin);
+	json_object_object_add(f, "annotations", json_object_new_object());
+	printf("%s\n", json_str(f, true));
+	json_object_put(f);
+	return 0;
+}

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* hutch state, kill, delete. */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "hutch.h"
+#include "container.h"
+#include "jsonutil.h"
+#include "state.h"
+#include "utils.h"
+
+HUTCH_COMMAND(state)
+{
+	cleanup_state struct hutch_state *st = NULL;
+	json_object *o;
+
+	if (argc != 2 || argv[1][0] == '-')
+		return hutch_usage_error(hutch_find_command("state"), err,
+					 argc < 2 ? "missing container id" : "expected exactly one container id");
+	if (state_open(g, argv[1], false, &st, err) < 0)
+		return -1;
+	o = state_oci_json(st, state_status(st));
+	printf("%s\n", json_str(o, true));
+	json_object_put(o);
+	return 0;
+}
+
+HUTCH_COMMAND(kill)
+{
+	static const struct option opts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct hutch_command *cmd = hutch_find_command("kill");
+	bool all = false;
+	int c, sig = SIGTERM;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+a", opts, NULL)) != -1) {
+		if (c == 'a')
+			all = true;
+		else
+			return hutch_usage_error(cmd, err, "unknown option `%s`", argv[optind - 1]);
+	}
+	if (optind >= argc)
+		return hutch_usage_error(cmd, err, "missing container id");
+	if (argc - optind > 2)
+		return hutch_usage_error(cmd, err, "too many arguments");
+	if (argc - optind == 2 && parse_signal(argv[optind + 1], &sig, err) < 0)
+		return -1;
+	return container_kill(g, argv[optind], sig, all, err);
+}
+
+HUTCH_COMMAND(delete)
+{
+	static const struct option opts[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct hutch_command *cmd = hutch_find_command("delete");
+	bool force = false;
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+f", opts, NULL)) != -1) {
+		if (c == 'f')
+			force = true;
+		else
+			return hutch_usage_error(cmd, err, "unknown option `%s`", argv[optind - 1]);
+	}
+	if (optind != argc - 1)
+		return hutch_usage_error(cmd, err, optind >= argc ? "missing container id" : "too many arguments");
+	return container_delete(g, argv[optind], force, err);
+}

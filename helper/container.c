@@ -1,0 +1,585 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The runtime side of the lifecycle: create, start, kill, delete. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "container.h"
+#include "jsonutil.h"
+#include "log.h"
+#include "security.h"
+#include "state.h"
+#include "sync.h"
+#include "utils.h"
+
+int write_pid_file(const char *path, pid_t pid, hutch_err *err)
+{
+	cleanup_free char *abs = NULL;
+	cleanup_free char *tmp = NULL;
+	cleanup_free char *data = xasprintf("%d", pid);
+
+	abs = path[0] == '/' ? xstrdup(path) : ({
+		char *cwd = getcwd(NULL, 0);
+		char *r = xasprintf("%s/%s", cwd ? cwd : ".", path);
+		free(cwd);
+		r;
+	});
+	tmp = xasprintf("%s.%d.tmp", abs, getpid());
+	if (write_file(tmp, data, strlen(data), err) < 0)
+		return hutch_error_prefix(err, "--pid-file");
+	if (rename(tmp, abs) < 0) {
+		unlink(tmp);
+		return hutch_fail(err, errno, "--pid-file: rename to `%s`", abs);
+	}
+	return 0;
+}
+
+/* A unix socket address for a path that may be longer than sun_path. */
+static int unix_addr(int dirfd, const char *name, struct sockaddr_un *sa, socklen_t *len)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if (dirfd >= 0)
+		snprintf(sa->sun_path, sizeof(sa->sun_path), "/proc/self/fd/%d/%s", dirfd, name);
+	else if (strlen(name) < sizeof(sa->sun_path))
+		strcpy(sa->sun_path, name);
+	else
+		return -1;
+	*len = offsetof(struct sockaddr_un, sun_path) + strlen(sa->sun_path) + 1;
+	return 0;
+}
+
+static int connect_console(const char *path, hutch_err *err)
+{
+	cleanup_close int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cleanup_close int dirfd = -1;
+	cleanup_free char *dir = xstrdup(path);
+	struct sockaddr_un sa;
+	socklen_t len;
+	char *slash = strrchr(dir, '/');
+
+	if (fd < 0)
+		return hutch_fail(err, errno, "socket");
+	if (strlen(path) >= sizeof(sa.sun_path) && slash) {
+		*slash = '\0';
+		dirfd = open(*dir ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (dirfd < 0)
+			return hutch_fail(err, errno, "--console-socket `%s`", path);
+		unix_addr(dirfd, slash + 1, &sa, &len);
+	} else if (unix_addr(-1, path, &sa, &len) < 0) {
+		return hutch_fail(err, ENAMETOOLONG, "--console-socket `%s`", path);
+	}
+	if (connect(fd, (struct sockaddr *)&sa, len) < 0)
+		return hutch_fail(err, errno, "--console-socket: connect to `%s`", path);
+	return steal_fd(&fd);
+}
+
+static int write_id_maps(pid_t pid, const struct hutch_spec *s, hutch_err *err)
+{
+	for (int which = 0; which < 2; which++) {
+		const struct hutch_idmap *m = which ? s->gid_maps : s->uid_maps;
+		size_t n = which ? s->ngid_maps : s->nuid_maps;
+		cleanup_free char *buf = xstrdup("");
+		cleanup_free char *path = xasprintf("/proc/%d/%s", pid, which ? "gid_map" : "uid_map");
+
+		for (size_t i = 0; i < n; i++) {
+			char *nb = xasprintf("%s%u %u %u\n", buf, m[i].container, m[i].host, m[i].size);
+
+			free(buf);
+			buf = nb;
+		}
+		if (write_file(path, buf, strlen(buf), err) < 0)
+			return hutch_error_prefix(err, "linux.%s", which ? "gidMappings" : "uidMappings");
+	}
+	return 0;
+}
+
+static json_object *make_state_json(struct hutch_state *st, const struct hutch_spec *s,
+				    struct hutch_cgroup *cg)
+{
+	json_object *o = json_object_new_object();
+	cleanup_free char *now = rfc3339_now();
+
+	json_object_object_add(o, "id", json_object_new_string(st->id));
+	json_object_object_add(o, "pid", json_object_new_int(st->pid));
+	json_object_object_add(o, "start_time", json_object_new_int64(st->start_time));
+	json_object_object_add(o, "bundle", json_object_new_string(s->bundle));
+	json_object_object_add(o, "rootfs", json_object_new_string(s->root));
+	json_object_object_add(o, "created", json_object_new_string(now));
+	json_object_object_add(o, "owner", json_object_new_string(""));
+	if (s->annotations)
+		json_object_object_add(o, "annotations", json_object_get(s->annotations));
+	if (cg)
+		json_object_object_add(o, "cgroup", hutch_cgroup_to_json(cg));
+	return o;
+}
+
+/* Reload the fields that point into st->json after it was replaced. */
+static int state_adopt(struct hutch_state *st, json_object *o)
+{
+	if (st->json)
+		json_object_put(st->json);
+	st->json = o;
+	json_object_object_get_ex(o, "bundle", &o);
+	st->bundle = json_object_get_string(o);
+	json_object_object_get_ex(st->json, "rootfs", &o);
+	st->rootfs = json_object_get_string(o);
+	json_object_object_get_ex(st->json, "created", &o);
+	st->created = json_object_get_string(o);
+	st->annotations = NULL;
+	json_object_object_get_ex(st->json, "annotations", &st->annotations);
+	return 0;
+}
+
+static void kill_and_reap(pid_t pid)
+{
+	if (pid <= 0)
+		return;
+	kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+int container_create(struct hutch_global *g, const char *id, const struct hutch_create_opts *o,
+		     pid_t *init_pid, hutch_err *err)
+{
+	cleanup_spec struct hutch_spec *s = NULL;
+	cleanup_cgroup struct hutch_cgroup *cg = NULL;
+	cleanup_state struct hutch_state *st = NULL;
+	struct hutch_security *sec = NULL;
+	struct hutch_ctx c = { .g = g, .id = id, .sync_fd = -1, .listen_fd = -1, .console_fd = -1,
+			       .state_fd = -1 };
+	cleanup_close int listen_fd = -1;
+	int sv[2] = { -1, -1 };
+	struct sockaddr_un sa;
+	socklen_t salen;
+	pid_t stage1 = -1, init = -1;
+	bool cg_created = false;
+	int r = -1, value;
+
+	if (state_validate_id(id, err) < 0)
+		return -1;
+	if (spec_load(o->bundle, o->config_path, &s, err) < 0)
+		return -1;
+	if (!s->has_process)
+		return hutch_fail(err, 0, "config.json: process: missing required field");
+	if (s->process.terminal && !o->console_socket && !o->foreground)
+		return hutch_fail(err, 0,
+				  "config.json: process.terminal is true: pass --console-socket, or set it to false");
+	if (s->process.terminal && !o->console_socket)
+		return hutch_fail(err, 0,
+				  "config.json: process.terminal: a foreground terminal needs --console-socket in this build");
+	if (o->preserve_fds < 0)
+		return hutch_fail(err, 0, "--preserve-fds: must not be negative");
+	{
+		json_object *lin = NULL;
+
+		json_object_object_get_ex(s->json, "linux", &lin);
+		if (hutch_cgroup_prepare(g, id, lin, &cg, err) < 0)
+			return -1;
+	}
+	if (hutch_security_prepare(s->json, s->process.json, NULL, s->process.no_new_privs, &sec, err) < 0)
+		return -1;
+	c.spec = s;
+	c.proc = &s->process;
+	c.sec = sec;
+	c.preserve_fds = o->preserve_fds;
+	c.no_pivot = o->no_pivot;
+	c.no_new_keyring = o->no_new_keyring;
+
+	/* Namespaces joined by path are opened now, while their paths resolve. */
+	for (size_t i = 0; i < s->nnamespaces; i++) {
+		if (!s->namespaces[i].path)
+			continue;
+		c.join_fds[c.njoin] = open(s->namespaces[i].path, O_RDONLY | O_CLOEXEC);
+		if (c.join_fds[c.njoin] < 0) {
+			hutch_fail(err, errno, "config.json: linux.namespaces[%zu].path: `%s`", i,
+				   s->namespaces[i].path);
+			goto out;
+		}
+		c.join_types[c.njoin++] = s->namespaces[i].type;
+	}
+	if (o->console_socket) {
+		c.console_fd = connect_console(o->console_socket, err);
+		if (c.console_fd < 0)
+			goto out;
+	}
+
+	if (state_create(g, id, &st, err) < 0)
+		goto out;
+	/* From here on, failure must leave nothing behind. */
+	{
+		const char *cfg = json_str(s->json, false);
+
+		if (write_file_at(st->dirfd, STATE_CONFIG, cfg, strlen(cfg), err) < 0)
+			goto fail;
+	}
+	listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	unix_addr(st->dirfd, STATE_EXEC_SOCK, &sa, &salen);
+	if (listen_fd < 0 || bind(listen_fd, (struct sockaddr *)&sa, salen) < 0 ||
+	    listen(listen_fd, 4) < 0) {
+		hutch_fail(err, errno, "exec socket in `%s`", st->dir);
+		goto fail;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		hutch_fail(err, errno, "socketpair");
+		goto fail;
+	}
+	if (hutch_cgroup_create(cg, err) < 0)
+		goto fail;
+	cg_created = true;
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	c.listen_fd = listen_fd;
+	c.state_fd = st->dirfd;
+	c.sync_fd = sv[1];
+	stage1 = fork();
+	if (stage1 < 0) {
+		hutch_fail(err, errno, "fork");
+		goto fail;
+	}
+	if (stage1 == 0) {
+		close(sv[0]);
+		init_stage1(&c);
+	}
+	close(sv[1]);
+	sv[1] = -1;
+	if (hutch_cgroup_enter(cg, stage1, err) < 0 || sync_send(sv[0], SYNC_GO, 0, NULL) < 0)
+		goto fail;
+	if (s->ns_new & CLONE_NEWUSER) {
+		if (sync_recv(sv[0], SYNC_USERNS, NULL, NULL, err) < 0 ||
+		    write_id_maps(stage1, s, err) < 0 || sync_send(sv[0], SYNC_USERNS_DONE, 0, NULL) < 0)
+			goto fail;
+	}
+	if (sync_recv(sv[0], SYNC_PID, &value, NULL, err) < 0)
+		goto fail;
+	init = value;
+	{
+		int status;
+
+		while (waitpid(stage1, &status, 0) < 0 && errno == EINTR)
+			;
+		stage1 = -1;
+	}
+	st->pid = init;
+	if (pid_start_time(init, &st->start_time, NULL) < 0) {
+		hutch_fail(err, 0, "the container init exited during setup");
+		goto fail;
+	}
+	if (s->process.has_oom_score_adj) {
+		cleanup_free char *p = xasprintf("/proc/%d/oom_score_adj", init);
+		cleanup_free char *v = xasprintf("%d", s->process.oom_score_adj);
+
+		if (write_file(p, v, strlen(v), err) < 0) {
+			hutch_error_prefix(err, "process.oomScoreAdj");
+			goto fail;
+		}
+	}
+	if (sync_send(sv[0], SYNC_GO, 0, NULL) < 0 || sync_recv(sv[0], SYNC_HOOKS, NULL, NULL, err) < 0)
+		goto fail;
+	state_adopt(st, make_state_json(st, s, cg));
+	if (state_save(st, err) < 0)
+		goto fail;
+	{
+		json_object *oci = state_oci_json(st, STATUS_CREATING);
+		cleanup_free char *sj = xstrdup(json_str(oci, false));
+
+		json_object_put(oci);
+		if (hutch_hooks_run(s->json, "prestart", sj, err) < 0 ||
+		    hutch_hooks_run(s->json, "createRuntime", sj, err) < 0 ||
+		    sync_send(sv[0], SYNC_HOOKS_DONE, 0, sj) < 0)
+			goto fail;
+	}
+	if (sync_recv(sv[0], SYNC_READY, NULL, NULL, err) < 0)
+		goto fail;
+	if (o->pid_file && write_pid_file(o->pid_file, init, err) < 0)
+		goto fail;
+	if (init_pid)
+		*init_pid = init;
+	r = 0;
+	goto out;
+
+fail:
+	hutch_error_prefix(err, "create `%s`", id);
+	kill_and_reap(stage1);
+	if (init > 0)
+		kill_and_reap(init);
+	if (cg_created) {
+		cleanup_err hutch_err e2 = NULL;
+		pid_t *pids = NULL;
+		size_t n = 0;
+
+		if (hutch_cgroup_pids(cg, &pids, &n, &e2) == 0)
+			for (size_t i = 0; i < n; i++)
+				kill(pids[i], SIGKILL);
+		free(pids);
+		if (hutch_cgroup_destroy(cg, &e2) < 0)
+			log_warn("%s", e2->msg);
+	}
+	if (st)
+		state_remove(st, NULL);
+out:
+	if (sv[0] >= 0)
+		close(sv[0]);
+	if (sv[1] >= 0)
+		close(sv[1]);
+	if (c.console_fd >= 0)
+		close(c.console_fd);
+	for (size_t i = 0; i < c.njoin; i++)
+		close(c.join_fds[i]);
+	if (sec)
+		hutch_security_free(sec);
+	return r;
+}
+
+int container_start(struct hutch_global *g, const char *id, hutch_err *err)
+{
+	cleanup_state struct hutch_state *st = NULL;
+	cleanup_close int fd = -1;
+	cleanup_free char *cfgpath = NULL;
+	struct sockaddr_un sa;
+	socklen_t salen;
+	enum hutch_status status;
+	char reply[4096];
+	ssize_t n;
+
+	if (state_open(g, id, true, &st, err) < 0)
+		return -1;
+	status = state_status(st);
+	if (status != STATUS_CREATED)
+		return hutch_fail(err, 0, "cannot start container `%s`: it is %s, not created", id,
+				  status_name(status));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	unix_addr(st->dirfd, STATE_EXEC_SOCK, &sa, &salen);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, salen) < 0)
+		return hutch_fail(err, errno, "start `%s`: connect to the container", id);
+	unlinkat(st->dirfd, STATE_EXEC_SOCK, 0);
+	if (write_all(fd, "start", 5) < 0)
+		return hutch_fail(err, errno, "start `%s`", id);
+	n = read_all(fd, reply, sizeof(reply) - 1);
+	if (n < 0)
+		return hutch_fail(err, errno, "start `%s`", id);
+	reply[n] = '\0';
+	if (n == 0)
+		return hutch_fail(err, 0, "start `%s`: the container process exited before it started", id);
+	if (strcmp(reply, "ok") != 0)
+		return hutch_fail(err, 0, "start `%s`: %s", id, reply);
+	cfgpath = xasprintf("%s/" STATE_CONFIG, st->dir);
+	{
+		cleanup_json json_object *cfg = NULL;
+		json_object *oci;
+
+		if (json_parse_file(cfgpath, STATE_CONFIG, &cfg, NULL) == 0) {
+			oci = state_oci_json(st, STATUS_RUNNING);
+			hutch_hooks_run(cfg, "poststart", json_str(oci, false), NULL);
+			json_object_put(oci);
+		}
+	}
+	return 0;
+}
+
+/* Processes in the same pid namespace as the init (when cgroups are off). */
+static int pids_by_pidns(struct hutch_state *st, pid_t **out, size_t *n, hutch_err *err)
+{
+	cleanup_free char *initns = xasprintf("/proc/%d/ns/pid", st->pid);
+	struct stat ref;
+	DIR *d;
+	struct dirent *e;
+	pid_t *v = NULL;
+	size_t cnt = 0;
+
+	if (stat(initns, &ref) < 0)
+		return hutch_fail(err, errno, "stat `%s`", initns);
+	d = opendir("/proc");
+	if (!d)
+		return hutch_fail(err, errno, "open /proc");
+	while ((e = readdir(d))) {
+		uint64_t pid;
+		cleanup_free char *p = NULL;
+		struct stat st2;
+
+		if (parse_u64(e->d_name, &pid) < 0)
+			continue;
+		p = xasprintf("/proc/%s/ns/pid", e->d_name);
+		if (stat(p, &st2) == 0 && st2.st_ino == ref.st_ino && st2.st_dev == ref.st_dev) {
+			v = xrealloc(v, (cnt + 1) * sizeof(*v));
+			v[cnt++] = pid;
+		}
+	}
+	closedir(d);
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+int container_pids(struct hutch_state *st, pid_t **pids, size_t *n, hutch_err *err)
+{
+	cleanup_free char *cfg = NULL;
+
+	if (st->cg)
+		return hutch_cgroup_pids(st->cg, pids, n, err);
+	/* without a cgroup: the pid namespace, if the container has its own */
+	{
+		cleanup_free char *a = xasprintf("/proc/%d/ns/pid", st->pid);
+		struct stat s1, s2;
+
+		if (stat(a, &s1) == 0 && stat("/proc/self/ns/pid", &s2) == 0 && s1.st_ino != s2.st_ino)
+			return pids_by_pidns(st, pids, n, err);
+	}
+	*pids = xmalloc(sizeof(pid_t));
+	(*pids)[0] = st->pid;
+	*n = 1;
+	return 0;
+}
+
+int container_signal_all(struct hutch_state *st, int sig, hutch_err *err)
+{
+	cleanup_free pid_t *pids = NULL;
+	bool thaw = false;
+	size_t n = 0;
+
+	/* freeze so nothing forks past us, signal everyone, thaw */
+	if (st->cg && !hutch_cgroup_frozen(st->cg)) {
+		if (hutch_cgroup_freeze(st->cg, true, NULL) == 0)
+			thaw = true;
+	}
+	if (container_pids(st, &pids, &n, err) < 0) {
+		if (thaw)
+			hutch_cgroup_freeze(st->cg, false, NULL);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (kill(pids[i], sig) < 0 && errno != ESRCH)
+			log_warn("kill %d: %s", pids[i], strerror(errno));
+	if (thaw || (sig == SIGKILL && st->cg && hutch_cgroup_frozen(st->cg)))
+		hutch_cgroup_freeze(st->cg, false, NULL);
+	return 0;
+}
+
+int container_kill(struct hutch_global *g, const char *id, int sig, bool all, hutch_err *err)
+{
+	cleanup_state struct hutch_state *st = NULL;
+	cleanup_close int pidfd = -1;
+
+	if (state_open(g, id, false, &st, err) < 0)
+		return -1;
+	if (state_status(st) == STATUS_STOPPED || state_status(st) == STATUS_CREATING)
+		return hutch_fail(err, 0, "container `%s` is not running", id);
+	if (all)
+		return container_signal_all(st, sig, err);
+	pidfd = state_init_pidfd(st);
+	if (pidfd < 0)
+		return hutch_fail(err, 0, "container `%s` is not running", id);
+	if (pidfd_send(pidfd, sig) < 0)
+		return hutch_fail(err, errno, "kill `%s`", id);
+	return 0;
+}
+
+/* Wait for the init to exit, up to timeout_ms. */
+static bool wait_gone(int pidfd, int timeout_ms)
+{
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+	return poll(&p, 1, timeout_ms) > 0;
+}
+
+int container_delete(struct hutch_global *g, const char *id, bool force, hutch_err *err)
+{
+	cleanup_state struct hutch_state *st = NULL;
+	cleanup_close int pidfd = -1;
+	enum hutch_status status;
+
+	if (state_open(g, id, true, &st, err) < 0)
+		return -1;
+	status = state_status(st);
+	if ((status == STATUS_RUNNING || status == STATUS_PAUSED) && !force)
+		return hutch_fail(err, 0, "cannot delete container `%s`: it is %s (stop it first or use --force)",
+				  id, status_name(status));
+	pidfd = state_init_pidfd(st);
+	if (pidfd >= 0) {
+		container_signal_all(st, SIGKILL, NULL);
+		pidfd_send(pidfd, SIGKILL);
+		if (!wait_gone(pidfd, 10000))
+			return hutch_fail(err, 0, "delete `%s`: the container init did not exit", id);
+	}
+	if (st->cg) {
+		/* stragglers outside the init's pid namespace view still die with the cgroup */
+		for (int tries = 0; tries < 100; tries++) {
+			cleanup_free pid_t *pids = NULL;
+			size_t n = 0;
+
+			if (hutch_cgroup_pids(st->cg, &pids, &n, NULL) < 0 || n == 0)
+				break;
+			container_signal_all(st, SIGKILL, NULL);
+			usleep(10000);
+		}
+		if (hutch_cgroup_destroy(st->cg, err) < 0)
+			return hutch_error_prefix(err, "delete `%s`", id);
+	}
+	if (st->json) {
+		cleanup_free char *cfgpath = xasprintf("%s/" STATE_CONFIG, st->dir);
+		cleanup_json json_object *cfg = NULL;
+
+		if (json_parse_file(cfgpath, STATE_CONFIG, &cfg, NULL) == 0) {
+			json_object *oci = state_oci_json(st, STATUS_STOPPED);
+
+			hutch_hooks_run(cfg, "poststop", json_str(oci, false), NULL);
+			json_object_put(oci);
+		}
+	}
+	return state_remove(st, err);
+}
+
+static volatile sig_atomic_t pending[65];
+
+static void on_signal(int sig)
+{
+	pending[sig] = 1;
+}
+
+int wait_forward(pid_t pid)
+{
+	static const int fwd[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH,
+				   SIGCONT, SIGTSTP, SIGTTIN, SIGTTOU };
+	struct sigaction sa = { .sa_handler = on_signal };
+	int status;
+
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < ARRAY_SIZE(fwd); i++)
+		sigaction(fwd[i], &sa, NULL);
+	for (;;) {
+		pid_t r = waitpid(-1, &status, 0);
+
+		if (r < 0 && errno == EINTR) {
+			for (int s = 1; s < 65; s++) {
+				if (pending[s]) {
+					pending[s] = 0;
+					kill(pid, s);
+				}
+			}
+			continue;
+		}
+		if (r < 0)
+			return 255;
+		if (r != pid)
+			continue;   /* a reparented orphan */
+		break;
+	}
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The container lifecycle as a library; the cmd_*.c files are thin wrappers. */
+#ifndef HUTCH_CONTAINER_H
+#define HUTCH_CONTAINER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "hutch.h"
+#include "spec.h"
+
+struct hutch_security;
+struct hutch_cgroup;
+
+struct hutch_create_opts {
+	const char *bundle;          /* default "." */
+	const char *config_path;     /* default <bundle>/config.json */
+	const char *pid_file;
+	const char *console_socket;
+	int preserve_fds;
+	bool no_pivot;
+	bool no_new_keyring;
+	bool foreground;             /* `run` without --detach: we wait for the init */
+};
+
+/* What the setup processes need; they are forked, so they inherit a copy. */
+struct hutch_ctx {
+	const struct hutch_global *g;
+	const char *id;
+	struct hutch_spec *spec;
+	struct hutch_process *proc;  /* the process to run */
+	struct hutch_security *sec;
+	int sync_fd;                 /* the child's end of the sync pair */
+	int listen_fd;               /* exec.sock: init waits here for `start` */
+	int state_fd;                /* the locked state dir: the children must not hold it */
+	int console_fd;              /* connected --console-socket, or -1 */
+	int preserve_fds;
+	bool no_pivot, no_new_keyring;
+	int join_fds[8];             /* namespaces to join, by path */
+	int join_types[8];
+	size_t njoin;
+	int exec_pidfd;              /* exec: the container init */
+	int exec_rootfd;             /* exec: /proc/<init>/root */
+	int exec_nsflags;            /* exec: namespaces that differ from ours */
+};
+
+int container_create(struct hutch_global *g, const char *id, const struct hutch_create_opts *o,
+		     pid_t *init_pid, hutch_err *err);
+int container_start(struct hutch_global *g, const char *id, hutch_err *err);
+int container_kill(struct hutch_global *g, const char *id, int sig, bool all, hutch_err *err);
+int container_delete(struct hutch_global *g, const char *id, bool force, hutch_err *err);
+
+struct hutch_state;
+/* Every pid of the container (cgroup, or its pid namespace when cgroups are off). */
+int container_pids(struct hutch_state *st, pid_t **pids, size_t *n, hutch_err *err);
+int container_signal_all(struct hutch_state *st, int sig, hutch_err *err);
+
+/* Container-process side (init.c). */
+__attribute__((noreturn)) void init_stage1(struct hutch_ctx *c);
+__attribute__((noreturn)) void exec_stage1(struct hutch_ctx *c);
+/* Shared by init and exec: user, umask, cwd, security, then execve. */
+int process_exec(struct hutch_ctx *c, int reply_fd, hutch_err *err);
+/* Resolve args[0] against PATH from the process environment. */
+char *find_executable(const char *name, char *const *env);
+
+/* Run a foreground child until it exits, forwarding signals; returns the exit code. */
+int wait_forward(pid_t pid);
+
+/* Write pid to path atomically (pid files are read by other programs). */
+int write_pid_file(const char *path, pid_t pid, hutch_err *err);
+
+#endif

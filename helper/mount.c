@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Mounts and device nodes inside the container rootfs. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "mount.h"
+#include "utils.h"
+
+static int openat2_in_root(int rootfd, const char *path, int flags)
+{
+	struct open_how how = {
+		.flags = flags | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+
+	while (*path == '/')
+		path++;
+	if (!*path)
+		path = ".";
+	return syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+}
+
+char *fd_path(int fd)
+{
+	return xasprintf("/proc/self/fd/%d", fd);
+}
+
+int open_in_root(int rootfd, const char *path, int create, hutch_err *err)
+{
+	cleanup_free char *copy = NULL;
+	cleanup_free char *prefix = NULL;
+	cleanup_close int parent = -1;
+	char *s, *comp;
+	int fd;
+
+	fd = openat2_in_root(rootfd, path, O_PATH);
+	if (fd >= 0)
+		return fd;
+	if (errno != ENOENT || create == MKPATH_NONE)
+		return hutch_fail(err, errno, "resolve `%s` in the rootfs", path);
+	/* Walk prefix by prefix, creating what is missing. */
+	parent = openat2_in_root(rootfd, "/", O_PATH);
+	if (parent < 0)
+		return hutch_fail(err, errno, "open the rootfs");
+	copy = xstrdup(path);
+	prefix = xstrdup("");
+	s = copy;
+	while ((comp = strsep(&s, "/"))) {
+		bool last;
+		char *np;
+		int next;
+
+		if (!*comp || strcmp(comp, ".") == 0)
+			continue;
+		last = !s || s[strspn(s, "/")] == '\0';
+		np = xasprintf("%s/%s", prefix, comp);
+		free(prefix);
+		prefix = np;
+		next = openat2_in_root(rootfd, prefix, O_PATH);
+		if (next < 0 && errno == ENOENT) {
+			int r;
+
+			if (last && create == MKPATH_FILE) {
+				r = openat(parent, comp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+				if (r >= 0)
+					close(r);
+			} else {
+				r = mkdirat(parent, comp, 0755);
+			}
+			if (r < 0 && errno != EEXIST)
+				return hutch_fail(err, errno, "create `%s` in the rootfs", prefix);
+			next = openat2_in_root(rootfd, prefix, O_PATH);
+		}
+		if (next < 0)
+			return hutch_fail(err, errno, "resolve `%s` in the rootfs", prefix);
+		close(parent);
+		parent = next;
+	}
+	return steal_fd(&parent);
+}
+
+int mount_one(int rootfd, const struct hutch_mount *m, bool in_userns, hutch_err *err)
+{
+	cleanup_close int target = -1;
+	cleanup_free char *tpath = NULL;
+	int create = MKPATH_DIR;
+	unsigned long flags = m->flags & ~MS_REMOUNT;
+
+	if (m->bind) {
+		struct stat st;
+
+		if (stat(m->source, &st) < 0)
+			return hutch_fail(err, errno, "bind mount source `%s`", m->source);
+		if (!S_ISDIR(st.st_mode))
+			create = MKPATH_FILE;
+	}
+	target = open_in_root(rootfd, m->destination, create, err);
+	if (target < 0)
+		return -1;
+	tpath = fd_path(target);
+	if (m->bind) {
+		if (mount(m->source, tpath, NULL, MS_BIND | (m->rec ? MS_REC : 0), NULL) < 0)
+			return hutch_fail(err, errno, "bind mount `%s` on `%s`", m->source, m->destination);
+		if (flags & ~(MS_REC)) {
+			/* Bind mounts take their flags only through a remount; keep locked flags. */
+			struct statvfs sv;
+			cleanup_close int newfd = open_in_root(rootfd, m->destination, MKPATH_NONE, err);
+			cleanup_free char *np = NULL;
+			unsigned long keep = 0;
+
+			if (newfd < 0)
+				return -1;
+			np = fd_path(newfd);
+			if (statvfs(np, &sv) == 0) {
+				keep = sv.f_flag & (ST_NOSUID | ST_NODEV | ST_NOEXEC | ST_NOATIME |
+						    ST_NODIRATIME | ST_RELATIME);
+				keep &= ~m->clear;
+			}
+			if (mount(NULL, np, NULL, MS_BIND | MS_REMOUNT | flags | keep, NULL) < 0)
+				return hutch_fail(err, errno, "remount `%s` with its options", m->destination);
+		}
+	} else if (strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0) {
+		return hutch_fail(err, EINVAL, "internal: cgroup mounts are set up by the init");
+	} else {
+		if (mount(m->source ? m->source : m->type, tpath, m->type, flags, m->data) < 0) {
+			if (errno == EPERM && in_userns && strcmp(m->type, "sysfs") == 0) {
+				/* sysfs needs a network namespace owned by our user namespace */
+				if (mount("/sys", tpath, NULL, MS_BIND | MS_REC, NULL) == 0)
+					goto prop;
+			}
+			return hutch_fail(err, errno, "mount %s on `%s`%s%s", m->type, m->destination,
+					  m->data ? " with " : "", m->data ? m->data : "");
+		}
+	}
+prop:
+	if (m->propagation) {
+		cleanup_close int newfd = open_in_root(rootfd, m->destination, MKPATH_NONE, err);
+		cleanup_free char *np = NULL;
+
+		if (newfd < 0)
+			return -1;
+		np = fd_path(newfd);
+		if (mount(NULL, np, NULL, m->propagation, NULL) < 0)
+			return hutch_fail(err, errno, "set propagation of `%s`", m->destination);
+	}
+	return 0;
+}
+
+static const struct {
+	const char *path;
+	unsigned int major, minor;
+} default_devs[] = {
+	{ "/dev/null", 1, 3 }, { "/dev/zero", 1, 5 }, { "/dev/full", 1, 7 },
+	{ "/dev/random", 1, 8 }, { "/dev/urandom", 1, 9 }, { "/dev/tty", 5, 0 },
+};
+
+static int make_dev(int rootfd, const char *path, char type, unsigned int major, unsigned int minor,
+		    mode_t mode, uid_t uid, gid_t gid, bool in_userns, hutch_err *err)
+{
+	cleanup_free char *dir = xstrdup(path);
+	cleanup_close int dirfd = -1;
+	char *base = strrchr(dir, '/');
+	mode_t fmt = type == 'b' ? S_IFBLK : type == 'p' ? S_IFIFO : S_IFCHR;
+
+	*base++ = '\0';
+	dirfd = open_in_root(rootfd, *dir ? dir : "/", MKPATH_DIR, err);
+	if (dirfd < 0)
+		return -1;
+	{
+		/* mknodat needs a real directory fd, not O_PATH */
+		cleanup_free char *dp = fd_path(dirfd);
+		cleanup_close int real = open(dp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (real < 0)
+			return hutch_fail(err, errno, "open `%s`", dir);
+		unlinkat(real, base, 0);
+		if (in_userns && fmt != S_IFIFO) {
+			/* no mknod in a user namespace: bind the host's node over an empty file */
+			cleanup_close int f = openat(real, base, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
+			cleanup_free char *fp = NULL;
+
+			if (f < 0)
+				return hutch_fail(err, errno, "create `%s`", path);
+			fp = fd_path(f);
+			if (mount(path, fp, NULL, MS_BIND, NULL) < 0)
+				return hutch_fail(err, errno, "bind device `%s`", path);
+			return 0;
+		}
+		if (mknodat(real, base, fmt | (mode & 07777), makedev(major, minor)) < 0)
+			return hutch_fail(err, errno, "mknod `%s`", path);
+		if (fchownat(real, base, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+			return hutch_fail(err, errno, "chown `%s`", path);
+		if (fchmodat(real, base, mode & 07777, 0) < 0)
+			return hutch_fail(err, errno, "chmod `%s`", path);
+	}
+	return 0;
+}
+
+int setup_dev(int rootfd, const struct hutch_spec *s, bool in_userns, hutch_err *err)
+{
+	static const struct {
+		const char *target, *link;
+	} links[] = {
+		{ "/proc/self/fd", "/dev/fd" }, { "/proc/self/fd/0", "/dev/stdin" },
+		{ "/proc/self/fd/1", "/dev/stdout" }, { "/proc/self/fd/2", "/dev/stderr" },
+		{ "pts/ptmx", "/dev/ptmx" },
+	};
+	cleanup_close int devfd = -1;
+	cleanup_free char *dp = NULL;
+	cleanup_close int real = -1;
+	mode_t old = umask(0);
+	int r = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(default_devs) && r == 0; i++) {
+		bool overridden = false;
+
+		for (size_t k = 0; k < s->ndevices; k++)
+			overridden |= strcmp(s->devices[k].path, default_devs[i].path) == 0;
+		if (!overridden)
+			r = make_dev(rootfd, default_devs[i].path, 'c', default_devs[i].major,
+				     default_devs[i].minor, 0666, 0, 0, in_userns, err);
+	}
+	for (size_t i = 0; i < s->ndevices && r == 0; i++) {
+		const struct hutch_device *d = &s->devices[i];
+
+		r = make_dev(rootfd, d->path, d->type == 'u' ? 'c' : d->type, d->major, d->minor,
+			     d->has_mode ? d->mode : 0666, d->has_uid ? d->uid : 0,
+			     d->has_gid ? d->gid : 0, in_userns, err);
+	}
+	umask(old);
+	if (r < 0)
+		return r;
+	devfd = open_in_root(rootfd, "/dev", MKPATH_DIR, err);
+	if (devfd < 0)
+		return -1;
+	dp = fd_path(devfd);
+	real = open(dp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (real < 0)
+		return hutch_fail(err, errno, "open /dev in the rootfs");
+	for (size_t i = 0; i < ARRAY_SIZE(links); i++) {
+		const char *name = links[i].link + 5;
+
+		if (symlinkat(links[i].target, real, name) < 0 && errno != EEXIST)
+			return hutch_fail(err, errno, "symlink `%s`", links[i].link);
+	}
+	if (access("/proc/kcore", F_OK) == 0)
+		(void)!symlinkat("/proc/kcore", real, "core");
+	return 0;
+}

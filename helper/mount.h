@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Mounting inside a container's rootfs without ever leaving it. */
+#ifndef HUTCH_MOUNT_H
+#define HUTCH_MOUNT_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "spec.h"
+
+enum { MKPATH_NONE, MKPATH_DIR, MKPATH_FILE };
+
+/*
+ * Resolve path inside the tree rooted at rootfd as if rootfd were "/" (symlinks,
+ * "..", absolute links all stay inside), creating missing directories (and the
+ * last component as a directory or empty file when asked). Returns an O_PATH fd.
+ */
+int open_in_root(int rootfd, const char *path, int create, hutch_err *err);
+
+/* "/proc/self/fd/N" for a mount target fd. */
+char *fd_path(int fd);
+
+/*
+ * Mount m (from config.json) inside the rootfs at rootfd. Bind mounts with flags
+ * are remounted to apply them; propagation is set last.
+ */
+int mount_one(int rootfd, const struct hutch_mount *m, bool in_userns, hutch_err *err);
+
+/* Create /dev entries: the defaults plus linux.devices; symlinks fd, stdin... */
+int setup_dev(int rootfd, const struct hutch_spec *s, bool in_userns, hutch_err *err);
+
+#endif
