@@ -985,6 +985,34 @@ static int t_stress(void)
 	return 0;
 }
 
+static int t_max(void)
+{
+	struct hutch_kmod_info info;
+	struct kid kids[65];
+	char id[32];
+	uint32_t max;
+
+	OK(hutch_kmod_get_info(K, &info, err));
+	max = info.max_containers;
+	CHECK(max <= 64, "load the module with max_containers <= 64 (is %u)", max);
+	for (uint32_t i = 0; i <= max; i++)
+		kids[i] = spawn(NULL, NULL);
+	for (uint32_t i = 0; i < max; i++) {
+		snprintf(id, sizeof(id), "max-%u", i);
+		OK(hutch_kmod_register(K, id, kids[i].pid, 0, err));
+	}
+	FAILS(ENOSPC, hutch_kmod_register(K, "max-over", kids[max].pid, 0, err));
+	for (uint32_t i = 0; i < max; i++) {
+		snprintf(id, sizeof(id), "max-%u", i);
+		OK(hutch_kmod_unregister(K, id, err));
+	}
+	OK(hutch_kmod_register(K, "max-over", kids[max].pid, 0, err));
+	OK(hutch_kmod_unregister(K, "max-over", err));
+	for (uint32_t i = 0; i <= max; i++)
+		kill_reap(&kids[i]);
+	return 0;
+}
+
 /* Leaves a container registered (for the unload test). */
 static int t_hold(void)
 {
@@ -1004,15 +1032,31 @@ static const struct {
 	{ "dump-large", t_dump_large }, { "kill-race", t_kill_race }, { "events", t_events },
 	{ "events-lost", t_events_lost }, { "accounting", t_accounting },
 	{ "permission", t_permission }, { "netns", t_netns }, { "malformed", t_malformed },
-	{ "cycles", t_cycles }, { "stress", t_stress }, { "hold", t_hold },
+	{ "cycles", t_cycles }, { "stress", t_stress }, { "hold", t_hold }, { "max", t_max },
 };
 
 int main(int argc, char **argv)
 {
 	cleanup_err hutch_err e = NULL;
 
+	if (argc == 5 && !strcmp(argv[1], "reg")) {
+		/* kmod-test reg ID PID FLAGS: register a process (for the shell suites) */
+		if (hutch_kmod_open(&K, &e) < 0 ||
+		    hutch_kmod_register(K, argv[2], atoi(argv[3]), (uint32_t)atoi(argv[4]), &e) < 0) {
+			fprintf(stderr, "# %s\n", e->msg);
+			return 1;
+		}
+		return 0;
+	}
+	if (argc == 3 && !strcmp(argv[1], "unreg")) {
+		if (hutch_kmod_open(&K, &e) < 0 || hutch_kmod_unregister(K, argv[2], &e) < 0) {
+			fprintf(stderr, "# %s\n", e->msg);
+			return 1;
+		}
+		return 0;
+	}
 	if (argc != 2) {
-		fprintf(stderr, "usage: kmod-test NAME|list\n");
+		fprintf(stderr, "usage: kmod-test NAME|list | reg ID PID FLAGS | unreg ID\n");
 		return 2;
 	}
 	if (!strcmp(argv[1], "list")) {
