@@ -55,10 +55,15 @@ asan: build/asan/hutch $(UNIT_BINS)
 DEPS_BUILD := build-essential pkg-config libjson-c-dev libcap-dev libseccomp-dev \
               libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libkmod-dev
 DEPS_TEST  := busybox-static jq util-linux iproute2 procps kmod
-# The module: DKMS, sparse, and the headers of both kernels it is tested on.
-DEPS_KMOD  := dkms sparse libnl-genl-3-dev linux-headers-amd64 linux-headers-6.12-amd64
+# The VM harness (tests/vm): qemu, the guest's tools, and per kernel of tests/vm/kernels the
+# image (downloaded and unpacked into build/vm, not installed) and the matching headers.
+DEPS_VM    := qemu-system-x86 busybox-static cpio
+# The module: DKMS and sparse (the headers of both kernels come from tests/vm/deps).
+DEPS_KMOD  := dkms sparse libnl-genl-3-dev
 deps:
 	@./tests/deps.sh $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_KMOD)
+	@./tests/deps.sh $(DEPS_VM)
+	@./tests/vm/deps
 
 build/rootfs/bin/busybox: tests/mkrootfs.sh
 	./tests/mkrootfs.sh build/rootfs
@@ -73,6 +78,18 @@ check: deps
 
 demo: all rootfs
 	./tests/demo.sh
+
+# The suites under Debian's kernels in qemu (tests/vm); also part of `make check`.
+vmtest: all rootfs
+	./tests/run vm
+
+# An interactive shell on the serial console of the test image (KVER=6.1|6.12; Ctrl-a x quits).
+KVER ?= 6.1
+vmshell: all rootfs
+	./tests/vm/fetch-kernel $(KVER)
+	[ ! -f Kbuild ] || ./tests/vm/build-module $(KVER)
+	./tests/vm/mkinitramfs $(KVER)
+	./tests/vm/boot $(KVER) shell
 
 clean:
 	rm -rf build helper/hutch *.o *.ko *.mod *.mod.c .*.cmd modules.order Module.symvers kmod/*.o kmod/.*.cmd

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +38,14 @@ char *fd_path(int fd)
 	return xasprintf("/proc/self/fd/%d", fd);
 }
 
+static int open_in_root_depth(int rootfd, const char *path, int create, int depth, hutch_err *err);
+
 int open_in_root(int rootfd, const char *path, int create, hutch_err *err)
+{
+	return open_in_root_depth(rootfd, path, create, 0, err);
+}
+
+static int open_in_root_depth(int rootfd, const char *path, int create, int depth, hutch_err *err)
 {
 	cleanup_free char *copy = NULL;
 	cleanup_free char *prefix = NULL;
@@ -82,6 +90,30 @@ int open_in_root(int rootfd, const char *path, int create, hutch_err *err)
 			if (r < 0 && errno != EEXIST)
 				return hutch_fail(err, errno, "create `%s` in the rootfs", prefix);
 			next = openat2_in_root(rootfd, prefix, O_PATH);
+			if (next < 0 && errno == ENOENT) {
+				/* a dangling symlink: create its target, inside the root */
+				cleanup_free char *target = NULL;
+				cleanup_free char *rest = NULL;
+				cleanup_free char *np2 = NULL;
+				ssize_t len;
+				char *slash;
+
+				if (depth > 40)
+					return hutch_fail(err, ELOOP, "resolve `%s` in the rootfs", path);
+				target = xmalloc(PATH_MAX);
+				len = readlinkat(parent, comp, target, PATH_MAX - 1);
+				if (len < 0)
+					return hutch_fail(err, errno, "resolve `%s` in the rootfs", prefix);
+				target[len] = '\0';
+				rest = xstrdup(s ? s : "");
+				slash = strrchr(prefix, '/');
+				*slash = '\0';
+				if (target[0] == '/')
+					np2 = xasprintf("%s/%s", target, rest);
+				else
+					np2 = xasprintf("%s/%s/%s", prefix, target, rest);
+				return open_in_root_depth(rootfd, np2, create, depth + 1, err);
+			}
 		}
 		if (next < 0)
 			return hutch_fail(err, errno, "resolve `%s` in the rootfs", prefix);

@@ -8,6 +8,7 @@
 ROOTFS_TEMPLATE=${ROOTFS_TEMPLATE:-$TOP/build/rootfs}
 T_NAME=$(basename "$0" .sh)
 T_TMP=$(mktemp -d "/tmp/hutch-$T_NAME.XXXXXX")
+chmod 755 "$T_TMP"   # containers with a user namespace must reach their bundles
 T_ROOT=$T_TMP/state
 mkdir -p "$T_ROOT"
 
