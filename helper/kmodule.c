@@ -586,3 +586,127 @@ int hutch_kmod_next_event(struct hutch_kmod *k, struct hutch_kmod_event *ev, int
 		k->off = 0;
 	}
 }
+
+/* The lifecycle hooks. */
+static enum hutch_module_mode kmod_mode = MODULE_AUTO;
+static struct hutch_kmod *kmod_shared;
+static bool kmod_tried;
+
+void hutch_kmod_set_mode(enum hutch_module_mode mode)
+{
+	kmod_mode = mode;
+}
+
+/* The shared connection: 1 with *k, 0 when the module is not used, <0 on error. */
+static int kmod_get(struct hutch_kmod **k, hutch_err *err)
+{
+	if (!kmod_tried) {
+		cleanup_err hutch_err e = NULL;
+
+		kmod_tried = true;
+		if (hutch_kmod_for_mode(kmod_mode, &kmod_shared, &e) < 0) {
+			if (kmod_mode == MODULE_ON)
+				return hutch_fail(err, e->status, "%s", e->msg);
+			log_warn("%s; not using it", e->msg);
+		}
+	}
+	if (!kmod_shared) {
+		if (kmod_mode == MODULE_ON)
+			return hutch_fail(err, ENOENT, "--module on: hutch.ko is not available");
+		return 0;
+	}
+	*k = kmod_shared;
+	return 1;
+}
+
+int hutch_kmod_ct_create(const char *id, pid_t init, hutch_err *err)
+{
+	struct hutch_kmod *k;
+	int r = kmod_get(&k, err);
+
+	if (r <= 0)
+		return r;
+	return hutch_kmod_register(k, id, init, HUTCH_CT_F_TRACE, err);
+}
+
+int hutch_kmod_ct_exec(const char *id, pid_t pid, hutch_err *err)
+{
+	cleanup_err hutch_err e = NULL;
+	struct hutch_kmod *k;
+	int r = kmod_get(&k, err);
+
+	if (r <= 0)
+		return r;
+	if (hutch_kmod_attach(k, id, pid, &e) == 0)
+		return 0;
+	if (e->status == ENOENT && kmod_mode != MODULE_ON)
+		return 0;
+	*err = steal_ptr(&e);
+	return -1;
+}
+
+int hutch_kmod_ct_delete(const char *id, hutch_err *err)
+{
+	cleanup_err hutch_err e = NULL;
+	struct hutch_kmod *k;
+	int r = kmod_get(&k, err);
+
+	if (r <= 0)
+		return r;
+	if (hutch_kmod_unregister(k, id, &e) == 0 || e->status == ENOENT)
+		return 0;
+	*err = steal_ptr(&e);
+	return -1;
+}
+
+int hutch_kmod_ct_pids(const char *id, pid_t **pids, size_t *n, hutch_err *err)
+{
+	cleanup_err hutch_err e = NULL;
+	struct hutch_kmod *k;
+	int r = kmod_get(&k, err);
+
+	if (r <= 0)
+		return r;
+	if (hutch_kmod_pids(k, id, pids, n, &e) == 0)
+		return 1;
+	if (e->status == ENOENT)
+		return 0;
+	*err = steal_ptr(&e);
+	return -1;
+}
+
+int hutch_kmod_ct_kill_all(const char *id, int sig, hutch_err *err)
+{
+	cleanup_err hutch_err e = NULL;
+	struct hutch_kmod *k;
+	uint32_t count;
+	int r = kmod_get(&k, err);
+
+	if (r <= 0)
+		return r;
+	if (hutch_kmod_kill(k, id, sig, true, &count, &e) == 0) {
+		log_debug("kill --all `%s`: hutch.ko signalled %u processes", id, count);
+		return 1;
+	}
+	if (e->status == ESRCH)
+		return 1;       /* registered, and nothing left to signal */
+	if (e->status == ENOENT)
+		return 0;
+	*err = steal_ptr(&e);
+	return -1;
+}
+
+int hutch_kmod_ct_init_exited(const char *id, int *status)
+{
+	struct hutch_kmod_ct ct;
+	struct hutch_kmod *k;
+	int r;
+
+	if (kmod_get(&k, NULL) <= 0 || hutch_kmod_get(k, id, &ct, NULL) < 0)
+		return 0;
+	r = ct.exited ? 1 : 0;
+	if (r && status)
+		*status = (int)ct.exit_status;
+	hutch_kmod_ct_clear(&ct);
+	return r;
+}

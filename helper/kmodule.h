@@ -99,4 +99,26 @@ const char *hutch_kmod_state_name(uint32_t state);
 int hutch_kmod_fd(struct hutch_kmod *k);
 int hutch_kmod_family(struct hutch_kmod *k);
 
+/*
+ * The lifecycle commands' use of the module, per the global --module mode set
+ * once by main (hutch_kmod_set_mode). One connection per process, opened on
+ * first use. In auto mode without the module, and for containers the module
+ * does not know (created while it was absent), each hook does nothing and
+ * returns 0 so the caller falls back to cgroupfs/procfs; with --module on a
+ * missing module is an error.
+ */
+void hutch_kmod_set_mode(enum hutch_module_mode mode);
+/* create: register the init (trace events on). */
+int hutch_kmod_ct_create(const char *id, pid_t init, hutch_err *err);
+/* exec: attach the new process before it runs the program. */
+int hutch_kmod_ct_exec(const char *id, pid_t pid, hutch_err *err);
+/* delete: forget the container (not an error if the module never knew it). */
+int hutch_kmod_ct_delete(const char *id, hutch_err *err);
+/* ps: 1 with the container's processes from CT_PIDS, 0 to fall back. */
+int hutch_kmod_ct_pids(const char *id, pid_t **pids, size_t *n, hutch_err *err);
+/* kill --all: 1 when CT_KILL signalled the container's processes, 0 to fall back. */
+int hutch_kmod_ct_kill_all(const char *id, int sig, hutch_err *err);
+/* status: 1 when the module recorded the init's exit (*status: wait status), else 0. */
+int hutch_kmod_ct_init_exited(const char *id, int *status);
+
 #endif

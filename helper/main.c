@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "hutch.h"
+#include "kmodule.h"
 #include "log.h"
 #include "utils.h"
 
@@ -202,6 +203,7 @@ int main(int argc, char **argv)
 		log_error("%s", err->msg);
 		return 1;
 	}
+	hutch_kmod_set_mode(g.module_mode);
 	if (hutch_log_init(g.log_path, g.log_json, g.debug) < 0)
 		fprintf(stderr, "hutch: cannot open log file `%s`: %s\n", g.log_path, strerror(errno));
 	if (next == -1)
