@@ -21,6 +21,7 @@
 #include "cgroup.h"
 #include "container.h"
 #include "jsonutil.h"
+#include "kmodule.h"
 #include "log.h"
 #include "security.h"
 #include "state.h"
@@ -280,6 +281,9 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 		hutch_fail(err, 0, "the container init exited during setup");
 		goto fail;
 	}
+	/* hutch.ko: track the init and its descendants from now on */
+	if (hutch_kmod_ct_create(id, init, err) < 0)
+		goto fail;
 	if (s->process.has_oom_score_adj) {
 		cleanup_free char *p = xasprintf("/proc/%d/oom_score_adj", init);
 		cleanup_free char *v = xasprintf("%d", s->process.oom_score_adj);
@@ -315,6 +319,7 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 
 fail:
 	hutch_error_prefix(err, "create `%s`", id);
+	hutch_kmod_ct_delete(id, NULL);
 	kill_and_reap(stage1);
 	if (init > 0)
 		kill_and_reap(init);
@@ -530,6 +535,8 @@ int container_delete(struct hutch_global *g, const char *id, bool force, hutch_e
 		if (hutch_cgroup_destroy(st->cg, err) < 0)
 			return hutch_error_prefix(err, "delete `%s`", id);
 	}
+	if (hutch_kmod_ct_delete(id, err) < 0)
+		return hutch_error_prefix(err, "delete `%s`", id);
 	if (st->json) {
 		cleanup_free char *cfgpath = xasprintf("%s/" STATE_CONFIG, st->dir);
 		cleanup_json json_object *cfg = NULL;

@@ -607,7 +607,7 @@ static int kmod_get(struct hutch_kmod **k, hutch_err *err)
 		if (hutch_kmod_for_mode(kmod_mode, &kmod_shared, &e) < 0) {
 			if (kmod_mode == MODULE_ON)
 				return hutch_fail(err, e->status, "%s", e->msg);
-			log_warn("%s; not using it", e->msg);
+			log_debug("%s; not using it", e->msg);
 		}
 	}
 	if (!kmod_shared) {
