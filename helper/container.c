@@ -434,6 +434,12 @@ static int pids_by_pidns(struct hutch_state *st, pid_t **out, size_t *n, hutch_e
 int container_pids(struct hutch_state *st, pid_t **pids, size_t *n, hutch_err *err)
 {
 	cleanup_free char *cfg = NULL;
+	int r;
+
+	/* hutch.ko keeps the list in the kernel (CT_PIDS) */
+	r = hutch_kmod_ct_pids(st->id, pids, n, err);
+	if (r != 0)
+		return r < 0 ? -1 : 0;
 
 	if (st->cg)
 		return hutch_cgroup_pids(st->cg, pids, n, err);
@@ -456,6 +462,12 @@ int container_signal_all(struct hutch_state *st, int sig, hutch_err *err)
 	cleanup_free pid_t *pids = NULL;
 	bool thaw = false;
 	size_t n = 0;
+	int r;
+
+	/* hutch.ko signals them all in the kernel, atomically with forks (CT_KILL) */
+	r = hutch_kmod_ct_kill_all(st->id, sig, err);
+	if (r != 0)
+		return r < 0 ? -1 : 0;
 
 	/* freeze so nothing forks past us, signal everyone, thaw */
 	if (st->cg && !hutch_cgroup_frozen(st->cg)) {
