@@ -15,7 +15,7 @@ CFLAGS  += -std=gnu11 $(OPT) $(WARN) -I. -Ihelper -Iuapi \
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 SRCS    := $(sort $(wildcard helper/*.c))
-LIBSRCS := $(filter-out helper/main.c,$(SRCS))
+LIBSRCS := $(filter-out helper/main.c helper/cmd_%.c,$(SRCS))
 OBJS    := $(SRCS:helper/%.c=build/%.o)
 LIBOBJS := $(LIBSRCS:helper/%.c=build/%.o)
 ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -76,7 +76,8 @@ check: deps
 	$(MAKE) all asan rootfs
 	./tests/run
 
-demo: all rootfs
+demo: deps
+	$(MAKE) all rootfs
 	./tests/demo.sh
 
 # The suites under Debian's kernels in qemu (tests/vm); also part of `make check`.

@@ -40,7 +40,7 @@ HUTCH_COMMAND(kill)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+a", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "a", opts, NULL)) != -1) {
 		if (c == 'a')
 			all = true;
 		else
@@ -67,7 +67,7 @@ HUTCH_COMMAND(delete)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+f", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
 		if (c == 'f')
 			force = true;
 		else
