@@ -75,6 +75,7 @@ HUTCH_COMMAND(trace)
 	if (hutch_kmod_get(k, id, &ct, err) < 0)
 		return hutch_error_prefix(err, "trace: container `%s` is not registered with hutch.ko", id);
 	hutch_kmod_ct_clear(&ct);
+	log_debug("trace `%s`: subscribed to the events of hutch.ko", id);
 	for (;;) {
 		cleanup_err hutch_err e = NULL;
 		struct hutch_kmod_event event;

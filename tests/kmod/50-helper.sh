@@ -46,9 +46,9 @@ test_trace_prints_json_lines() {
 	sh -c 'read x < go; /bin/true; exit 3' &
 	pid=$!
 	"$KTEST" reg tr "$pid" 1
-	hutch trace --timeout 10 tr > trace.out &
+	hutch --debug trace --timeout 10 tr > trace.out 2> trace.err &
 	local tp=$!
-	sleep 0.5
+	wait_for grep -q subscribed trace.err
 	echo go > go
 	wait "$pid" || true
 	sleep 0.3

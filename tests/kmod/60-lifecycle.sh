@@ -37,9 +37,9 @@ test_exec_attaches_and_ps_uses_the_module() {
 	# the module's list and the helper's fallback (cgroup / pid namespace) agree
 	assert_eq "$(hutch --module off ps -f json c1 | jq -c 'sort')" "$(jq -c 'sort' <<<"$out")"
 	# trace shows an exec'd process being accounted to the container
-	hutch trace --timeout 5 --count 3 c1 > tr.out &
+	hutch --debug trace --timeout 5 --count 3 c1 > tr.out 2> tr.err &
 	local tp=$!
-	sleep 0.5
+	wait_for grep -q subscribed tr.err
 	hutch exec c1 true
 	wait "$tp" || true
 	sed 's/^/# /' tr.out >&2
