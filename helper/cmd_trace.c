@@ -13,14 +13,14 @@
 #include "log.h"
 #include "utils.h"
 
-static void print_event(const struct hutch_kmod_event *ev)
+static void print_event(const struct hutch_kmod_event *ev, const char *id)
 {
 	json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "seq", json_object_new_int64((int64_t)ev->seq));
 	json_object_object_add(o, "timeNs", json_object_new_int64((int64_t)ev->time_ns));
 	json_object_object_add(o, "event", json_object_new_string(hutch_kmod_event_name(ev->type)));
-	json_object_object_add(o, "id", json_object_new_string(ev->id));
+	json_object_object_add(o, "id", json_object_new_string(id));
 	if (ev->pid)
 		json_object_object_add(o, "pid", json_object_new_int(ev->pid));
 	if (ev->ppid)
@@ -46,7 +46,9 @@ HUTCH_COMMAND(trace)
 	cleanup_kmod struct hutch_kmod *k = NULL, *ev = NULL;
 	struct hutch_kmod_ct ct;
 	uint64_t count = 0, printed = 0, timeout = 0;
+	cleanup_free char *name = NULL;
 	const char *id = NULL;
+	bool raw = false;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--count") && i + 1 < argc) {
@@ -55,6 +57,8 @@ HUTCH_COMMAND(trace)
 		} else if (!strcmp(argv[i], "--timeout") && i + 1 < argc) {
 			if (parse_u64(argv[++i], &timeout) < 0)
 				return hutch_usage_error(c, err, "--timeout: not a number `%s`", argv[i]);
+		} else if (!strcmp(argv[i], "--module-name")) {
+			raw = true;
 		} else if (argv[i][0] == '-') {
 			return hutch_usage_error(c, err, "unknown option `%s`", argv[i]);
 		} else if (!id) {
@@ -67,12 +71,13 @@ HUTCH_COMMAND(trace)
 		return hutch_usage_error(c, err, "missing container id");
 	if (g->module_mode == MODULE_OFF)
 		return hutch_fail(err, 0, "trace: needs the hutch.ko kernel module (not with --module off)");
+	name = raw ? xstrdup(id) : hutch_kmod_name(id);
 	if (hutch_kmod_open(&k, err) < 0 || hutch_kmod_open(&ev, err) < 0)
 		return hutch_error_prefix(err, "trace");
 	/* Subscribe first so nothing between the check and the stream is missed. */
 	if (hutch_kmod_subscribe(ev, err) < 0)
 		return hutch_error_prefix(err, "trace");
-	if (hutch_kmod_get(k, id, &ct, err) < 0)
+	if (hutch_kmod_get(k, name, &ct, err) < 0)
 		return hutch_error_prefix(err, "trace: container `%s` is not registered with hutch.ko", id);
 	hutch_kmod_ct_clear(&ct);
 	log_debug("trace `%s`: subscribed to the events of hutch.ko", id);
@@ -93,9 +98,9 @@ HUTCH_COMMAND(trace)
 			*err = steal_ptr(&e);
 			return -1;
 		}
-		if (strcmp(event.id, id))
+		if (strcmp(event.id, name))
 			continue;
-		print_event(&event);
+		print_event(&event, id);
 		if (event.type == HUTCH_EV_UNREGISTERED || (count && ++printed >= count))
 			return 0;
 	}

@@ -11,11 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <linux/netlink.h>
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
 #include <netlink/msg.h>
 #include <netlink/socket.h>
+#include <json-c/json.h>
 
 #include "kmodule.h"
 #include "log.h"
@@ -591,10 +593,28 @@ int hutch_kmod_next_event(struct hutch_kmod *k, struct hutch_kmod_event *ev, int
 static enum hutch_module_mode kmod_mode = MODULE_AUTO;
 static struct hutch_kmod *kmod_shared;
 static bool kmod_tried;
+static uint32_t kmod_root_hash;
 
-void hutch_kmod_set_mode(enum hutch_module_mode mode)
+void hutch_kmod_setup(const struct hutch_global *g)
 {
-	kmod_mode = mode;
+	cleanup_free char *cwd = g->root[0] == '/' ? NULL : getcwd(NULL, 0);
+	cleanup_free char *root = cwd ? xasprintf("%s/%s", cwd, g->root) : xstrdup(g->root);
+	size_t len = strlen(root);
+	const char *r = root;
+
+	while (len > 1 && root[len - 1] == '/')
+		root[--len] = '\0';
+
+	kmod_mode = g->module_mode;
+	/* FNV-1a of the canonical state root */
+	kmod_root_hash = 2166136261u;
+	for (; *r; r++)
+		kmod_root_hash = (kmod_root_hash ^ (uint8_t)*r) * 16777619u;
+}
+
+char *hutch_kmod_name(const char *id)
+{
+	return xasprintf("%s.%08x", id, kmod_root_hash);
 }
 
 /* The shared connection: 1 with *k, 0 when the module is not used, <0 on error. */
@@ -621,23 +641,25 @@ static int kmod_get(struct hutch_kmod **k, hutch_err *err)
 
 int hutch_kmod_ct_create(const char *id, pid_t init, hutch_err *err)
 {
+	cleanup_free char *name = hutch_kmod_name(id);
 	struct hutch_kmod *k;
 	int r = kmod_get(&k, err);
 
 	if (r <= 0)
 		return r;
-	return hutch_kmod_register(k, id, init, HUTCH_CT_F_TRACE, err);
+	return hutch_kmod_register(k, name, init, HUTCH_CT_F_TRACE, err);
 }
 
 int hutch_kmod_ct_exec(const char *id, pid_t pid, hutch_err *err)
 {
+	cleanup_free char *name = hutch_kmod_name(id);
 	cleanup_err hutch_err e = NULL;
 	struct hutch_kmod *k;
 	int r = kmod_get(&k, err);
 
 	if (r <= 0)
 		return r;
-	if (hutch_kmod_attach(k, id, pid, &e) == 0)
+	if (hutch_kmod_attach(k, name, pid, &e) == 0)
 		return 0;
 	if (e->status == ENOENT && kmod_mode != MODULE_ON)
 		return 0;
@@ -647,13 +669,14 @@ int hutch_kmod_ct_exec(const char *id, pid_t pid, hutch_err *err)
 
 int hutch_kmod_ct_delete(const char *id, hutch_err *err)
 {
+	cleanup_free char *name = hutch_kmod_name(id);
 	cleanup_err hutch_err e = NULL;
 	struct hutch_kmod *k;
 	int r = kmod_get(&k, err);
 
 	if (r <= 0)
 		return r;
-	if (hutch_kmod_unregister(k, id, &e) == 0 || e->status == ENOENT)
+	if (hutch_kmod_unregister(k, name, &e) == 0 || e->status == ENOENT)
 		return 0;
 	*err = steal_ptr(&e);
 	return -1;
@@ -661,13 +684,14 @@ int hutch_kmod_ct_delete(const char *id, hutch_err *err)
 
 int hutch_kmod_ct_pids(const char *id, pid_t **pids, size_t *n, hutch_err *err)
 {
+	cleanup_free char *name = hutch_kmod_name(id);
 	cleanup_err hutch_err e = NULL;
 	struct hutch_kmod *k;
 	int r = kmod_get(&k, err);
 
 	if (r <= 0)
 		return r;
-	if (hutch_kmod_pids(k, id, pids, n, &e) == 0)
+	if (hutch_kmod_pids(k, name, pids, n, &e) == 0)
 		return 1;
 	if (e->status == ENOENT)
 		return 0;
@@ -677,6 +701,7 @@ int hutch_kmod_ct_pids(const char *id, pid_t **pids, size_t *n, hutch_err *err)
 
 int hutch_kmod_ct_kill_all(const char *id, int sig, hutch_err *err)
 {
+	cleanup_free char *name = hutch_kmod_name(id);
 	cleanup_err hutch_err e = NULL;
 	struct hutch_kmod *k;
 	uint32_t count;
@@ -684,7 +709,7 @@ int hutch_kmod_ct_kill_all(const char *id, int sig, hutch_err *err)
 
 	if (r <= 0)
 		return r;
-	if (hutch_kmod_kill(k, id, sig, true, &count, &e) == 0) {
+	if (hutch_kmod_kill(k, name, sig, true, &count, &e) == 0) {
 		log_debug("kill --all `%s`: hutch.ko signalled %u processes", id, count);
 		return 1;
 	}
@@ -698,15 +723,79 @@ int hutch_kmod_ct_kill_all(const char *id, int sig, hutch_err *err)
 
 int hutch_kmod_ct_init_exited(const char *id, int *status)
 {
+	cleanup_free char *name = hutch_kmod_name(id);
 	struct hutch_kmod_ct ct;
 	struct hutch_kmod *k;
 	int r;
 
-	if (kmod_get(&k, NULL) <= 0 || hutch_kmod_get(k, id, &ct, NULL) < 0)
+	if (kmod_get(&k, NULL) <= 0 || hutch_kmod_get(k, name, &ct, NULL) < 0)
 		return 0;
 	r = ct.exited ? 1 : 0;
 	if (r && status)
 		*status = (int)ct.exit_status;
 	hutch_kmod_ct_clear(&ct);
 	return r;
+}
+
+/* Keys only the module provides, in `hutch stats` output. */
+static const struct {
+	const char *key;
+	int stat;
+} module_only[] = {
+	{ "processes", HUTCH_STAT_A_PROCS }, { "forks", HUTCH_STAT_A_FORKS },
+	{ "threads_created", HUTCH_STAT_A_THREADS }, { "execs", HUTCH_STAT_A_EXECS },
+	{ "exits", HUTCH_STAT_A_EXITS }, { "voluntary_ctxsw", HUTCH_STAT_A_NVCSW },
+	{ "involuntary_ctxsw", HUTCH_STAT_A_NIVCSW }, { "max_rss_bytes", HUTCH_STAT_A_MAXRSS },
+	{ "rchar", HUTCH_STAT_A_RCHAR }, { "wchar", HUTCH_STAT_A_WCHAR },
+	{ "syscr", HUTCH_STAT_A_SYSCR }, { "syscw", HUTCH_STAT_A_SYSCW },
+	{ "untracked_processes", HUTCH_STAT_A_LOST },
+};
+
+void hutch_kmod_stats_mark_missing(json_object *o)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(module_only); i++)
+		if (!json_object_object_get_ex(o, module_only[i].key, NULL))
+			json_object_object_add(o, module_only[i].key, NULL);
+}
+
+int hutch_kmod_ct_stats(const char *id, json_object **out, hutch_err *err)
+{
+	cleanup_free char *name = hutch_kmod_name(id);
+	cleanup_err hutch_err e = NULL;
+	struct hutch_kmod_ct ct;
+	struct hutch_kmod *k;
+	json_object *o;
+	const uint64_t *v;
+	int r = kmod_get(&k, err);
+
+	*out = NULL;
+	if (r <= 0)
+		return r;
+	if (hutch_kmod_get(k, name, &ct, &e) < 0) {
+		if (e->status == ENOENT)
+			return 0;
+		*err = steal_ptr(&e);
+		return -1;
+	}
+	v = ct.stats;
+	o = json_object_new_object();
+#define U(key, val) json_object_object_add(o, key, json_object_new_uint64(val))
+	json_object_object_add(o, "source", json_object_new_string("module"));
+	U("cpu_total_ns", v[HUTCH_STAT_A_UTIME_NS] + v[HUTCH_STAT_A_STIME_NS]);
+	U("cpu_user_ns", v[HUTCH_STAT_A_UTIME_NS]);
+	U("cpu_system_ns", v[HUTCH_STAT_A_STIME_NS]);
+	/* charged memory is a cgroup notion: the module has per-process peak RSS instead */
+	json_object_object_add(o, "memory_current_bytes", NULL);
+	json_object_object_add(o, "memory_peak_bytes", NULL);
+	U("page_faults", v[HUTCH_STAT_A_MINFLT] + v[HUTCH_STAT_A_MAJFLT]);
+	U("major_page_faults", v[HUTCH_STAT_A_MAJFLT]);
+	U("pids_current", v[HUTCH_STAT_A_TASKS]);
+	U("io_read_bytes", v[HUTCH_STAT_A_READ_BYTES]);
+	U("io_write_bytes", v[HUTCH_STAT_A_WRITE_BYTES]);
+	for (size_t i = 0; i < ARRAY_SIZE(module_only); i++)
+		U(module_only[i].key, v[module_only[i].stat]);
+#undef U
+	hutch_kmod_ct_clear(&ct);
+	*out = o;
+	return 1;
 }

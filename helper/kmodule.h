@@ -107,7 +107,13 @@ int hutch_kmod_family(struct hutch_kmod *k);
  * returns 0 so the caller falls back to cgroupfs/procfs; with --module on a
  * missing module is an error.
  */
-void hutch_kmod_set_mode(enum hutch_module_mode mode);
+void hutch_kmod_setup(const struct hutch_global *g);
+/*
+ * The name a container has in the module: "<id>.<8 hex digits>", the digits a hash
+ * of the state root, so containers of different --root directories never collide.
+ * Caller frees.
+ */
+char *hutch_kmod_name(const char *id);
 /* create: register the init (trace events on). */
 int hutch_kmod_ct_create(const char *id, pid_t init, hutch_err *err);
 /* exec: attach the new process before it runs the program. */
@@ -120,5 +126,13 @@ int hutch_kmod_ct_pids(const char *id, pid_t **pids, size_t *n, hutch_err *err);
 int hutch_kmod_ct_kill_all(const char *id, int sig, hutch_err *err);
 /* status: 1 when the module recorded the init's exit (*status: wait status), else 0. */
 int hutch_kmod_ct_init_exited(const char *id, int *status);
+/*
+ * stats: 1 with *out the module's accounting in the keys of `hutch stats` (source
+ * "module"; keys the module cannot provide are null), 0 to fall back.
+ */
+struct json_object;
+int hutch_kmod_ct_stats(const char *id, struct json_object **out, hutch_err *err);
+/* Adds null for every key only the module provides (for the cgroup source). */
+void hutch_kmod_stats_mark_missing(struct json_object *o);
 
 #endif

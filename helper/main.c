@@ -203,7 +203,7 @@ int main(int argc, char **argv)
 		log_error("%s", err->msg);
 		return 1;
 	}
-	hutch_kmod_set_mode(g.module_mode);
+	hutch_kmod_setup(&g);
 	if (hutch_log_init(g.log_path, g.log_json, g.debug) < 0)
 		fprintf(stderr, "hutch: cannot open log file `%s`: %s\n", g.log_path, strerror(errno));
 	if (next == -1)

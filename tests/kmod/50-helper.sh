@@ -36,6 +36,7 @@ test_trace_without_module_is_a_clear_error() {
 test_trace_unknown_container() {
 	kmod_require
 	expect_fail "container \`nope\` is not registered with hutch.ko" hutch trace nope
+	expect_fail "missing container id" hutch trace
 }
 
 test_trace_prints_json_lines() {
@@ -46,9 +47,9 @@ test_trace_prints_json_lines() {
 	sh -c 'read x < go; /bin/true; exit 3' &
 	pid=$!
 	"$KTEST" reg tr "$pid" 1
-	hutch --debug trace --timeout 10 tr > trace.out 2> trace.err &
+	hutch --debug trace --module-name --timeout 10 tr > trace.out 2> trace.err &
 	local tp=$!
-	wait_for grep -q subscribed trace.err
+	wait_long grep -q subscribed trace.err
 	echo go > go
 	wait "$pid" || true
 	sleep 0.3

@@ -39,7 +39,7 @@ test_exec_attaches_and_ps_uses_the_module() {
 	# trace shows an exec'd process being accounted to the container
 	hutch --debug trace --timeout 5 --count 3 c1 > tr.out 2> tr.err &
 	local tp=$!
-	wait_for grep -q subscribed tr.err
+	wait_long grep -q subscribed tr.err
 	hutch exec c1 true
 	wait "$tp" || true
 	sed 's/^/# /' tr.out >&2
