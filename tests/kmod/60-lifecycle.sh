@@ -99,5 +99,36 @@ test_module_off_does_not_register() {
 	hutch delete c1
 }
 
+test_stats_from_module_and_cgroup_agree() {
+	kmod_require
+	[ -f /sys/fs/cgroup/cgroup.controllers ] || skip "needs cgroup v2"
+	new_bundle b sh -c 'i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done; touch /tmp/done; sleep 1000'
+	cfg b '.root.readonly = false'
+	hutch run -d -b b c1
+	wait_long test -e b/rootfs/tmp/done
+	local m c
+	m=$(hutch stats -f json c1)
+	c=$(hutch --module off stats -f json c1)
+	echo "# module: $(jq -c . <<<"$m")" >&2
+	echo "# cgroup: $(jq -c . <<<"$c")" >&2
+	assert_eq module "$(jq -r .source <<<"$m")"
+	assert_eq cgroup "$(jq -r .source <<<"$c")"
+	# what a source lacks is null, never invented
+	assert_eq null "$(jq .memory_current_bytes <<<"$m")"
+	assert_eq null "$(jq .forks <<<"$c")"
+	[ "$(jq .forks <<<"$m")" -ge 1 ] || fail "module forks"
+	[ "$(jq .execs <<<"$m")" -ge 2 ] || fail "module execs"
+	assert_eq "$(jq .pids_current <<<"$c")" "$(jq .pids_current <<<"$m")" "pids_current"
+	# CPU: the cgroup also charges the short-lived setup process: within 10% + 50 ms
+	local mc cc
+	mc=$(jq .cpu_total_ns <<<"$m")
+	cc=$(jq .cpu_total_ns <<<"$c")
+	((mc > 0 && cc > 0)) || fail "cpu zero"
+	((mc + mc / 10 + 50000000 >= cc && cc + cc / 10 + 50000000 >= mc)) ||
+		fail "cpu_total_ns: module $mc vs cgroup $cc"
+	hutch stats c1 | grep -qE '^memory_current_bytes +-$' || fail "table marks missing fields with -"
+	hutch delete -f c1
+}
+
 run_tests
 kmod_unload
