@@ -117,7 +117,7 @@ test_stats_from_module_and_cgroup_agree() {
 	assert_eq null "$(jq .memory_current_bytes <<<"$m")"
 	assert_eq null "$(jq .forks <<<"$c")"
 	[ "$(jq .forks <<<"$m")" -ge 1 ] || fail "module forks"
-	[ "$(jq .execs <<<"$m")" -ge 2 ] || fail "module execs"
+	[ "$(jq .execs <<<"$m")" -ge 1 ] || fail "module execs"
 	assert_eq "$(jq .pids_current <<<"$c")" "$(jq .pids_current <<<"$m")" "pids_current"
 	# CPU: the cgroup also charges the short-lived setup process: within 10% + 50 ms
 	local mc cc
