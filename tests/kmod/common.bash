@@ -29,7 +29,11 @@ kmod_unload() {
 # ktest NAME: one test of the C program, its diagnostics kept.
 ktest() {
 	[ -x "$KTEST" ] || fail "$KTEST is not built (make tests/kmod/kmod-test)"
-	"$KTEST" "$1"
+	local rc=0
+	"$KTEST" "$1" || rc=$?
+	# a failed test may leave containers registered: the next test starts clean
+	((rc == 0)) || "$KTEST" reset || true
+	return "$rc"
 }
 
 # Called first by every test: skip without a module, load it, and remember dmesg.
