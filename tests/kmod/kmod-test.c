@@ -558,6 +558,7 @@ static void work(void *arg)
 		(void)!read(fd, buf, sizeof(buf));
 	close(fd);
 	unlink("/tmp/hutch-kmod-acct");
+	close(open("/tmp/hutch-kmod-acct.done", O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
 	pause();
 }
 
@@ -579,17 +580,21 @@ static uint64_t proc_cpu_ns(pid_t pid)
 
 static int t_accounting(void)
 {
-	struct kid k = spawn(work, NULL);
+	struct kid k;
 	struct hutch_kmod_ct ct;
 	struct rusage ru;
 	uint64_t cpu, ref;
 	int i;
 
+	unlink("/tmp/hutch-kmod-acct.done");
+	k = spawn(work, NULL);
 	OK(hutch_kmod_register(K, "acct", k.pid, 0, err));
 	release(&k);
-	for (i = 0; i < 1000; i++) {
+	/* the workload is done once it has read its 1 MiB back (up to 60 s in a slow VM) */
+	for (i = 0; i < 6000; i++) {
 		OK(hutch_kmod_get(K, "acct", &ct, err));
-		bool done = ct.stats[HUTCH_STAT_A_SYSCR] >= 16 && ct.stats[HUTCH_STAT_A_EXITS] == 10;
+		bool done = access("/tmp/hutch-kmod-acct.done", F_OK) == 0 &&
+			    ct.stats[HUTCH_STAT_A_EXITS] == 10;
 
 		hutch_kmod_ct_clear(&ct);
 		if (done)
@@ -643,6 +648,7 @@ static int t_accounting(void)
 	      "maxrss %" PRIu64 " vs %ld KiB", ct.stats[HUTCH_STAT_A_MAXRSS], ru.ru_maxrss);
 	hutch_kmod_ct_clear(&ct);
 	OK(hutch_kmod_unregister(K, "acct", err));
+	unlink("/tmp/hutch-kmod-acct.done");
 	return 0;
 }
 
