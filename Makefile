@@ -29,7 +29,7 @@ ASAN_LIBOBJS := $(LIBSRCS:helper/%.c=build/asan/%.o)
 UNIT_SRCS  := $(sort $(wildcard tests/unit/*.c))
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=build/asan/unit/%)
 
-.PHONY: all deps check unit integration demo clean asan rootfs module vmtest vmshell bench
+.PHONY: all deps check unit integration demo clean asan rootfs module vmtest vmshell bench dkms-install
 
 all: helper/hutch
 
@@ -68,8 +68,10 @@ DEPS_VM    := qemu-system-x86 busybox-static cpio
 # networking: libraries, and nft/curl/python3 for tests/integration/60-net.sh
 DEPS_NET   := libnl-route-3-dev libnftables-dev nftables curl python3
 DEPS_SECURITY := passwd bsdutils util-linux
+# The module: DKMS and sparse (the headers of both kernels come from tests/vm/deps).
+DEPS_KMOD  := dkms sparse libnl-genl-3-dev
 deps:
-	@./tests/deps.sh $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_IMAGE) $(DEPS_NET)
+	@./tests/deps.sh $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_IMAGE) $(DEPS_NET) $(DEPS_KMOD)
 	@./tests/deps.sh $(DEPS_SECURITY)
 	@./tests/deps.sh $(DEPS_VM)
 	@./tests/vm/deps
@@ -116,6 +118,34 @@ bench: deps
 	$(MAKE) all rootfs
 	./bench/run.sh
 	@if [ -x bench/image.sh ]; then ./bench/image.sh; fi
+
+# The kernel module (kmod/, uapi/, Kbuild): hutch.ko at the top of the tree.
+#   make module [KDIR=/usr/src/linux-headers-VER] [W=1] [C=1 (sparse)]
+KDIR    ?= /lib/modules/$(shell uname -r)/build
+KMOD_SRCS := Kbuild $(wildcard kmod/*.c kmod/*.h) uapi/linux/hutch.h
+module: $(KMOD_SRCS)
+	$(MAKE) -C $(KDIR) M=$(CURDIR) $(if $(W),W=$(W)) $(if $(C),C=$(C)) modules
+
+# The raw-API test program the VM runs (tests/kmod/*.sh); links the netlink client.
+KTEST_OBJS := build/kmodule.o build/error.o build/utils.o build/log.o
+tests/kmod/kmod-test: tests/kmod/kmod-test.c $(KTEST_OBJS)
+	$(CC) $(CFLAGS) -o $@ $< $(KTEST_OBJS) $(LDLIBS)
+all: tests/kmod/kmod-test
+
+# Installs the module sources as /usr/src/hutch-VERSION and builds and installs
+# them with DKMS for the running kernel (KVER= for another one).
+DKMS_VER := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+KVER     ?= $(shell uname -r)
+dkms-install:
+	rm -rf /usr/src/hutch-$(DKMS_VER)
+	mkdir -p /usr/src/hutch-$(DKMS_VER)/uapi/linux /usr/src/hutch-$(DKMS_VER)/kmod
+	cp Kbuild dkms.conf /usr/src/hutch-$(DKMS_VER)/
+	cp kmod/*.c kmod/*.h /usr/src/hutch-$(DKMS_VER)/kmod/
+	cp uapi/linux/hutch.h /usr/src/hutch-$(DKMS_VER)/uapi/linux/
+	dkms remove -m hutch -v $(DKMS_VER) --all >/dev/null 2>&1 || true
+	dkms add -m hutch -v $(DKMS_VER)
+	dkms build -m hutch -v $(DKMS_VER) -k $(KVER)
+	dkms install -m hutch -v $(DKMS_VER) -k $(KVER)
 
 -include $(OBJS:.o=.d)
 

@@ -18,6 +18,7 @@
 #include "cgroup.h"
 #include "container.h"
 #include "jsonutil.h"
+#include "kmodule.h"
 #include "log.h"
 #include "security.h"
 #include "state.h"
@@ -248,6 +249,9 @@ static int do_exec(struct hutch_global *g, const char *id, const struct exec_opt
 	if (sync_send(sv[0], SYNC_GO, 0, NULL) < 0 || sync_recv(sv[0], SYNC_PID, &value, NULL, err) < 0)
 		goto fail;
 	e2 = value;
+	/* hutch.ko: account the new process to the container before it runs */
+	if (hutch_kmod_ct_exec(id, e2, err) < 0)
+		goto fail;
 	while (waitpid(e1, NULL, 0) < 0 && errno == EINTR)
 		;
 	e1 = -1;

@@ -11,6 +11,7 @@
 
 #include "cgroup_cmd.h"
 #include "jsonutil.h"
+#include "kmodule.h"
 #include "utils.h"
 
 HUTCH_COMMAND(stats)
@@ -48,10 +49,20 @@ HUTCH_COMMAND(stats)
 		return hutch_usage_error(cmd, err, "missing container id");
 	if (argc - optind > 1)
 		return hutch_usage_error(cmd, err, "unexpected argument `%s`", argv[optind + 1]);
-	if (cgcmd_open(g, argv[optind], false, &st, &status, err) < 0 ||
-	    hutch_cgroup_stats(st->cg, &s, err) < 0)
+	/* hutch.ko's exact accounting when it tracks the container, else the cgroup's */
+	if (state_open(g, argv[optind], false, &st, err) < 0)
 		return -1;
-	o = hutch_cgroup_stats_json(&s, "cgroup");
+	if (hutch_kmod_ct_stats(argv[optind], &o, err) < 0)
+		return -1;
+	if (!o) {
+		state_free(st);
+		st = NULL;
+		if (cgcmd_open(g, argv[optind], false, &st, &status, err) < 0 ||
+		    hutch_cgroup_stats(st->cg, &s, err) < 0)
+			return -1;
+		o = hutch_cgroup_stats_json(&s, "cgroup");
+		hutch_kmod_stats_mark_missing(o);
+	}
 	if (json) {
 		json_object *full = json_object_new_object();
 
@@ -64,7 +75,7 @@ HUTCH_COMMAND(stats)
 		printf("%-22s %s\n", "FIELD", "VALUE");
 		printf("%-22s %s\n", "id", st->id);
 		json_object_object_foreach(o, k, v)
-			printf("%-22s %s\n", k, json_object_get_string(v));
+			printf("%-22s %s\n", k, v ? json_object_get_string(v) : "-");
 	}
 	json_object_put(o);
 	return 0;

@@ -22,6 +22,7 @@
 #include "container.h"
 #include "image.h"
 #include "jsonutil.h"
+#include "kmodule.h"
 #include "log.h"
 #include "mount.h"
 #include "net.h"
@@ -310,6 +311,9 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 	/* networking: veth into the init's network namespace, addresses, routes, ports */
 	if (hutch_net_setup(net, init, err) < 0)
 		goto fail;
+	/* hutch.ko: track the init and its descendants from now on */
+	if (hutch_kmod_ct_create(id, init, err) < 0)
+		goto fail;
 	if (s->process.has_oom_score_adj) {
 		cleanup_free char *p = xasprintf("/proc/%d/oom_score_adj", init);
 		cleanup_free char *v = xasprintf("%d", s->process.oom_score_adj);
@@ -350,6 +354,7 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 
 fail:
 	hutch_error_prefix(err, "create `%s`", id);
+	hutch_kmod_ct_delete(id, NULL);
 	kill_and_reap(stage1);
 	if (init > 0)
 		kill_and_reap(init);
@@ -475,6 +480,12 @@ static int pids_by_pidns(struct hutch_state *st, pid_t **out, size_t *n, hutch_e
 int container_pids(struct hutch_state *st, pid_t **pids, size_t *n, hutch_err *err)
 {
 	cleanup_free char *cfg = NULL;
+	int r;
+
+	/* hutch.ko keeps the list in the kernel (CT_PIDS) */
+	r = hutch_kmod_ct_pids(st->id, pids, n, err);
+	if (r != 0)
+		return r < 0 ? -1 : 0;
 
 	if (st->cg)
 		return hutch_cgroup_pids(st->cg, pids, n, err);
@@ -497,6 +508,12 @@ int container_signal_all(struct hutch_state *st, int sig, hutch_err *err)
 	cleanup_free pid_t *pids = NULL;
 	bool thaw = false;
 	size_t n = 0;
+	int r;
+
+	/* hutch.ko signals them all in the kernel, atomically with forks (CT_KILL) */
+	r = hutch_kmod_ct_kill_all(st->id, sig, err);
+	if (r != 0)
+		return r < 0 ? -1 : 0;
 
 	/* freeze so nothing forks past us, signal everyone, thaw */
 	if (st->cg && !hutch_cgroup_frozen(st->cg)) {
@@ -581,6 +598,8 @@ int container_delete(struct hutch_global *g, const char *id, bool force, hutch_e
 		if (hutch_cgroup_destroy(st->cg, err) < 0)
 			return hutch_error_prefix(err, "delete `%s`", id);
 	}
+	if (hutch_kmod_ct_delete(id, err) < 0)
+		return hutch_error_prefix(err, "delete `%s`", id);
 	if (st->json) {
 		cleanup_free char *cfgpath = xasprintf("%s/" STATE_CONFIG, st->dir);
 		cleanup_json json_object *cfg = NULL;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "hutch.h"
+#include "kmodule.h"
 #include "log.h"
 #include "security.h"
 #include "utils.h"
@@ -203,6 +204,7 @@ int main(int argc, char **argv)
 		log_error("%s", err->msg);
 		return 1;
 	}
+	hutch_kmod_setup(&g);
 	if (hutch_log_init(g.log_path, g.log_json, g.debug) < 0)
 		fprintf(stderr, "hutch: cannot open log file `%s`: %s\n", g.log_path, strerror(errno));
 	if (next == -1)

@@ -11,6 +11,7 @@
 
 #include "cgroup.h"
 #include "jsonutil.h"
+#include "kmodule.h"
 #include "state.h"
 #include "utils.h"
 
@@ -202,6 +203,9 @@ enum hutch_status state_status(struct hutch_state *st)
 
 	if (!st->json)
 		return STATUS_CREATING;
+	/* hutch.ko's init-exit record: immune to PID reuse */
+	if (hutch_kmod_ct_init_exited(st->id, NULL) == 1)
+		return STATUS_STOPPED;
 	fd = state_init_pidfd(st);
 	if (fd < 0)
 		return STATUS_STOPPED;

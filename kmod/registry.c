@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The container registry: containers by id, and the processes each one
+ * tracks, hashed by their signal_struct so the tracepoint probes can find a
+ * task's container in constant time.
+ */
+#include <linux/cgroup.h>
+#include <linux/ipc_namespace.h>
+#include <linux/limits.h>
+#include <linux/pid_namespace.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <linux/user_namespace.h>
+#include <linux/utsname.h>
+#include <net/net_namespace.h>
+#include <net/netlink.h>
+
+#include "compat.h"
+#include "hutch.h"
+
+DEFINE_SPINLOCK(hutch_lock);
+LIST_HEAD(hutch_containers);
+unsigned int hutch_nr_containers;
+unsigned int hutch_nr_tasks;
+static DEFINE_HASHTABLE(hutch_procs, 10);
+static u64 hutch_serial;
+
+bool hutch_valid_id(const char *id)
+{
+	const char *c;
+
+	if (!*id)
+		return false;
+	for (c = id; *c; c++)
+		if (!isalnum(*c) && !strchr("_.+-", *c))
+			return false;
+	return true;
+}
+
+struct hutch_ct *hutch_ct_find(const char *id)
+{
+	struct hutch_ct *ct;
+
+	lockdep_assert_held(&hutch_lock);
+	list_for_each_entry(ct, &hutch_containers, node)
+		if (!strcmp(ct->id, id))
+			return ct;
+	return NULL;
+}
+
+struct hutch_proc *hutch_proc_find(const struct signal_struct *sig)
+{
+	struct hutch_proc *p;
+
+	lockdep_assert_held(&hutch_lock);
+	hash_for_each_possible(hutch_procs, p, hnode, (unsigned long)sig)
+		if (p->sig == sig)
+			return p;
+	return NULL;
+}
+
+/* The probes' fast path: is the process tracked at all? No lock taken. */
+bool hutch_proc_tracked_rcu(const struct signal_struct *sig)
+{
+	struct hutch_proc *p;
+	bool found = false;
+
+	rcu_read_lock();
+	hash_for_each_possible_rcu(hutch_procs, p, hnode, (unsigned long)sig)
+		if (p->sig == sig) {
+			found = true;
+			break;
+		}
+	rcu_read_unlock();
+	return found;
+}
+
+struct hutch_proc *hutch_proc_alloc(struct task_struct *task, gfp_t gfp)
+{
+	struct hutch_proc *p = kzalloc(sizeof(*p), gfp);
+
+	if (!p)
+		return NULL;
+	p->sig = task->signal;
+	p->pid = get_task_pid(task, PIDTYPE_TGID);
+	p->threads = 1;
+	return p;
+}
+
+static void hutch_proc_free(struct hutch_proc *p)
+{
+	put_pid(p->pid);
+	kfree_rcu(p, rcu);
+}
+
+void hutch_proc_add(struct hutch_ct *ct, struct hutch_proc *p)
+{
+	lockdep_assert_held(&hutch_lock);
+	p->ct = ct;
+	p->serial = ++hutch_serial;
+	hash_add_rcu(hutch_procs, &p->hnode, (unsigned long)p->sig);
+	list_add_tail(&p->ct_node, &ct->procs);
+	ct->nprocs++;
+	ct->ntasks += p->threads;
+	hutch_nr_tasks += p->threads;
+}
+
+void hutch_proc_remove(struct hutch_proc *p)
+{
+	struct hutch_ct *ct = p->ct;
+
+	lockdep_assert_held(&hutch_lock);
+	hash_del_rcu(&p->hnode);
+	list_del(&p->ct_node);
+	ct->nprocs--;
+	ct->ntasks -= p->threads;
+	hutch_nr_tasks -= p->threads;
+	hutch_proc_free(p);
+}
+
+static void hutch_ct_free(struct hutch_ct *ct)
+{
+	if (!ct)
+		return;
+	if (ct->cgrp)
+		cgroup_put(ct->cgrp);
+	put_pid(ct->init_pid);
+	kfree(ct->cgrp_path);
+	kfree(ct);
+}
+
+/* The live process with PID nr in the caller's PID namespace. */
+static struct task_struct *hutch_get_task(pid_t nr, struct netlink_ext_ack *extack)
+{
+	struct task_struct *task = NULL, *t;
+	struct pid *pid;
+
+	pid = find_get_pid(nr);
+	t = pid ? get_pid_task(pid, PIDTYPE_PID) : NULL;
+	put_pid(pid);
+	if (t) {
+		rcu_read_lock();
+		task = t->group_leader;
+		get_task_struct(task);
+		rcu_read_unlock();
+		put_task_struct(t);
+	}
+	if (!task || (task->flags & PF_EXITING) || task->exit_state) {
+		if (task)
+			put_task_struct(task);
+		NL_SET_ERR_MSG(extack, "no such process");
+		return NULL;
+	}
+	return task;
+}
+
+static void hutch_record_ns(struct hutch_ct *ct, struct task_struct *task)
+{
+	struct nsproxy *nsp;
+
+	ct->ns[HUTCH_NS_A_PID] = task_active_pid_ns(task)->ns.inum;
+	rcu_read_lock();
+	ct->ns[HUTCH_NS_A_USER] = __task_cred(task)->user_ns->ns.inum;
+	rcu_read_unlock();
+	task_lock(task);
+	nsp = task->nsproxy;
+	if (nsp) {
+		ct->ns[HUTCH_NS_A_MNT] = hutch_mnt_ns_inum(nsp);
+		ct->ns[HUTCH_NS_A_NET] = nsp->net_ns->ns.inum;
+		ct->ns[HUTCH_NS_A_IPC] = nsp->ipc_ns->ns.inum;
+		ct->ns[HUTCH_NS_A_UTS] = nsp->uts_ns->ns.inum;
+		ct->ns[HUTCH_NS_A_CGROUP] = nsp->cgroup_ns->ns.inum;
+	}
+	task_unlock(task);
+}
+
+/* Takes a reference to the task's cgroup v2 and records its id and path. */
+static void hutch_record_cgroup(struct hutch_ct *ct, struct task_struct *task)
+{
+	struct cgroup *cgrp;
+	char *buf;
+
+	rcu_read_lock();
+	cgrp = task_dfl_cgroup(task);
+	if (!css_tryget(&cgrp->self))
+		cgrp = NULL;
+	rcu_read_unlock();
+	if (!cgrp)
+		return;
+	ct->cgrp = cgrp;
+	ct->cgrp_id = cgroup_id(cgrp);
+	buf = kmalloc(PATH_MAX, GFP_KERNEL);
+	if (buf && cgroup_path_ns(cgrp, buf, PATH_MAX, current->nsproxy->cgroup_ns) >= 0)
+		ct->cgrp_path = kstrdup(buf, GFP_KERNEL);
+	kfree(buf);
+}
+
+int hutch_ct_register(const char *id, pid_t nr, u32 flags,
+		      struct netlink_ext_ack *extack)
+{
+	struct hutch_evq q = {};
+	struct task_struct *task;
+	struct hutch_proc *p;
+	struct hutch_ct *ct;
+	int ret;
+
+	ct = kzalloc(sizeof(*ct), GFP_KERNEL);
+	if (!ct)
+		return -ENOMEM;
+	INIT_LIST_HEAD(&ct->procs);
+	strscpy(ct->id, id, sizeof(ct->id));
+	ct->flags = flags;
+	task = hutch_get_task(nr, extack);
+	if (!task) {
+		kfree(ct);
+		return -ESRCH;
+	}
+	ct->init_pid = get_task_pid(task, PIDTYPE_TGID);
+	hutch_record_ns(ct, task);
+	hutch_record_cgroup(ct, task);
+	p = hutch_proc_alloc(task, GFP_KERNEL);
+	if (!p) {
+		ret = -ENOMEM;
+		goto out;
+	}
+
+	spin_lock(&hutch_lock);
+	if (hutch_nr_containers >= hutch_max_containers) {
+		NL_SET_ERR_MSG(extack, "too many containers (module parameter max_containers)");
+		ret = -ENOSPC;
+	} else if (hutch_ct_find(id)) {
+		NL_SET_ERR_MSG(extack, "container id already registered");
+		ret = -EEXIST;
+	} else if (hutch_proc_find(task->signal)) {
+		NL_SET_ERR_MSG(extack, "process already tracked by a container");
+		ret = -EBUSY;
+	} else if ((task->flags & PF_EXITING) || task->exit_state) {
+		NL_SET_ERR_MSG(extack, "process is exiting");
+		ret = -ESRCH;
+	} else {
+		p->threads = get_nr_threads(task);
+		ct->serial = ++hutch_serial;
+		list_add_tail(&ct->node, &hutch_containers);
+		hutch_nr_containers++;
+		hutch_proc_add(ct, p);
+		hutch_event(&q, ct, HUTCH_EV_REGISTERED, pid_nr(ct->init_pid),
+			    0, NULL, NULL);
+		p = NULL;
+		ct = NULL;
+		ret = 0;
+	}
+	spin_unlock(&hutch_lock);
+	hutch_evq_send(&q);
+	if (p) {
+		put_pid(p->pid);
+		kfree(p);
+	}
+out:
+	put_task_struct(task);
+	hutch_ct_free(ct);
+	return ret;
+}
+
+/* Unlinks ct and its processes; the caller frees it outside the lock. */
+static void hutch_ct_unlink(struct hutch_ct *ct)
+{
+	struct hutch_proc *p, *tmp;
+
+	lockdep_assert_held(&hutch_lock);
+	list_for_each_entry_safe(p, tmp, &ct->procs, ct_node)
+		hutch_proc_remove(p);
+	list_del(&ct->node);
+	hutch_nr_containers--;
+}
+
+int hutch_ct_unregister(const char *id, struct netlink_ext_ack *extack)
+{
+	struct hutch_evq q = {};
+	struct hutch_ct *ct;
+
+	spin_lock(&hutch_lock);
+	ct = hutch_ct_find(id);
+	if (ct) {
+		hutch_event(&q, ct, HUTCH_EV_UNREGISTERED, 0, 0, NULL, NULL);
+		hutch_ct_unlink(ct);
+	}
+	spin_unlock(&hutch_lock);
+	if (!ct) {
+		NL_SET_ERR_MSG(extack, "no such container");
+		return -ENOENT;
+	}
+	hutch_evq_send(&q);
+	hutch_ct_free(ct);
+	return 0;
+}
+
+int hutch_ct_attach(const char *id, pid_t nr, struct netlink_ext_ack *extack)
+{
+	struct task_struct *task;
+	struct hutch_proc *p, *old;
+	struct hutch_ct *ct;
+	int ret = 0;
+
+	task = hutch_get_task(nr, extack);
+	if (!task)
+		return -ESRCH;
+	p = hutch_proc_alloc(task, GFP_KERNEL);
+	if (!p) {
+		put_task_struct(task);
+		return -ENOMEM;
+	}
+	spin_lock(&hutch_lock);
+	ct = hutch_ct_find(id);
+	old = hutch_proc_find(task->signal);
+	if (!ct) {
+		NL_SET_ERR_MSG(extack, "no such container");
+		ret = -ENOENT;
+	} else if (old) {
+		if (old->ct != ct) {
+			NL_SET_ERR_MSG(extack, "process already tracked by another container");
+			ret = -EBUSY;
+		}
+	} else if ((task->flags & PF_EXITING) || task->exit_state) {
+		NL_SET_ERR_MSG(extack, "process is exiting");
+		ret = -ESRCH;
+	} else {
+		p->threads = get_nr_threads(task);
+		hutch_proc_add(ct, p);
+		p = NULL;
+	}
+	spin_unlock(&hutch_lock);
+	if (p) {
+		put_pid(p->pid);
+		kfree(p);
+	}
+	put_task_struct(task);
+	return ret;
+}
+
+int hutch_ct_kill(const char *id, int sig, bool all, u32 *count,
+		  struct netlink_ext_ack *extack)
+{
+	struct hutch_proc *p;
+	struct hutch_ct *ct;
+	int ret = 0;
+
+	*count = 0;
+	spin_lock(&hutch_lock);
+	ct = hutch_ct_find(id);
+	if (!ct) {
+		NL_SET_ERR_MSG(extack, "no such container");
+		ret = -ENOENT;
+	} else if (!all) {
+		if (!ct->init_exited && !kill_pid(ct->init_pid, sig, 1))
+			*count = 1;
+	} else {
+		/*
+		 * The fork probe takes hutch_lock too: a child it adds after
+		 * this loop has a parent that was signalled here, and the
+		 * probe forwards the pending signal to it.
+		 */
+		ct->kill_sig = sig;
+		list_for_each_entry(p, &ct->procs, ct_node)
+			if (!kill_pid(p->pid, sig, 1))
+				(*count)++;
+	}
+	spin_unlock(&hutch_lock);
+	if (!ret && !*count) {
+		NL_SET_ERR_MSG(extack, "no process to signal");
+		ret = -ESRCH;
+	}
+	return ret;
+}
+
+/* Module unload: forget every container, without events. */
+void hutch_registry_clear(void)
+{
+	struct hutch_ct *ct;
+
+	for (;;) {
+		spin_lock(&hutch_lock);
+		ct = list_first_entry_or_null(&hutch_containers, struct hutch_ct, node);
+		if (ct)
+			hutch_ct_unlink(ct);
+		spin_unlock(&hutch_lock);
+		if (!ct)
+			break;
+		hutch_ct_free(ct);
+	}
+}

@@ -1,0 +1,62 @@
+#!/bin/bash
+# hutch.ko builds warning-free (W=1) and sparse-clean (C=1) against every installed Debian
+# kernel headers tree (6.1 and 6.12 after `make deps`), checkpatch-clean when a
+# checkpatch.pl is available (CHECKPATCH=path, or a kernel source tree under /usr/src),
+# and DKMS builds it from the installed source layout.
+source "$(dirname "$0")/../lib.sh"
+
+kdirs() { ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | grep -v -e cloud -e rt-amd64; }
+
+# src_copy DIR: the module's sources as `make dkms-install` lays them out.
+src_copy() {
+	mkdir -p "$1/kmod" "$1/uapi/linux"
+	cp "$TOP/Kbuild" "$TOP/dkms.conf" "$TOP/Makefile" "$1/"
+	cp "$TOP"/kmod/*.c "$TOP"/kmod/*.h "$1/kmod/"
+	cp "$TOP/uapi/linux/hutch.h" "$1/uapi/linux/"
+}
+
+test_builds_warning_and_sparse_clean_for_each_kernel() {
+	local k n=0 out
+	command -v sparse >/dev/null || skip "sparse is not installed (make deps)"
+	for k in $(kdirs); do
+		[ -f "$k/Makefile" ] || continue
+		rm -rf src && src_copy src
+		out=$(make -C src module KDIR="$k" W=1 C=1 2>&1) || { echo "$out" | tail -20 | sed 's/^/# /' >&2; fail "build against $k"; }
+		[ -f src/hutch.ko ] || fail "no hutch.ko for $k"
+		# compiler and sparse output is anything but make's own progress lines
+		local noise
+		noise=$(grep -vE '^(make|  (CC|LD|CHECK|MODPOST|BTF) |Skipping BTF|  CC \[M\])' <<<"$out" | grep -v '^$' || true)
+		[ -z "$noise" ] || { echo "$noise" | sed 's/^/# /' >&2; fail "warnings building against $k"; }
+		echo "# built against $k" >&2
+		n=$((n + 1))
+	done
+	((n >= 1)) || skip "no kernel headers under /usr/src"
+}
+
+test_checkpatch_clean() {
+	local cp=${CHECKPATCH:-}
+	[ -n "$cp" ] || cp=$(ls /usr/src/linux-*/scripts/checkpatch.pl 2>/dev/null | head -1)
+	[ -n "$cp" ] && [ -x "$cp" ] || skip "no checkpatch.pl (set CHECKPATCH=; Debian's headers do not ship it)"
+	out=$("$cp" --no-tree -q -f "$TOP"/kmod/*.c "$TOP"/kmod/*.h "$TOP/uapi/linux/hutch.h" 2>&1) ||
+		{ echo "$out" | sed 's/^/# /' >&2; fail "checkpatch"; }
+}
+
+test_dkms_builds_for_each_kernel() {
+	command -v dkms >/dev/null || skip "dkms is not installed (make deps)"
+	local k kver n=0 ver
+	ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$TOP/dkms.conf")
+	mkdir -p tree srcs
+	src_copy "srcs/hutch-$ver"
+	for k in $(kdirs); do
+		kver=${k#/usr/src/linux-headers-}
+		[ -d "/lib/modules/$kver/build" ] || continue
+		dkms add --dkmstree "$PWD/tree" --sourcetree "$PWD/srcs" -m hutch -v "$ver" >/dev/null 2>&1 || true
+		out=$(dkms build --dkmstree "$PWD/tree" --sourcetree "$PWD/srcs" -m hutch -v "$ver" -k "$kver" 2>&1) ||
+			{ echo "$out" | tail -20 | sed 's/^/# /' >&2; fail "dkms build for $kver"; }
+		ls tree/hutch/"$ver"/"$kver"/*/module/hutch.ko* >/dev/null || fail "dkms built no module for $kver"
+		n=$((n + 1))
+	done
+	((n >= 1)) || skip "no kernel with /lib/modules/KVER/build"
+}
+
+run_tests

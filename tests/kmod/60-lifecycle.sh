@@ -1,0 +1,134 @@
+#!/bin/bash
+# The lifecycle commands with hutch.ko loaded: create registers, exec attaches, ps and
+# kill --all go through the module, delete unregisters, status uses the init-exit record;
+# and the --module modes.
+source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/common.bash"
+
+nr_containers() { "$HUTCH" module status -f json | jq .containers; }
+
+test_create_registers_delete_unregisters() {
+	kmod_require
+	local snap=$T_TMP/snap
+	host_snapshot > "$snap"
+	new_bundle b sleep 1000
+	hutch create -b b c1
+	assert_eq 1 "$(nr_containers)" "containers after create"
+	hutch start c1
+	assert_eq running "$(status_of c1)"
+	hutch delete -f c1
+	assert_eq 0 "$(nr_containers)" "containers after delete"
+	"$KTEST" info   # no container, no task left in the module
+	assert_clean "$snap"
+	kmod_dmesg_clean "$KMOD_MARK"
+}
+
+test_exec_attaches_and_ps_uses_the_module() {
+	kmod_require
+	new_bundle b sleep 1000
+	hutch run -d -b b c1
+	hutch exec -d --pid-file "$T_TMP/e.pid" c1 sleep 999
+	local e init out
+	e=$(cat "$T_TMP/e.pid")
+	init=$(hutch state c1 | jq .pid)
+	out=$(hutch --debug ps -f json c1)
+	assert_eq "$init" "$(jq '.[0]' <<<"$out")" "init first"
+	assert_contains "$(jq -c . <<<"$out")" "$e" "exec'd process in ps"
+	# the module's list and the helper's fallback (cgroup / pid namespace) agree
+	assert_eq "$(hutch --module off ps -f json c1 | jq -c 'sort')" "$(jq -c 'sort' <<<"$out")"
+	# trace shows an exec'd process being accounted to the container
+	hutch --debug trace --timeout 5 --count 3 c1 > tr.out 2> tr.err &
+	local tp=$!
+	wait_long grep -q subscribed tr.err
+	hutch exec c1 true
+	wait "$tp" || true
+	sed 's/^/# /' tr.out >&2
+	grep -q '"event":"exec"' tr.out || fail "no exec event for hutch exec"
+	hutch delete -f c1
+	assert_eq 0 "$(nr_containers)"
+}
+
+test_kill_all_uses_ct_kill() {
+	kmod_require
+	new_bundle b sh -c 'sleep 1000 & sleep 1000 & while :; do sleep 0.1 & wait $!; done'
+	hutch run -d -b b c1
+	wait_for bash -c "[ \$($HUTCH --root $T_ROOT ps -f json c1 | jq length) -ge 3 ]"
+	out=$(hutch --debug kill --all c1 KILL 2>&1)
+	assert_contains "$out" "hutch.ko signalled"
+	wait_for bash -c "[ \"\$($HUTCH --root $T_ROOT state c1 | jq -r .status)\" = stopped ]"
+	assert_eq "[]" "$(hutch ps -f json c1 | jq -c .)"
+	hutch delete c1
+}
+
+test_status_uses_the_init_exit_record() {
+	kmod_require
+	new_bundle b sh -c 'exit 3'
+	hutch create -b b c1
+	hutch start c1
+	wait_for bash -c "[ \"\$($HUTCH --root $T_ROOT state c1 | jq -r .status)\" = stopped ]"
+	# the module has the exit status of the init
+	"$HUTCH" module status -f json | jq -e '.containers == 1' >/dev/null
+	hutch delete c1
+	assert_eq 0 "$(nr_containers)"
+}
+
+test_module_on_without_module_fails_and_leaves_nothing() {
+	kmod_require
+	kmod_unload
+	local snap=$T_TMP/snap
+	host_snapshot > "$snap"
+	new_bundle b sleep 1000
+	expect_fail "hutch.ko is not loaded" hutch --module on create -b b c1
+	assert_clean "$snap"
+	# auto falls back silently
+	hutch create -b b c1
+	hutch delete -f c1
+	assert_clean "$snap"
+}
+
+test_module_off_does_not_register() {
+	kmod_require
+	new_bundle b sleep 1000
+	hutch --module off run -d -b b c1
+	assert_eq 0 "$(nr_containers)"
+	assert_eq running "$(status_of c1)"
+	# a container the module does not know: ps and kill --all fall back
+	[ "$(hutch ps -f json c1 | jq length)" -ge 1 ]
+	hutch kill --all c1 KILL
+	wait_for bash -c "[ \"\$($HUTCH --root $T_ROOT state c1 | jq -r .status)\" = stopped ]"
+	hutch delete c1
+}
+
+test_stats_from_module_and_cgroup_agree() {
+	kmod_require
+	[ -f /sys/fs/cgroup/cgroup.controllers ] || skip "needs cgroup v2"
+	new_bundle b sh -c 'i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done; touch /tmp/done; sleep 1000'
+	cfg b '.root.readonly = false'
+	hutch run -d -b b c1
+	wait_long test -e b/rootfs/tmp/done
+	local m c
+	m=$(hutch stats -f json c1)
+	c=$(hutch --module off stats -f json c1)
+	echo "# module: $(jq -c . <<<"$m")" >&2
+	echo "# cgroup: $(jq -c . <<<"$c")" >&2
+	assert_eq module "$(jq -r .source <<<"$m")"
+	assert_eq cgroup "$(jq -r .source <<<"$c")"
+	# what a source lacks is null, never invented
+	assert_eq null "$(jq .memory_current_bytes <<<"$m")"
+	assert_eq null "$(jq .forks <<<"$c")"
+	[ "$(jq .forks <<<"$m")" -ge 1 ] || fail "module forks"
+	[ "$(jq .execs <<<"$m")" -ge 1 ] || fail "module execs"
+	assert_eq "$(jq .pids_current <<<"$c")" "$(jq .pids_current <<<"$m")" "pids_current"
+	# CPU: the cgroup also charges the short-lived setup process: within 10% + 50 ms
+	local mc cc
+	mc=$(jq .cpu_total_ns <<<"$m")
+	cc=$(jq .cpu_total_ns <<<"$c")
+	((mc > 0 && cc > 0)) || fail "cpu zero"
+	((mc + mc / 10 + 50000000 >= cc && cc + cc / 10 + 50000000 >= mc)) ||
+		fail "cpu_total_ns: module $mc vs cgroup $cc"
+	hutch stats c1 | grep -qE '^memory_current_bytes +-$' || fail "table marks missing fields with -"
+	hutch delete -f c1
+}
+
+run_tests
+kmod_unload
