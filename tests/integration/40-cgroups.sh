@@ -514,4 +514,13 @@ test_unified_keys_on_v2() {
 	assert_no_cgroups
 }
 
+test_cgroup_commands_without_cgroups_say_so() {
+	new_bundle b sleep 100
+	hutch --cgroup-manager disabled run -d -b b n1
+	expect_fail 'has no cgroup (created with --cgroup-manager disabled)' hutch pause n1
+	expect_fail 'has no cgroup' hutch stats n1
+	expect_fail 'has no cgroup' hutch update --pids-limit 5 n1
+	hutch delete -f n1
+}
+
 run_tests
