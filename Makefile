@@ -93,4 +93,17 @@ vmshell: all rootfs
 clean:
 	rm -rf build helper/hutch *.o *.ko *.mod *.mod.c .*.cmd modules.order Module.symvers kmod/*.o kmod/.*.cmd
 
+# Real clients (tests/integration/80-podman.sh, 85-containerd.sh) and `make bench`.
+DEPS_CLIENTS := podman conmon containerd runc crun hyperfine time python3-grpcio
+.PHONY: deps-clients
+deps: deps-clients
+deps-clients:
+	@./tests/deps.sh $(DEPS_CLIENTS)
+
+# hutch vs crun vs runc (hyperfine): markdown table, raw JSON in bench/results/.
+bench: deps
+	$(MAKE) all rootfs
+	./bench/run.sh
+	@if [ -x bench/image.sh ]; then ./bench/image.sh; fi
+
 -include $(OBJS:.o=.d)

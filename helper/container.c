@@ -493,13 +493,18 @@ int container_kill(struct hutch_global *g, const char *id, int sig, bool all, hu
 
 	if (state_open(g, id, false, &st, err) < 0)
 		return -1;
+	/* As runc: --all on a stopped container signals nothing and succeeds (containerd's
+	 * shim kills --all when it deletes an exited task). The wording "container not
+	 * running" is what the runc shim matches to treat the process as already gone. */
+	if (all && state_status(st) == STATUS_STOPPED)
+		return 0;
 	if (state_status(st) == STATUS_STOPPED || state_status(st) == STATUS_CREATING)
-		return hutch_fail(err, 0, "container `%s` is not running", id);
+		return hutch_fail(err, 0, "cannot signal `%s`: container not running", id);
 	if (all)
 		return container_signal_all(st, sig, err);
 	pidfd = state_init_pidfd(st);
 	if (pidfd < 0)
-		return hutch_fail(err, 0, "container `%s` is not running", id);
+		return hutch_fail(err, 0, "cannot signal `%s`: container not running", id);
 	if (pidfd_send(pidfd, sig) < 0)
 		return hutch_fail(err, errno, "kill `%s`", id);
 	return 0;
