@@ -483,6 +483,21 @@ static void enable_subtree(const char *dir, char **want)
 	if (cg_read(dir, "cgroup.controllers", &avail, &e) < 0 ||
 	    cg_read(dir, "cgroup.subtree_control", &on, &e) < 0)
 		return;
+	/* A non-root cgroup holding processes (hutch's own, for a relative path): domain
+	 * controllers are refused there, and enabling only the threaded ones (cpu, pids)
+	 * would turn it into a thread root under which a new domain cgroup cannot take
+	 * processes (EOPNOTSUPP). Leave it alone; the container gets no controllers. */
+	{
+		cleanup_free char *procs = NULL;
+		cleanup_err hutch_err e2 = NULL;
+		cleanup_free char *self = xasprintf("%s/cgroup.type", dir);
+
+		if (access(self, F_OK) == 0 && cg_read(dir, "cgroup.procs", &procs, &e2) == 0 &&
+		    procs[0] != '\0') {
+			log_debug("cgroup: %s holds processes: no controllers enabled below it", dir);
+			return;
+		}
+	}
 	for (char *sv, *t = strtok_r(avail, " \n", &sv); t; t = strtok_r(NULL, " \n", &sv))
 		strv_push(&av, xstrdup(t));
 	for (char *sv, *t = strtok_r(on, " \n", &sv); t; t = strtok_r(NULL, " \n", &sv))
