@@ -97,7 +97,8 @@ test_two_containers_reach_each_other() {
 	local out
 	out=$(nh exec cli wget -q -O- "http://$a1/")
 	assert_eq "hello from web" "$out" "cli -> web over the bridge"
-	nh exec web ping -c 1 -W 2 "$a2" >/dev/null
+	# ping needs CAP_NET_RAW, which the default capability set leaves out
+	nh exec --cap CAP_NET_RAW web ping -c 1 -W 2 "$a2" >/dev/null
 	# inside: eth0 with the lease, lo up, default route via the gateway, bridge MTU
 	out=$(nh exec cli ip -o -4 addr show eth0)
 	assert_contains "$out" "$a2/16"

@@ -145,7 +145,9 @@ test_rm_force_running() {
 test_pause_unpause() {
 	need_pause
 	local n1 n2
-	pm run -d --name p1 "$IMG" sh -c 'i=0; while :; do i=$((i+1)); echo $i > /tmp/n; sleep 0.05; done' >/dev/null
+	trap 'pm rm -f -t 0 p1 >/dev/null 2>&1' EXIT
+	# the counter file is replaced atomically, so a read never sees it half written
+	pm run -d --name p1 "$IMG" sh -c 'i=0; while :; do i=$((i+1)); echo $i > /tmp/n.new; mv /tmp/n.new /tmp/n; sleep 0.05; done' >/dev/null
 	sleep 0.3
 	pm pause p1 >/dev/null
 	assert_eq paused "$(pm inspect p1 --format '{{.State.Status}}')"
