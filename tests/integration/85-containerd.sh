@@ -114,6 +114,10 @@ need_pause() { "$HUTCH" help pause >/dev/null 2>&1 || skip "hutch has no pause/r
 task_status() { c task ls | awk -v id="$1" '$1 == id {print $3}'; }
 LOOP='trap "echo got-term; exit 7" TERM; echo started; while :; do sleep 0.1; done'
 
+# re-evaluated on every try of wait_for
+task_is() { [ "$(task_status "$1")" = "$2" ]; }
+task_procs_at_least() { [ "$(c task ps "$1" | tail -n +2 | wc -l)" -ge "$2" ]; }
+
 test_run_output_and_exit_code() {
 	local out rc=0
 	out=$(crun_h --rm "$IMG" r1 echo hello-from-hutch)
@@ -127,7 +131,7 @@ test_run_output_and_exit_code() {
 test_task_exec_ps_kill_delete() {
 	local out rc=0 pid
 	crun_h -d "$IMG" t1 sh -c "$LOOP" >/dev/null
-	wait_for test "$(task_status t1)" = RUNNING
+	wait_for task_is t1 RUNNING
 	pid=$(c task ls | awk '$1 == "t1" {print $2}')
 	# hutch sees the container the shim created, with the same init pid
 	assert_eq "$pid" "$("$HUTCH" --root "$RUNC_ROOT/default" state t1 | jq -r .pid)" "init pid"
@@ -141,7 +145,7 @@ test_task_exec_ps_kill_delete() {
 	out=$(c task ps t1)
 	assert_contains "$out" "$pid"
 	c task kill -s TERM t1
-	wait_for test "$(task_status t1)" = STOPPED
+	wait_for task_is t1 STOPPED
 	out=$(c task delete t1 2>&1)
 	c containers rm t1
 	assert_eq "" "$(ls -A "$RUNC_ROOT/default" 2>/dev/null)" "hutch state left after delete"
@@ -149,10 +153,10 @@ test_task_exec_ps_kill_delete() {
 
 test_task_kill_all_and_sigkill() {
 	crun_h -d "$IMG" k1 sh -c 'sleep 1000 & sleep 1000 & wait' >/dev/null
-	wait_for test "$(task_status k1)" = RUNNING
-	wait_for test "$(c task ps k1 | tail -n +2 | wc -l)" -ge 3
+	wait_for task_is k1 RUNNING
+	wait_for task_procs_at_least k1 3
 	c task kill -a -s KILL k1
-	wait_for test "$(task_status k1)" = STOPPED
+	wait_for task_is k1 STOPPED
 	c task delete k1 >/dev/null
 	c containers rm k1
 }
@@ -160,14 +164,14 @@ test_task_kill_all_and_sigkill() {
 test_task_pause_resume() {
 	need_pause
 	crun_h -d "$IMG" p1 sh -c "$LOOP" >/dev/null
-	wait_for test "$(task_status p1)" = RUNNING
+	wait_for task_is p1 RUNNING
 	c task pause p1
 	assert_eq PAUSED "$(task_status p1)"
 	assert_eq paused "$("$HUTCH" --root "$RUNC_ROOT/default" state p1 | jq -r .status)"
 	c task resume p1
 	assert_eq RUNNING "$(task_status p1)"
 	c task kill -s KILL p1
-	wait_for test "$(task_status p1)" = STOPPED
+	wait_for task_is p1 STOPPED
 	c task delete p1 >/dev/null
 	c containers rm p1
 }
