@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonutil.h"
 #include "secjson.h"
 #include "utils.h"
 
@@ -21,16 +22,15 @@ int sj_fail(hutch_err *err, const char *path, const char *fmt, ...)
 	return hutch_fail(err, 0, "config.json: %s: %s", path, msg);
 }
 
+/* The same paths jsonutil names elsewhere. */
 char *sj_key(const char *parent, const char *key)
 {
-	if (!parent || !*parent)
-		return xstrdup(key);
-	return xasprintf("%s.%s", parent, key);
+	return jpath_key(parent, key);
 }
 
 char *sj_idx(const char *parent, size_t i)
 {
-	return xasprintf("%s[%zu]", parent ? parent : "", i);
+	return jpath_idx(parent, i);
 }
 
 static int get(json_object *o, const char *path, const char *key, json_type want,
