@@ -15,7 +15,7 @@ CFLAGS  += -std=gnu11 $(OPT) $(WARN) -I. -Ihelper -Iuapi \
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 SRCS    := $(sort $(wildcard helper/*.c))
-LIBSRCS := $(filter-out helper/main.c,$(SRCS))
+LIBSRCS := $(filter-out helper/main.c helper/cmd_%.c,$(SRCS))
 OBJS    := $(SRCS:helper/%.c=build/%.o)
 LIBOBJS := $(LIBSRCS:helper/%.c=build/%.o)
 ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -74,7 +74,8 @@ check: deps
 	$(MAKE) all asan rootfs
 	./tests/run
 
-demo: all rootfs
+demo: deps
+	$(MAKE) all rootfs
 	./tests/demo.sh
 
 # The suites under Debian's kernels in qemu (tests/vm); also part of `make check`.
@@ -91,5 +92,18 @@ vmshell: all rootfs
 
 clean:
 	rm -rf build helper/hutch *.o *.ko *.mod *.mod.c .*.cmd modules.order Module.symvers kmod/*.o kmod/.*.cmd
+
+# Real clients (tests/integration/80-podman.sh, 85-containerd.sh) and `make bench`.
+DEPS_CLIENTS := podman conmon containerd runc crun hyperfine time python3-grpcio
+.PHONY: deps-clients
+deps: deps-clients
+deps-clients:
+	@./tests/deps.sh $(DEPS_CLIENTS)
+
+# hutch vs crun vs runc (hyperfine): markdown table, raw JSON in bench/results/.
+bench: deps
+	$(MAKE) all rootfs
+	./bench/run.sh
+	@if [ -x bench/image.sh ]; then ./bench/image.sh; fi
 
 -include $(OBJS:.o=.d)

@@ -14,6 +14,7 @@
 #define HUTCH_CGROUP_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <json-c/json.h>
 
@@ -46,6 +47,44 @@ int hutch_cgroup_freeze(struct hutch_cgroup *cg, bool freeze, hutch_err *err);
 bool hutch_cgroup_frozen(struct hutch_cgroup *cg);
 /* The path (relative to the hierarchy root) shown in state and stats. */
 const char *hutch_cgroup_path(struct hutch_cgroup *cg);
+
+/*
+ * Beyond the lifecycle: resources changed on a running container (`hutch update`),
+ * accounting (`hutch stats`, `hutch events`) and OOM notification (`hutch events`).
+ */
+
+/* resources is a linux.resources object; file/base name it in errors, e.g.
+ * ("resources.json", "") or ("update", ""). Knobs not given are left alone. */
+int hutch_cgroup_update(struct hutch_cgroup *cg, json_object *resources, const char *file,
+			const char *base, hutch_err *err);
+
+/*
+ * The accounting snapshot of `hutch stats`. The field names (and the JSON keys
+ * `hutch stats --format json` prints for them) are stable: the kernel module adds
+ * another source for the same fields. A value the host cannot provide is 0.
+ */
+struct hutch_cgroup_stats {
+	uint64_t cpu_total_ns, cpu_user_ns, cpu_system_ns;
+	uint64_t memory_current_bytes, memory_peak_bytes;
+	uint64_t page_faults, major_page_faults;
+	uint64_t pids_current;
+	uint64_t io_read_bytes, io_write_bytes;
+};
+int hutch_cgroup_stats(struct hutch_cgroup *cg, struct hutch_cgroup_stats *st, hutch_err *err);
+/* {"cpu_total_ns": ..., ...} with the fields above, plus "source": source. */
+json_object *hutch_cgroup_stats_json(const struct hutch_cgroup_stats *st, const char *source);
+
+/* runc's `events` stats data (types.Stats: cpu, memory, pids, blkio, hugetlb ...). */
+json_object *hutch_cgroup_runc_stats(struct hutch_cgroup *cg);
+
+/*
+ * OOM notification: a pollable fd (v1: an eventfd registered on memory.oom_control;
+ * v2: inotify on memory.events). After it polls readable, hutch_cgroup_oom_read
+ * returns how many OOM events happened (0: none, spurious), or <0 when the cgroup is
+ * gone. The fd belongs to cg.
+ */
+int hutch_cgroup_oom_fd(struct hutch_cgroup *cg, hutch_err *err);
+int hutch_cgroup_oom_read(struct hutch_cgroup *cg);
 
 static inline void cleanup_cgroupp(struct hutch_cgroup **cg)
 {

@@ -37,7 +37,7 @@ static int parse_create(const struct hutch_command *cmd, bool is_run, int argc, 
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, is_run ? "+:b:d" : "+:b:", create_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, is_run ? ":b:d" : ":b:", create_opts, NULL)) != -1) {
 		uint64_t n;
 
 		switch (c) {

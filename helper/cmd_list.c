@@ -40,7 +40,7 @@ HUTCH_COMMAND(list)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:f:q", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":f:q", opts, NULL)) != -1) {
 		if (c == 'f') {
 			if (parse_format(cmd, optarg, &json, err) < 0)
 				return -1;
@@ -137,7 +137,7 @@ HUTCH_COMMAND(ps)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:f:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":f:", opts, NULL)) != -1) {
 		if (c == 'f') {
 			if (parse_format(cmd, optarg, &json, err) < 0)
 				return -1;

@@ -34,7 +34,7 @@ HUTCH_COMMAND(spec)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:b:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":b:", opts, NULL)) != -1) {
 		if (c == 'b')
 			bundle = optarg;
 		else if (c == 'r')

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* hutch state, kill, delete. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hutch.h"
 #include "container.h"
@@ -40,7 +42,7 @@ HUTCH_COMMAND(kill)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+a", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "a", opts, NULL)) != -1) {
 		if (c == 'a')
 			all = true;
 		else
@@ -67,7 +69,7 @@ HUTCH_COMMAND(delete)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+f", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
 		if (c == 'f')
 			force = true;
 		else
@@ -75,5 +77,13 @@ HUTCH_COMMAND(delete)
 	}
 	if (optind != argc - 1)
 		return hutch_usage_error(cmd, err, optind >= argc ? "missing container id" : "too many arguments");
+	/* Like runc and crun: --force on a container that is already gone succeeds, so a
+	 * client cleaning up after a failed create (podman, containerd) sees no error. */
+	if (force && state_validate_id(argv[optind], NULL) == 0) {
+		cleanup_free char *dir = xasprintf("%s/%s", g->root, argv[optind]);
+
+		if (access(dir, F_OK) < 0 && errno == ENOENT)
+			return 0;
+	}
 	return container_delete(g, argv[optind], force, err);
 }

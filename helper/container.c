@@ -22,6 +22,7 @@
 #include "container.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "mount.h"
 #include "security.h"
 #include "state.h"
 #include "sync.h"
@@ -91,6 +92,13 @@ static int connect_console(const char *path, hutch_err *err)
 
 static int write_id_maps(pid_t pid, const struct hutch_spec *s, hutch_err *err)
 {
+	/* without CAP_SETGID in our own namespace the kernel wants setgroups denied first */
+	if (geteuid() != 0) {
+		cleanup_free char *sg = xasprintf("/proc/%d/setgroups", pid);
+
+		if (write_file(sg, "deny", 4, err) < 0)
+			return hutch_error_prefix(err, "linux.gidMappings");
+	}
 	for (int which = 0; which < 2; which++) {
 		const struct hutch_idmap *m = which ? s->gid_maps : s->uid_maps;
 		size_t n = which ? s->ngid_maps : s->nuid_maps;
@@ -169,7 +177,7 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 	struct sockaddr_un sa;
 	socklen_t salen;
 	pid_t stage1 = -1, init = -1;
-	bool cg_created = false;
+	bool cg_created = false, in_cgroup;
 	int r = -1, value;
 
 	if (state_validate_id(id, err) < 0)
@@ -229,6 +237,9 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 		if (write_file_at(st->dirfd, STATE_CONFIG, cfg, strlen(cfg), err) < 0)
 			goto fail;
 	}
+	if ((s->ns_new & CLONE_NEWUSER) && s->ndevices &&
+	    make_host_device_nodes(s, st->dirfd, &c.dev_fds, err) < 0)
+		goto fail;
 	listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	unix_addr(st->dirfd, STATE_EXEC_SOCK, &sa, &salen);
 	if (listen_fd < 0 || bind(listen_fd, (struct sockaddr *)&sa, salen) < 0 ||
@@ -247,7 +258,7 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 	c.listen_fd = listen_fd;
 	c.state_fd = st->dirfd;
 	c.sync_fd = sv[1];
-	stage1 = fork();
+	stage1 = fork_into_cgroup(hutch_cgroup_v2_fd(cg), &in_cgroup);
 	if (stage1 < 0) {
 		hutch_fail(err, errno, "fork");
 		goto fail;
@@ -258,6 +269,7 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 	}
 	close(sv[1]);
 	sv[1] = -1;
+	/* v1 hierarchies (and v2 without clone3) are entered before stage 1 may go on */
 	if (hutch_cgroup_enter(cg, stage1, err) < 0 || sync_send(sv[0], SYNC_GO, 0, NULL) < 0)
 		goto fail;
 	if (s->ns_new & CLONE_NEWUSER) {
@@ -341,6 +353,10 @@ out:
 		close(c.console_fd);
 	for (size_t i = 0; i < c.njoin; i++)
 		close(c.join_fds[i]);
+	for (size_t i = 0; c.dev_fds && i < s->ndevices; i++)
+		if (c.dev_fds[i] >= 0)
+			close(c.dev_fds[i]);
+	free(c.dev_fds);
 	if (sec)
 		hutch_security_free(sec);
 	return r;
@@ -477,13 +493,18 @@ int container_kill(struct hutch_global *g, const char *id, int sig, bool all, hu
 
 	if (state_open(g, id, false, &st, err) < 0)
 		return -1;
+	/* As runc: --all on a stopped container signals nothing and succeeds (containerd's
+	 * shim kills --all when it deletes an exited task). The wording "container not
+	 * running" is what the runc shim matches to treat the process as already gone. */
+	if (all && state_status(st) == STATUS_STOPPED)
+		return 0;
 	if (state_status(st) == STATUS_STOPPED || state_status(st) == STATUS_CREATING)
-		return hutch_fail(err, 0, "container `%s` is not running", id);
+		return hutch_fail(err, 0, "cannot signal `%s`: container not running", id);
 	if (all)
 		return container_signal_all(st, sig, err);
 	pidfd = state_init_pidfd(st);
 	if (pidfd < 0)
-		return hutch_fail(err, 0, "container `%s` is not running", id);
+		return hutch_fail(err, 0, "cannot signal `%s`: container not running", id);
 	if (pidfd_send(pidfd, sig) < 0)
 		return hutch_fail(err, errno, "kill `%s`", id);
 	return 0;

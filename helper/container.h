@@ -40,6 +40,7 @@ struct hutch_ctx {
 	int join_fds[8];             /* namespaces to join, by path */
 	int join_types[8];
 	size_t njoin;
+	int *dev_fds;                /* host nodes for linux.devices in a user namespace */
 	int exec_pidfd;              /* exec: the container init */
 	int exec_rootfd;             /* exec: /proc/<init>/root */
 	int exec_nsflags;            /* exec: namespaces that differ from ours */

@@ -320,7 +320,7 @@ static int setup_rootfs(struct hutch_ctx *c, hutch_err *err)
 		if (r < 0)
 			return hutch_error_prefix(err, "config.json: mounts[%zu]", i);
 	}
-	if (dev_is_tmpfs_mount(s) && setup_dev(rootfd, s, userns, err) < 0)
+	if (dev_is_tmpfs_mount(s) && setup_dev(rootfd, s, userns, c->dev_fds, err) < 0)
 		return -1;
 	return 0;
 }

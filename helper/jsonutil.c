@@ -230,8 +230,9 @@ int json_parse_file(const char *path, const char *display, json_object **out, hu
 		if (o)
 			json_object_put(o);
 		return hutch_fail(err, 0, "%s: invalid JSON at line %d: %s", display, line,
-				  jerr == json_tokener_success ? "unexpected end of input"
-							      : json_tokener_error_desc(jerr));
+				  jerr == json_tokener_success || jerr == json_tokener_continue
+					  ? "unexpected end of input"
+					  : json_tokener_error_desc(jerr));
 	}
 	if (json_tokener_get_parse_end(tok) < len) {
 		const char *rest = buf + json_tokener_get_parse_end(tok);

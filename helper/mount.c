@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/mount.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,7 +200,7 @@ static const struct {
 };
 
 static int make_dev(int rootfd, const char *path, char type, unsigned int major, unsigned int minor,
-		    mode_t mode, uid_t uid, gid_t gid, bool in_userns, hutch_err *err)
+		    mode_t mode, uid_t uid, gid_t gid, bool in_userns, int src_fd, hutch_err *err)
 {
 	cleanup_free char *dir = xstrdup(path);
 	cleanup_close int dirfd = -1;
@@ -226,8 +227,14 @@ static int make_dev(int rootfd, const char *path, char type, unsigned int major,
 			if (f < 0)
 				return hutch_fail(err, errno, "create `%s`", path);
 			fp = fd_path(f);
-			if (mount(path, fp, NULL, MS_BIND, NULL) < 0)
+			if (src_fd >= 0) {
+				/* a detached clone the runtime made: attach it here */
+				if (syscall(SYS_move_mount, src_fd, "", f, "",
+					    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+					return hutch_fail(err, errno, "attach device `%s`", path);
+			} else if (mount(path, fp, NULL, MS_BIND, NULL) < 0) {
 				return hutch_fail(err, errno, "bind device `%s`", path);
+			}
 			return 0;
 		}
 		if (mknodat(real, base, fmt | (mode & 07777), makedev(major, minor)) < 0)
@@ -240,7 +247,48 @@ static int make_dev(int rootfd, const char *path, char type, unsigned int major,
 	return 0;
 }
 
-int setup_dev(int rootfd, const struct hutch_spec *s, bool in_userns, hutch_err *err)
+/* The host id a container id maps to (the overflow id when unmapped). */
+static uint32_t host_id(const struct hutch_idmap *m, size_t n, uint32_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (id >= m[i].container && id - m[i].container < m[i].size)
+			return m[i].host + (id - m[i].container);
+	return 65534;
+}
+
+int make_host_device_nodes(const struct hutch_spec *s, int dirfd, int **fds, hutch_err *err)
+{
+	int *v = xmalloc((s->ndevices + 1) * sizeof(int));
+
+	for (size_t i = 0; i < s->ndevices; i++) {
+		const struct hutch_device *d = &s->devices[i];
+		mode_t fmt = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
+		char name[32];
+
+		v[i] = -1;
+		if (fmt == S_IFIFO)
+			continue;
+		snprintf(name, sizeof(name), "dev.%zu", i);
+		if (mknodat(dirfd, name, fmt | 0600, makedev(d->major, d->minor)) < 0 ||
+		    fchmodat(dirfd, name, d->has_mode ? d->mode & 07777 : 0666, 0) < 0 ||
+		    fchownat(dirfd, name, host_id(s->uid_maps, s->nuid_maps, d->has_uid ? d->uid : 0),
+			     host_id(s->gid_maps, s->ngid_maps, d->has_gid ? d->gid : 0), 0) < 0 ||
+		    (v[i] = syscall(SYS_open_tree, dirfd, name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)) < 0) {
+			int e = errno;
+
+			for (size_t k = 0; k < i; k++)
+				if (v[k] >= 0)
+					close(v[k]);
+			free(v);
+			return hutch_fail(err, e, "linux.devices[%zu]: make `%s`", i, d->path);
+		}
+	}
+	*fds = v;
+	return 0;
+}
+
+int setup_dev(int rootfd, const struct hutch_spec *s, bool in_userns, const int *dev_fds,
+	      hutch_err *err)
 {
 	static const struct {
 		const char *target, *link;
@@ -262,14 +310,14 @@ int setup_dev(int rootfd, const struct hutch_spec *s, bool in_userns, hutch_err 
 			overridden |= strcmp(s->devices[k].path, default_devs[i].path) == 0;
 		if (!overridden)
 			r = make_dev(rootfd, default_devs[i].path, 'c', default_devs[i].major,
-				     default_devs[i].minor, 0666, 0, 0, in_userns, err);
+				     default_devs[i].minor, 0666, 0, 0, in_userns, -1, err);
 	}
 	for (size_t i = 0; i < s->ndevices && r == 0; i++) {
 		const struct hutch_device *d = &s->devices[i];
 
 		r = make_dev(rootfd, d->path, d->type == 'u' ? 'c' : d->type, d->major, d->minor,
 			     d->has_mode ? d->mode : 0666, d->has_uid ? d->uid : 0,
-			     d->has_gid ? d->gid : 0, in_userns, err);
+			     d->has_gid ? d->gid : 0, in_userns, dev_fds ? dev_fds[i] : -1, err);
 	}
 	umask(old);
 	if (r < 0)

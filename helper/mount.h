@@ -27,7 +27,16 @@ char *fd_path(int fd);
  */
 int mount_one(int rootfd, const struct hutch_mount *m, bool in_userns, hutch_err *err);
 
-/* Create /dev entries: the defaults plus linux.devices; symlinks fd, stdin... */
-int setup_dev(int rootfd, const struct hutch_spec *s, bool in_userns, hutch_err *err);
+/*
+ * Create /dev entries: the defaults plus linux.devices; symlinks fd, stdin...
+ * In a user namespace nodes cannot be made: each is bound from the host node of
+ * the same path, or from dev_fds[i] (an O_PATH fd of a node the runtime made for
+ * linux.devices[i]) when that is >= 0.
+ */
+int setup_dev(int rootfd, const struct hutch_spec *s, bool in_userns, const int *dev_fds,
+	      hutch_err *err);
+/* Runtime side, before a container with a new user namespace starts: make each
+ * linux.devices node under dir and return O_PATH fds to them (-1 where not needed). */
+int make_host_device_nodes(const struct hutch_spec *s, int dirfd, int **fds, hutch_err *err);
 
 #endif

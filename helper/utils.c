@@ -403,3 +403,32 @@ bool str_has_prefix(const char *s, const char *pre)
 {
 	return strncmp(s, pre, strlen(pre)) == 0;
 }
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+struct hutch_clone_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
+		set_tid, set_tid_size, cgroup;
+};
+
+pid_t fork_into_cgroup(int cgroup_fd, bool *entered)
+{
+	*entered = false;
+	if (cgroup_fd >= 0) {
+		struct hutch_clone_args a = {
+			.flags = CLONE_INTO_CGROUP,
+			.exit_signal = SIGCHLD,
+			.cgroup = (uint64_t)cgroup_fd,
+		};
+		pid_t pid = syscall(SYS_clone3, &a, sizeof(a));
+
+		if (pid >= 0) {
+			*entered = true;
+			return pid;
+		}
+		/* ENOSYS/E2BIG on old kernels, EBUSY etc.: plain fork, then enter */
+	}
+	return fork();
+}

@@ -84,4 +84,11 @@ char *rfc3339_now(void);
 
 bool str_has_prefix(const char *s, const char *pre);
 
+/*
+ * fork(), straight into the cgroup v2 directory cgroup_fd when >= 0 (clone3 with
+ * CLONE_INTO_CGROUP): the child never runs outside it. *entered says whether that
+ * happened; if not, the caller moves the child in itself.
+ */
+pid_t fork_into_cgroup(int cgroup_fd, bool *entered);
+
 #endif

@@ -66,7 +66,9 @@ cfg() {
 host_snapshot() {
 	{
 		echo "== mounts"
-		awk '{print $5, $9}' /proc/self/mountinfo | sort
+		# this suite's files, and places a runtime could leak into
+		awk '{print $5, $9}' /proc/self/mountinfo |
+			grep -E "^($T_TMP|/run/hutch|/sys/fs/cgroup|/dev|/proc)" | sort
 		echo "== cgroups"
 		find /sys/fs/cgroup -mindepth 2 -maxdepth 4 -type d -path '*hutch*' 2>/dev/null | sort
 		echo "== state"

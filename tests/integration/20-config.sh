@@ -194,4 +194,48 @@ test_cgroup_manager_disabled() {
 	assert_clean before
 }
 
+test_overlay_mount() {
+	mkdir -p lower upper work && echo from-lower > lower/l
+	new_bundle b sh -c 'cat /ov/l; echo new > /ov/u; ls /ov | xargs'
+	cfg b ".mounts += [{\"destination\": \"/ov\", \"type\": \"overlay\", \"source\": \"overlay\",
+		\"options\": [\"lowerdir=$PWD/lower\", \"upperdir=$PWD/upper\", \"workdir=$PWD/work\"]}]"
+	out=$(hutch run -b b c1)
+	assert_contains "$out" "from-lower"
+	assert_contains "$out" "l u"
+	assert_eq new "$(cat upper/u)" "write landed in the upper dir"
+	[ ! -e lower/u ] || fail "lower dir was written"
+}
+
+test_rootfs_propagation() {
+	new_bundle b sh -c 'awk "\$5 == \"/\"" /proc/self/mountinfo'
+	cfg b '.linux.rootfsPropagation = "rprivate"'
+	out=$(hutch run -b b c1)
+	assert_not_contains "$out" "shared:" "rprivate root"
+	assert_not_contains "$out" "master:" "rprivate root"
+	cfg b '.linux.rootfsPropagation = "rshared"'
+	assert_contains "$(hutch run -b b c2)" "shared:" "rshared root"
+}
+
+test_devices_in_a_user_namespace_are_bound() {
+	new_bundle b sh -c 'echo hi > /dev/mynull && echo ok; grep /dev/mynull /proc/self/mountinfo | wc -l'
+	cfg b '.linux.namespaces += [{"type": "user"}] |
+	       .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}] |
+	       .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}] |
+	       .mounts |= map(if .destination == "/sys" then . + {"type":"none","source":"/sys","options":["rbind","nosuid","noexec","nodev","ro"]} else . end) |
+	       .mounts |= map(select(.destination != "/sys/fs/cgroup")) |
+	       .linux.devices = [{"path": "/dev/mynull", "type": "c", "major": 1, "minor": 3}]'
+	chown 100000:100000 b/rootfs
+	out=$(hutch run -b b c1 | xargs)
+	assert_eq "ok 1" "$out" "device bound from the host"
+}
+
+test_exec_no_new_privs_flag() {
+	new_bundle b sleep 1000
+	cfg b '.process.noNewPrivileges = false'
+	hutch run -d -b b c1
+	assert_eq "NoNewPrivs: 0" "$(hutch exec c1 grep NoNewPrivs /proc/self/status | xargs)"
+	assert_eq "NoNewPrivs: 1" "$(hutch exec --no-new-privs c1 grep NoNewPrivs /proc/self/status | xargs)"
+	hutch delete -f c1
+}
+
 run_tests

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * hutch events: runc's event stream for a container, one JSON object a line:
+ *   {"type":"stats","id":ID,"data":{cpu, memory, pids, blkio, hugetlb}} every --interval
+ *   {"type":"oom","id":ID}  when a process of the container hits its memory limit
+ * --stats prints one stats event and exits. The stream ends when the container's init
+ * exits. The state lock is not held while streaming (delete must not wait for us).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup_cmd.h"
+#include "jsonutil.h"
+#include "log.h"
+#include "utils.h"
+
+/* Go durations ("5s", "250ms", "1m30s") or plain seconds; milliseconds out. */
+static int parse_duration(const char *s, int64_t *ms, hutch_err *err)
+{
+	static const struct { const char *u; double ms; } units[] = {
+		{ "ns", 1e-6 }, { "us", 1e-3 }, { "µs", 1e-3 }, { "ms", 1 }, { "s", 1000 },
+		{ "m", 60000 }, { "h", 3600000 },
+	};
+	const char *p = s;
+	double total = 0;
+
+	if (!*s)
+		goto bad;
+	while (*p) {
+		char *end;
+		double v = strtod(p, &end);
+		size_t best = 0, bl = 0;
+
+		if (end == p || v < 0)
+			goto bad;
+		p = end;
+		if (!*p && p != s && total == 0) {
+			total = v * 1000;   /* a bare number: seconds */
+			break;
+		}
+		for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
+			size_t l = strlen(units[i].u);
+
+			if (strncmp(p, units[i].u, l) == 0 && l > bl) {
+				best = i;
+				bl = l;
+			}
+		}
+		if (!bl)
+			goto bad;
+		total += v * units[best].ms;
+		p += bl;
+	}
+	if (total < 1 || total > 86400000.0)
+		goto bad;
+	*ms = (int64_t)total;
+	return 0;
+bad:
+	return hutch_fail(err, 0, "--interval: \"%s\" is not a duration like 5s or 250ms "
+			  "(between 1ms and 24h)", s);
+}
+
+static void emit(const char *type, const char *id, json_object *data)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "type", json_object_new_string(type));
+	json_object_object_add(o, "id", json_object_new_string(id));
+	if (data)
+		json_object_object_add(o, "data", data);
+	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	fflush(stdout);
+	json_object_put(o);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+HUTCH_COMMAND(events)
+{
+	static const struct option opts[] = {
+		{ "stats", no_argument, NULL, 's' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct hutch_command *cmd = hutch_find_command("events");
+	cleanup_state struct hutch_state *st = NULL;
+	cleanup_cgroup struct hutch_cgroup *cg = NULL;
+	cleanup_close int pidfd = -1;
+	cleanup_free char *id = NULL;
+	enum hutch_status status;
+	bool once = false;
+	int64_t interval = 5000, next;
+	int c, oomfd;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		if (c == 's') {
+			once = true;
+		} else if (c == 'i') {
+			if (parse_duration(optarg, &interval, err) < 0)
+				return -1;
+		} else if (c == ':') {
+			return hutch_usage_error(cmd, err, "option `%s` needs a value", argv[optind - 1]);
+		} else {
+			return hutch_usage_error(cmd, err, "unknown option `%s`", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return hutch_usage_error(cmd, err, "missing container id");
+	if (argc - optind > 1)
+		return hutch_usage_error(cmd, err, "unexpected argument `%s`", argv[optind + 1]);
+	if (cgcmd_open(g, argv[optind], false, &st, &status, err) < 0)
+		return -1;
+	if (status == STATUS_STOPPED)
+		return hutch_fail(err, 0, "container `%s` is stopped: no events", argv[optind]);
+	id = xstrdup(st->id);
+	if (once) {
+		emit("stats", id, hutch_cgroup_runc_stats(st->cg));
+		return 0;
+	}
+	/* Keep our own copy of the cgroup and a pidfd of the init; drop the lock. */
+	{
+		json_object *j = hutch_cgroup_to_json(st->cg);
+		int r = hutch_cgroup_from_json(j, &cg, err);
+
+		json_object_put(j);
+		if (r < 0)
+			return -1;
+	}
+	pidfd = state_init_pidfd(st);
+	state_free(steal_ptr(&st));
+	if (pidfd < 0)
+		return hutch_fail(err, 0, "container `%s` is stopped: no events", id);
+	oomfd = hutch_cgroup_oom_fd(cg, NULL);
+	if (oomfd < 0)
+		log_debug("events: no OOM notification for `%s`", id);
+	next = now_ms() + interval;
+	for (;;) {
+		struct pollfd pfd[2] = { { pidfd, POLLIN, 0 }, { oomfd, POLLIN, 0 } };
+		int64_t wait = next - now_ms();
+		int r;
+
+		if (wait <= 0) {
+			emit("stats", id, hutch_cgroup_runc_stats(cg));
+			next += interval;
+			continue;
+		}
+		r = poll(pfd, oomfd >= 0 ? 2 : 1, (int)(wait > 60000 ? 60000 : wait));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return hutch_fail(err, errno, "poll");
+		if (oomfd >= 0 && (pfd[1].revents & POLLIN)) {
+			int n = hutch_cgroup_oom_read(cg);
+
+			for (int i = 0; i < n; i++)
+				emit("oom", id, NULL);
+			if (n < 0)
+				return 0;   /* the cgroup is gone */
+		}
+		if (pfd[0].revents & (POLLIN | POLLHUP)) {
+			/* the init exited: report an OOM that killed it, then end */
+			if (oomfd >= 0) {
+				int n = hutch_cgroup_oom_read(cg);
+
+				for (int i = 0; i < n; i++)
+					emit("oom", id, NULL);
+			}
+			return 0;
+		}
+	}
+}
