@@ -346,7 +346,19 @@ static int cg_resolve(struct hutch_cgroup *cg, const char *cpath, hutch_err *err
 	for (size_t i = 0; i < cg->nh; i++) {
 		struct cg_hier *h = &cg->h[i];
 		cleanup_free char *own = rel ? own_cgroup(h->v2 ? "" : h->ctrls[0]) : NULL;
-		cleanup_free char *inner = rel ? path_join(own, cpath) : xstrdup(cpath);
+		cleanup_free char *inner = NULL;
+
+		/* v2: our own cgroup most likely holds processes (a scope), and no
+		 * process may live below one that does: start from its parent, as runc. */
+		if (rel && h->v2 && own && strcmp(own, "/") != 0) {
+			char *slash = strrchr(own, '/');
+
+			if (slash == own)
+				slash[1] = '\0';
+			else if (slash)
+				*slash = '\0';
+		}
+		inner = rel ? path_join(own, cpath) : xstrdup(cpath);
 
 		h->dir = path_join(h->mount, inner);
 		if (i == 0 || h->v2 || strv_contains(h->ctrls, "pids")) {
