@@ -21,51 +21,6 @@
 #include "log.h"
 #include "utils.h"
 
-/* Go durations ("5s", "250ms", "1m30s") or plain seconds; milliseconds out. */
-static int parse_duration(const char *s, int64_t *ms, hutch_err *err)
-{
-	static const struct { const char *u; double ms; } units[] = {
-		{ "ns", 1e-6 }, { "us", 1e-3 }, { "µs", 1e-3 }, { "ms", 1 }, { "s", 1000 },
-		{ "m", 60000 }, { "h", 3600000 },
-	};
-	const char *p = s;
-	double total = 0;
-
-	if (!*s)
-		goto bad;
-	while (*p) {
-		char *end;
-		double v = strtod(p, &end);
-		size_t best = 0, bl = 0;
-
-		if (end == p || v < 0)
-			goto bad;
-		p = end;
-		if (!*p && p != s && total == 0) {
-			total = v * 1000;   /* a bare number: seconds */
-			break;
-		}
-		for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
-			size_t l = strlen(units[i].u);
-
-			if (strncmp(p, units[i].u, l) == 0 && l > bl) {
-				best = i;
-				bl = l;
-			}
-		}
-		if (!bl)
-			goto bad;
-		total += v * units[best].ms;
-		p += bl;
-	}
-	if (total < 1 || total > 86400000.0)
-		goto bad;
-	*ms = (int64_t)total;
-	return 0;
-bad:
-	return hutch_fail(err, 0, "--interval: \"%s\" is not a duration like 5s or 250ms "
-			  "(between 1ms and 24h)", s);
-}
 
 static void emit(const char *type, const char *id, json_object *data)
 {
@@ -111,8 +66,8 @@ HUTCH_COMMAND(events)
 		if (c == 's') {
 			once = true;
 		} else if (c == 'i') {
-			if (parse_duration(optarg, &interval, err) < 0)
-				return -1;
+			if (parse_duration_ms(optarg, &interval, err) < 0)
+				return hutch_error_prefix(err, "--interval");
 		} else if (c == ':') {
 			return hutch_usage_error(cmd, err, "option `%s` needs a value", argv[optind - 1]);
 		} else {

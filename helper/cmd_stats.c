@@ -1,36 +1,133 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * hutch stats: an accounting snapshot of a container read from its cgroup files
- * (source "cgroup"). Fields are documented in README.md and stay stable.
+ * hutch stats: an accounting snapshot of a container: hutch.ko's exact figures when
+ * the module tracks it (source "module"), else its cgroup files (source "cgroup").
+ * Fields are documented in README.md and stay stable; a field a source lacks is null.
  */
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "cgroup_cmd.h"
 #include "jsonutil.h"
 #include "kmodule.h"
 #include "utils.h"
 
+/* One container's snapshot, "id" first. */
+static int stats_one(struct hutch_global *g, const char *id, json_object **out, hutch_err *err)
+{
+	cleanup_state struct hutch_state *st = NULL;
+	struct hutch_cgroup_stats s;
+	enum hutch_status status;
+	json_object *o, *full;
+
+	if (state_open(g, id, false, &st, err) < 0)
+		return -1;
+	if (hutch_kmod_ct_stats(id, &o, err) < 0)
+		return -1;
+	if (!o) {
+		state_free(st);
+		st = NULL;
+		if (cgcmd_open(g, id, false, &st, &status, err) < 0 ||
+		    hutch_cgroup_stats(st->cg, &s, err) < 0)
+			return -1;
+		o = hutch_cgroup_stats_json(&s, "cgroup");
+		hutch_kmod_stats_mark_missing(o);
+	}
+	full = json_object_new_object();
+	json_object_object_add(full, "id", json_object_new_string(st->id));
+	json_object_object_foreach(o, k, v)
+		json_object_object_add(full, k, json_object_get(v));
+	json_object_put(o);
+	*out = full;
+	return 0;
+}
+
+static const char *field(json_object *o, const char *k)
+{
+	json_object *v = NULL;
+
+	return json_object_object_get_ex(o, k, &v) && v ? json_object_get_string(v) : "-";
+}
+
+static void print_row(json_object *o)
+{
+	printf("%-20s %-7s %14s %14s %14s %14s %10s %6s %14s %14s\n", field(o, "id"),
+	       field(o, "source"), field(o, "cpu_user_ns"), field(o, "cpu_system_ns"),
+	       field(o, "memory_current_bytes"), field(o, "memory_peak_bytes"), field(o, "page_faults"),
+	       field(o, "pids_current"), field(o, "io_read_bytes"), field(o, "io_write_bytes"));
+}
+
+static int snapshot(struct hutch_global *g, const char *id, bool json, hutch_err *err)
+{
+	json_object *arr = NULL;
+
+	if (id) {
+		json_object *o;
+
+		if (stats_one(g, id, &o, err) < 0)
+			return -1;
+		if (json) {
+			printf("%s\n", json_str(o, true));
+		} else {
+			printf("%-22s %s\n", "FIELD", "VALUE");
+			json_object_object_foreach(o, k, v)
+				printf("%-22s %s\n", k, v ? json_object_get_string(v) : "-");
+		}
+		json_object_put(o);
+		return 0;
+	}
+	/* --all: every container that is not stopped */
+	{
+		cleanup_strv char **ids = NULL;
+
+		if (state_list(g, &ids, err) < 0)
+			return -1;
+		arr = json_object_new_array();
+		if (!json)
+			printf("%-20s %-7s %14s %14s %14s %14s %10s %6s %14s %14s\n", "ID", "SOURCE",
+			       "CPU_USER_NS", "CPU_SYSTEM_NS", "MEM_CURRENT", "MEM_PEAK", "FAULTS",
+			       "PIDS", "IO_READ", "IO_WRITE");
+		for (size_t i = 0; ids[i]; i++) {
+			cleanup_err hutch_err e = NULL;
+			json_object *o;
+
+			if (stats_one(g, ids[i], &o, &e) < 0)
+				continue;   /* stopped, deleted meanwhile, or without a cgroup */
+			if (json)
+				json_object_array_add(arr, o);
+			else {
+				print_row(o);
+				json_object_put(o);
+			}
+		}
+		if (json)
+			printf("%s\n", json_str(arr, true));
+		json_object_put(arr);
+	}
+	return 0;
+}
+
 HUTCH_COMMAND(stats)
 {
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, 'f' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "watch", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct hutch_command *cmd = hutch_find_command("stats");
-	cleanup_state struct hutch_state *st = NULL;
-	struct hutch_cgroup_stats s;
-	enum hutch_status status;
-	bool json = false;
-	json_object *o;
+	bool json = false, all = false;
+	int64_t watch_ms = 0;
+	const char *id = NULL;
 	int c;
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":f:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":f:aw:", opts, NULL)) != -1) {
 		if (c == 'f') {
 			if (strcmp(optarg, "json") == 0)
 				json = true;
@@ -39,44 +136,36 @@ HUTCH_COMMAND(stats)
 			else
 				return hutch_usage_error(cmd, err, "--format: unknown format `%s` "
 							 "(table or json)", optarg);
+		} else if (c == 'a') {
+			all = true;
+		} else if (c == 'w') {
+			if (parse_duration_ms(optarg, &watch_ms, err) < 0)
+				return hutch_error_prefix(err, "--watch");
+			if (watch_ms <= 0)
+				return hutch_usage_error(cmd, err, "--watch: the interval must be positive");
 		} else if (c == ':') {
 			return hutch_usage_error(cmd, err, "option `%s` needs a value", argv[optind - 1]);
 		} else {
 			return hutch_usage_error(cmd, err, "unknown option `%s`", argv[optind - 1]);
 		}
 	}
-	if (optind >= argc)
-		return hutch_usage_error(cmd, err, "missing container id");
+	if (all && optind < argc)
+		return hutch_usage_error(cmd, err, "--all takes no container id");
+	if (!all && optind >= argc)
+		return hutch_usage_error(cmd, err, "missing container id (or --all)");
 	if (argc - optind > 1)
 		return hutch_usage_error(cmd, err, "unexpected argument `%s`", argv[optind + 1]);
-	/* hutch.ko's exact accounting when it tracks the container, else the cgroup's */
-	if (state_open(g, argv[optind], false, &st, err) < 0)
-		return -1;
-	if (hutch_kmod_ct_stats(argv[optind], &o, err) < 0)
-		return -1;
-	if (!o) {
-		state_free(st);
-		st = NULL;
-		if (cgcmd_open(g, argv[optind], false, &st, &status, err) < 0 ||
-		    hutch_cgroup_stats(st->cg, &s, err) < 0)
-			return -1;
-		o = hutch_cgroup_stats_json(&s, "cgroup");
-		hutch_kmod_stats_mark_missing(o);
-	}
-	if (json) {
-		json_object *full = json_object_new_object();
+	if (!all)
+		id = argv[optind];
+	for (;;) {
+		struct timespec ts = { watch_ms / 1000, (watch_ms % 1000) * 1000000L };
 
-		json_object_object_add(full, "id", json_object_new_string(st->id));
-		json_object_object_foreach(o, k, v)
-			json_object_object_add(full, k, json_object_get(v));
-		printf("%s\n", json_str(full, true));
-		json_object_put(full);
-	} else {
-		printf("%-22s %s\n", "FIELD", "VALUE");
-		printf("%-22s %s\n", "id", st->id);
-		json_object_object_foreach(o, k, v)
-			printf("%-22s %s\n", k, v ? json_object_get_string(v) : "-");
+		if (snapshot(g, id, json, err) < 0)
+			return -1;
+		if (!watch_ms)
+			return 0;
+		fflush(stdout);
+		while (nanosleep(&ts, &ts) < 0)
+			;
 	}
-	json_object_put(o);
-	return 0;
 }

@@ -432,3 +432,49 @@ pid_t fork_into_cgroup(int cgroup_fd, bool *entered)
 	}
 	return fork();
 }
+
+/* Go durations ("5s", "250ms", "1m30s") or plain seconds; milliseconds out. */
+int parse_duration_ms(const char *s, int64_t *ms, hutch_err *err)
+{
+	static const struct { const char *u; double ms; } units[] = {
+		{ "ns", 1e-6 }, { "us", 1e-3 }, { "µs", 1e-3 }, { "ms", 1 }, { "s", 1000 },
+		{ "m", 60000 }, { "h", 3600000 },
+	};
+	const char *p = s;
+	double total = 0;
+
+	if (!*s)
+		goto bad;
+	while (*p) {
+		char *end;
+		double v = strtod(p, &end);
+		size_t best = 0, bl = 0;
+
+		if (end == p || v < 0)
+			goto bad;
+		p = end;
+		if (!*p && p != s && total == 0) {
+			total = v * 1000;   /* a bare number: seconds */
+			break;
+		}
+		for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
+			size_t l = strlen(units[i].u);
+
+			if (strncmp(p, units[i].u, l) == 0 && l > bl) {
+				best = i;
+				bl = l;
+			}
+		}
+		if (!bl)
+			goto bad;
+		total += v * units[best].ms;
+		p += bl;
+	}
+	if (total < 1 || total > 86400000.0)
+		goto bad;
+	*ms = (int64_t)total;
+	return 0;
+bad:
+	return hutch_fail(err, 0, "\"%s\" is not a duration like 5s or 250ms "
+			  "(between 1ms and 24h)", s);
+}

@@ -84,6 +84,9 @@ char *rfc3339_now(void);
 
 bool str_has_prefix(const char *s, const char *pre);
 
+/* Go durations ("5s", "250ms", "1m30s") or plain seconds, in milliseconds. */
+int parse_duration_ms(const char *s, int64_t *ms, hutch_err *err);
+
 /*
  * fork(), straight into the cgroup v2 directory cgroup_fd when >= 0 (clone3 with
  * CLONE_INTO_CGROUP): the child never runs outside it. *entered says whether that

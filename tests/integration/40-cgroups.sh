@@ -523,4 +523,26 @@ test_cgroup_commands_without_cgroups_say_so() {
 	hutch delete -f n1
 }
 
+test_stats_all_and_watch() {
+	bundle a sleep 100
+	bundle b2 sleep 100
+	hutch run -d sa1 -b a
+	hutch run -d sa2 -b b2
+	all=$(hutch stats --all -f json)
+	assert_eq "sa1 sa2" "$(jq -r '.[].id' <<<"$all" | xargs)" "--all covers every running container"
+	assert_eq "cgroup cgroup" "$(jq -r '.[].source' <<<"$all" | xargs)" "sources"
+	tbl=$(hutch stats --all)
+	assert_match "$tbl" "^ID +SOURCE +CPU_USER_NS"
+	assert_match "$tbl" "sa2 +cgroup +[0-9]+"
+	# --watch prints a snapshot per interval until stopped
+	timeout 0.8 "$HUTCH" --root "$T_ROOT" stats --watch 200ms -f json sa1 >watch || true
+	[ "$(grep -c '"id"' watch)" -ge 2 ] || fail "watch: $(cat watch)"
+	expect_fail '--watch: "never" is not a duration' hutch stats --watch never sa1
+	expect_fail "--all takes no container id" hutch stats --all sa1
+	expect_fail "missing container id (or --all)" hutch stats
+	# the parent this suite's paths share is sa1's: it goes when sa1, the last, leaves
+	hutch delete -f sa2
+	hutch delete -f sa1
+}
+
 run_tests
