@@ -73,6 +73,7 @@ DEPS_KMOD  := dkms sparse libnl-genl-3-dev
 deps:
 	@./tests/deps.sh $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_IMAGE) $(DEPS_NET) $(DEPS_KMOD)
 	@./tests/deps.sh $(DEPS_SECURITY)
+	@./tests/fetch-checkpatch.sh build/checkpatch
 	@./tests/deps.sh $(DEPS_VM)
 	@./tests/vm/deps
 
