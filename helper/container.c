@@ -427,8 +427,8 @@ int container_start(struct hutch_global *g, const char *id, hutch_err *err)
 	reply[n] = '\0';
 	if (n == 0)
 		return hutch_fail(err, 0, "start `%s`: the container process exited before it started", id);
-	if (strcmp(reply, "ok") != 0)
-		return hutch_fail(err, 0, "start `%s`: %s", id, reply);
+	if (strcmp(reply, "ok") != 0)   /* an error after an early "ok" still counts */
+		return hutch_fail(err, 0, "start `%s`: %s", id, str_has_prefix(reply, "ok") ? reply + 2 : reply);
 	cfgpath = xasprintf("%s/" STATE_CONFIG, st->dir);
 	{
 		cleanup_json json_object *cfg = NULL;

@@ -480,10 +480,12 @@ int process_exec(struct hutch_ctx *c, int reply_fd, hutch_err *err)
 		return hutch_fail(err, errno, "process.cwd: chdir `%s` as uid %u", p->cwd, p->user.uid);
 	if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return hutch_fail(err, errno, "process.noNewPrivileges");
+	hutch_security_set_ready_fd(c->sec, reply_fd);
 	if (c->sec && hutch_security_apply_process(c->sec, err) < 0)
 		return -1;
 	if (reply_fd >= 0) {
-		(void)!write(reply_fd, "ok", 2);
+		if (!hutch_security_ready_sent(c->sec))
+			(void)!write(reply_fd, "ok", 2);
 		close(reply_fd);
 	}
 	execve(exe, p->args, env);

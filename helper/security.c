@@ -60,6 +60,8 @@ static const char *const capset_names[CAPSET_N] = { "bounding", "effective", "pe
 						    "inheritable", "ambient" };
 
 struct hutch_security {
+	int ready_fd;           /* start's reply, sent before seccomp (set_ready_fd) */
+	bool ready_sent;
 	bool has_caps;
 	cap_value_t *caps[CAPSET_N];
 	size_t ncaps[CAPSET_N];
@@ -574,6 +576,8 @@ int hutch_security_prepare(json_object *config, json_object *process, char *cons
 			   bool no_new_privs, struct hutch_security **out, hutch_err *err)
 {
 	struct hutch_security *s = xcalloc(1, sizeof(*s));
+
+	s->ready_fd = -1;
 	json_object *lin = NULL, *sc = NULL;
 	const char *aa = NULL, *se = NULL, *ml = NULL;
 
@@ -643,6 +647,17 @@ void hutch_security_set_state(struct hutch_security *sec, const char *state_json
 	sec->pid = pid;
 }
 
+void hutch_security_set_ready_fd(struct hutch_security *sec, int fd)
+{
+	if (sec)
+		sec->ready_fd = fd;
+}
+
+bool hutch_security_ready_sent(const struct hutch_security *sec)
+{
+	return sec && sec->ready_sent;
+}
+
 const char *hutch_security_mount_label(const struct hutch_security *sec)
 {
 	return sec ? sec->mount_label : NULL;
@@ -669,6 +684,11 @@ static int load_seccomp(struct hutch_security *s, hutch_err *err)
 
 	if (!s->seccomp)
 		return 0;
+	/* tell `start` now: the profile may deny the write */
+	if (s->ready_fd >= 0 && !s->ready_sent) {
+		(void)!write(s->ready_fd, "ok", 2);
+		s->ready_sent = true;
+	}
 	if (pid <= 0)
 		pid = getpid();
 	return hutch_seccomp_load(s->seccomp, s->state_json, pid, err);

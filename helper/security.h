@@ -56,6 +56,14 @@ int hutch_security_apply_process(struct hutch_security *sec, hutch_err *err);
 void hutch_security_free(struct hutch_security *sec);
 
 /*
+ * fd is where the init answers `start`: apply_process writes "ok" there just before it
+ * loads seccomp, so a profile that denies write() cannot turn a good start into an
+ * error; ready_sent says whether it did.
+ */
+void hutch_security_set_ready_fd(struct hutch_security *sec, int fd);
+bool hutch_security_ready_sent(const struct hutch_security *sec);
+
+/*
  * Hooks (config.hooks.<kind>), state_json on each hook's stdin. For kinds whose
  * failure is fatal (prestart, createRuntime, createContainer, startContainer) a
  * failure returns <0; for poststart and poststop it is logged as a warning.

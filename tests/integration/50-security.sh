@@ -423,4 +423,40 @@ test_rootless_spec_as_an_unprivileged_user() {
 	return $rc
 }
 
+# One syscall under each remaining action, observed from inside: trap and kill_thread end
+# the (single-threaded) process making it with SIGSYS, whether busybox runs mkdir in the
+# shell itself or in a child; trace without a tracer fails the call with ENOSYS.
+test_seccomp_trap_kill_thread_and_trace() {
+	local action
+	for action in SCMP_ACT_TRAP SCMP_ACT_KILL_THREAD SCMP_ACT_TRACE; do
+		rm -rf b
+		new_bundle b sh -c 'echo start; mkdir /dev/shm/x 2>&1; echo "rc=$?"'
+		cfg b ".linux.seccomp = {defaultAction: \"SCMP_ACT_ALLOW\",
+			syscalls: [{names: [\"mkdir\", \"mkdirat\"], action: \"$action\"}]}"
+		rc=0
+		out=$("$HUTCH" --root "$T_ROOT" run -b b sec-t1 2>&1) || rc=$?
+		assert_contains "$out" start "$action: the container ran"
+		if [ "$action" = SCMP_ACT_TRACE ]; then
+			assert_contains "$out" "Function not implemented" "$action: no tracer means ENOSYS"
+			assert_contains "$out" "rc=1" "$action: the call failed"
+		elif [[ $out != *rc=159* ]]; then
+			assert_eq 159 "$rc" "$action: the shell died of SIGSYS"
+			assert_not_contains "$out" "rc=" "$action: nothing ran after the call"
+		fi
+	done
+}
+
+# start hears "ok" before the profile is loaded: a profile that denies write() still starts
+test_seccomp_denying_write_still_starts() {
+	new_bundle b sh -c 'echo unseen; mkdir /dev/shm/made; sleep 100'
+	cfg b '.root.readonly = false | .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW",
+		syscalls: [{names: ["write", "writev"], action: "SCMP_ACT_ERRNO", errnoRet: 1}]}'
+	hutch create -b b sec-w1
+	hutch start sec-w1
+	pid=$(hutch state sec-w1 | jq .pid)
+	# the program ran past its failing write
+	wait_for test -d "/proc/$pid/root/dev/shm/made"
+	hutch delete -f sec-w1
+}
+
 run_tests
