@@ -5,19 +5,23 @@
 #   make module     build hutch.ko through Kbuild (KDIR= kernel build dir)
 
 CC      ?= gcc
-PKGS    := json-c libcap libseccomp libnl-genl-3.0 libnl-route-3.0 libkmod
-PKGS    += libcurl libarchive libcrypto
+PKGS    := json-c libcap libseccomp libnl-genl-3.0 libnl-route-3.0 libkmod libcrypto
+# Loaded on first use by helper/dl.c (dlopen by soname), not linked: see helper/dl.h.
+PKGS_DL := libcurl libarchive libnftables
 OPT     ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral \
            -Wmissing-prototypes -Wstrict-prototypes -Wno-unused-parameter
 CFLAGS  += -std=gnu11 $(OPT) $(WARN) -I. -Ihelper -Iuapi \
            -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-# networking (helper/net*.c): nftables rules through libnftables
-PKGS_NET := libnftables
-CFLAGS  += $(shell pkg-config --cflags $(PKGS_NET) 2>/dev/null)
-LDLIBS  += $(shell pkg-config --libs $(PKGS_NET) 2>/dev/null)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl
+CFLAGS  += $(shell pkg-config --cflags $(PKGS_DL) 2>/dev/null)
+# soname LIB: the SONAME of the library pkg-config's LIB links, e.g. libcurl.so.4
+soname = $(shell objdump -p $$(pkg-config --variable=libdir $(1) 2>/dev/null)/$(2).so 2>/dev/null | \
+	   awk '$$1 == "SONAME" { print $$2 }')
+DL_SONAMES := -DHUTCH_SONAME_CURL='"$(call soname,libcurl,libcurl)"' \
+	      -DHUTCH_SONAME_ARCHIVE='"$(call soname,libarchive,libarchive)"' \
+	      -DHUTCH_SONAME_NFTABLES='"$(call soname,libnftables,libnftables)"'
 
 SRCS    := $(sort $(wildcard helper/*.c))
 LIBSRCS := $(filter-out helper/main.c helper/cmd_%.c,$(SRCS))
@@ -40,6 +44,8 @@ build/%.o: helper/%.c $(wildcard helper/*.h) $(wildcard uapi/linux/*.h) | build
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) -MMD -c -o $@ $<
 
+build/dl.o build/asan/dl.o: CFLAGS += $(DL_SONAMES)
+
 build/asan/%.o: helper/%.c $(wildcard helper/*.h) $(wildcard uapi/linux/*.h) | build/asan
 	@echo "  CC-ASAN $<"
 	@$(CC) $(CFLAGS) $(ASAN_FLAGS) -c -o $@ $<
@@ -51,15 +57,18 @@ helper/hutch: $(OBJS)
 build/asan/hutch: $(ASAN_OBJS)
 	$(CC) $(LDFLAGS) $(ASAN_FLAGS) -o $@ $^ $(LDLIBS)
 
+# unit tests may call the dlopen()ed libraries themselves (e.g. to write test archives)
+UNIT_LDLIBS := $(shell pkg-config --libs $(PKGS_DL) 2>/dev/null)
+
 build/asan/unit/%: tests/unit/%.c $(ASAN_LIBOBJS) | build/asan/unit
-	$(CC) $(CFLAGS) $(ASAN_FLAGS) -o $@ $< $(ASAN_LIBOBJS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(ASAN_FLAGS) -o $@ $< $(ASAN_LIBOBJS) $(LDLIBS) $(UNIT_LDLIBS)
 
 asan: build/asan/hutch $(UNIT_BINS)
 
 # Debian packages the build, the tests and the demo need; installs only what is missing.
 DEPS_BUILD := build-essential pkg-config libjson-c-dev libcap-dev libseccomp-dev \
               libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libkmod-dev
-DEPS_TEST  := busybox-static jq util-linux iproute2 procps kmod
+DEPS_TEST  := busybox-static jq gojq util-linux iproute2 procps kmod
 DEPS_IMAGE := libcurl4-openssl-dev libarchive-dev libssl-dev docker-registry skopeo apache2-utils \
               hyperfine python3 curl openssl
 # The VM harness (tests/vm): qemu, the guest's tools, and per kernel of tests/vm/kernels the

@@ -15,6 +15,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "dl.h"
+
 #include "image.h"
 #include "image_internal.h"
 #include "log.h"
@@ -250,12 +252,15 @@ static int import_oci(struct image_store *s, const struct entries *e, const char
 
 int image_import(struct image_store *s, const char *file, const char *name, char ***names, hutch_err *err)
 {
-	struct archive *a = archive_read_new();
+	struct archive *a;
 	struct archive_entry *ae;
 	struct entries e = { 0 };
 	cleanup_strv char **stored = NULL, **keep = NULL;
 	int r, ret = -1;
 
+	if (hutch_dl_load(HUTCH_DL_ARCHIVE, err) < 0)
+		return -1;
+	a = archive_read_new();
 	if (!a)
 		oom();
 	if (image_store_lock(s, false, err) < 0) {

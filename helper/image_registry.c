@@ -20,9 +20,11 @@
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
+#define CURL_DISABLE_TYPECHECK /* see dl.h */
 #include <curl/curl.h>
 #include <openssl/evp.h>
 
+#include "dl.h"
 #include "image.h"
 #include "image_internal.h"
 #include "log.h"
@@ -824,7 +826,7 @@ int image_pull(struct image_store *s, const char *refstr, const struct image_pul
 	const char *host;
 	int ret = -1;
 
-	if (image_ref_parse(refstr, &ref, err) < 0)
+	if (hutch_dl_load(HUTCH_DL_CURL, err) < 0 || image_ref_parse(refstr, &ref, err) < 0)
 		return -1;
 	r.ref = &ref;
 	r.insecure = o->insecure || image_registry_insecure(ref.registry);

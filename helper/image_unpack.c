@@ -27,6 +27,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "dl.h"
+
 #include "image.h"
 #include "image_internal.h"
 #include "log.h"
@@ -478,11 +480,14 @@ static int unpack_entry(struct archive *a, struct archive_entry *e, int rootfd, 
 
 int image_unpack_fd(int layerfd, int dirfd, enum unpack_mode mode, const char *what, hutch_err *err)
 {
-	struct archive *a = archive_read_new();
+	struct archive *a;
 	struct archive_entry *e;
 	struct strset made = { 0 };
 	int r, ret = 0;
 
+	if (hutch_dl_load(HUTCH_DL_ARCHIVE, err) < 0)
+		return -1;
+	a = archive_read_new();
 	if (!a)
 		oom();
 	archive_read_support_filter_all(a);

@@ -13,6 +13,8 @@
 
 #include <nftables/libnftables.h>
 
+#include "dl.h"
+
 #include "log.h"
 #include "net.h"
 #include "utils.h"
@@ -26,11 +28,14 @@ static void nft_ctx_freep(struct nft_ctx **c)
 
 static int nft_run(const char *cmd, hutch_err *err)
 {
-	cleanup_nft struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+	cleanup_nft struct nft_ctx *ctx = NULL;
 	cleanup_free char *msg = NULL;
 	const char *e;
 	size_t n;
 
+	if (hutch_dl_load(HUTCH_DL_NFTABLES, err) < 0)
+		return -1;
+	ctx = nft_ctx_new(NFT_CTX_DEFAULT);
 	if (!ctx)
 		return hutch_fail(err, 0, "nftables: cannot create a context");
 	nft_ctx_buffer_output(ctx);

@@ -230,4 +230,21 @@ test_concurrent_commands_on_one_id_are_serialised() {
 	hutch delete -f same
 }
 
+# libcurl, libarchive and libnftables (and the 40 objects they bring) are loaded only by
+# the commands that use them (helper/dl.c): a lifecycle command maps none of them, while
+# image import loads libarchive and its error is hutch's, not a crash.
+test_optional_libraries_load_on_first_use() {
+	local objs
+	new_bundle b true
+	objs=$(LD_DEBUG=files "$HUTCH" --root "$T_ROOT" run -b b c1 2>&1 >/dev/null | grep -o 'file=[^ ]*' | sort -u)
+	assert_contains "$objs" "libjson-c" "objects the runtime loaded"
+	assert_not_contains "$objs" "libcurl" "objects a lifecycle command loaded"
+	assert_not_contains "$objs" "libarchive" "objects a lifecycle command loaded"
+	assert_not_contains "$objs" "libnftables" "objects a lifecycle command loaded"
+	printf 'not a tar' > junk
+	objs=$(LD_DEBUG=files HUTCH_IMAGE_STORE=$PWD/store "$HUTCH" image import junk 2>&1 >/dev/null || true)
+	assert_contains "$objs" "libarchive" "objects image import loaded"
+	HUTCH_IMAGE_STORE=$PWD/store expect_fail "not a tar archive" hutch image import junk
+}
+
 run_tests
