@@ -32,6 +32,7 @@
 
 struct exec_opts {
 	const char *process_file, *console_socket, *cwd, *user, *pid_file;
+	const char *apparmor, *process_label; /* override process.apparmorProfile / selinuxLabel */
 	char **env, **caps;
 	gid_t *gids;
 	size_t ngids;
@@ -63,6 +64,15 @@ static int differing_namespaces(pid_t pid)
 	return flags;
 }
 
+/* --apparmor and --process-label, as runc: they win over the process object's own. */
+static void set_labels(const struct exec_opts *o, json_object *p)
+{
+	if (o->apparmor)
+		json_object_object_add(p, "apparmorProfile", json_object_new_string(o->apparmor));
+	if (o->process_label)
+		json_object_object_add(p, "selinuxLabel", json_object_new_string(o->process_label));
+}
+
 /* The process object to run: --process FILE, or config.process with overrides. */
 static int build_process(const struct exec_opts *o, json_object *cfg, char **args,
 			 json_object **out, hutch_err *err)
@@ -74,6 +84,7 @@ static int build_process(const struct exec_opts *o, json_object *cfg, char **arg
 			return -1;
 		if (json_object_get_type(*out) != json_type_object)
 			return hutch_fail(err, 0, "--process: the document must be a JSON object");
+		set_labels(o, *out);
 		return 0;
 	}
 	if (!args || !args[0])
@@ -141,6 +152,7 @@ static int build_process(const struct exec_opts *o, json_object *cfg, char **arg
 	}
 	if (o->no_new_privs)
 		json_object_object_add(p, "noNewPrivileges", json_object_new_boolean(true));
+	set_labels(o, p);
 	*out = p;
 	return 0;
 }
@@ -300,7 +312,7 @@ out:
 
 HUTCH_COMMAND(exec)
 {
-	enum { O_PROCESS = 256, O_CONSOLE, O_CWD, O_PIDFILE, O_PRESERVE, O_NNP, O_IGNORED_ARG,
+	enum { O_PROCESS = 256, O_CONSOLE, O_CWD, O_PIDFILE, O_PRESERVE, O_NNP, O_LABEL, O_APPARMOR,
 	       O_IGNORED };
 	static const struct option opts[] = {
 		{ "process", required_argument, NULL, O_PROCESS },
@@ -315,8 +327,8 @@ HUTCH_COMMAND(exec)
 		{ "preserve-fds", required_argument, NULL, O_PRESERVE },
 		{ "cap", required_argument, NULL, 'c' },
 		{ "no-new-privs", no_argument, NULL, O_NNP },
-		{ "process-label", required_argument, NULL, O_IGNORED_ARG },
-		{ "apparmor", required_argument, NULL, O_IGNORED_ARG },
+		{ "process-label", required_argument, NULL, O_LABEL },
+		{ "apparmor", required_argument, NULL, O_APPARMOR },
 		{ "ignore-paused", no_argument, NULL, O_IGNORED },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -362,7 +374,8 @@ HUTCH_COMMAND(exec)
 			break;
 		case 'c': strv_push(&o.caps, xstrdup(optarg)); break;
 		case O_NNP: o.no_new_privs = true; break;
-		case O_IGNORED_ARG:
+		case O_LABEL: o.process_label = optarg; break;
+		case O_APPARMOR: o.apparmor = optarg; break;
 		case O_IGNORED:
 			break;
 		case ':':
