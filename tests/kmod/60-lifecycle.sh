@@ -86,6 +86,28 @@ test_module_on_without_module_fails_and_leaves_nothing() {
 	assert_clean "$snap"
 }
 
+# --module auto with the module unloaded must not ask genetlink for the family: the kernel
+# would request_module() it, i.e. run modprobe at every command. A logging modprobe
+# (/proc/sys/kernel/modprobe) sees no request from auto, and one from --module on.
+test_module_auto_does_not_make_the_kernel_run_modprobe() {
+	kmod_require
+	kmod_unload
+	local old
+	old=$(cat /proc/sys/kernel/modprobe)
+	printf '#!/bin/sh\necho "$*" >> %s/modprobe.log\nexit 1\n' "$PWD" > modprobe
+	chmod +x modprobe
+	: > modprobe.log
+	echo "$PWD/modprobe" > /proc/sys/kernel/modprobe
+	trap 'echo "$old" > /proc/sys/kernel/modprobe' EXIT
+	new_bundle b sleep 1000
+	hutch run -d -b b c1
+	hutch state c1 > /dev/null
+	hutch list > /dev/null
+	assert_eq "" "$(grep family-hutch modprobe.log || true)" "modprobe requests from --module auto"
+	hutch --module on state c1 > /dev/null 2>&1 || true
+	assert_contains "$(cat modprobe.log)" "net-pf-16-proto-16-family-hutch" "modprobe request from --module on"
+}
+
 test_module_off_does_not_register() {
 	kmod_require
 	new_bundle b sleep 1000
