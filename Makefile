@@ -73,7 +73,7 @@ DEPS_IMAGE := libcurl4-openssl-dev libarchive-dev libssl-dev docker-registry sko
               hyperfine python3 curl openssl
 # The VM harness (tests/vm): qemu, the guest's tools, and per kernel of tests/vm/kernels the
 # image (downloaded and unpacked into build/vm, not installed) and the matching headers.
-DEPS_VM    := qemu-system-x86 busybox-static cpio
+DEPS_VM    := qemu-system-x86 busybox-static cpio apparmor
 # networking: libraries, and nft/curl/python3 for tests/integration/60-net.sh
 DEPS_NET   := libnl-route-3-dev libnftables-dev nftables curl python3
 DEPS_SECURITY := passwd bsdutils util-linux
@@ -125,9 +125,15 @@ deps-clients:
 
 # hutch vs crun vs runc (hyperfine): markdown table, raw JSON in bench/results/.
 bench: deps
-	$(MAKE) all rootfs
+	$(MAKE) all rootfs build/bench/forkloop
 	./bench/run.sh
 	@if [ -x bench/image.sh ]; then ./bench/image.sh; fi
+	./bench/kmod.sh
+
+# the fork+exit loop of bench/kmod.sh, static: it runs in a busybox container
+build/bench/forkloop: bench/forkloop.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -static -o $@ $<
 
 # The kernel module (kmod/, uapi/, Kbuild): hutch.ko at the top of the tree.
 #   make module [KDIR=/usr/src/linux-headers-VER] [W=1] [C=1 (sparse)]
