@@ -3,15 +3,23 @@
  * CVE-2019-5736 class: a process in a container that can reach a runtime process
  * (hutch exec entering the container, or the init before it executes the user's
  * program) could open /proc/<pid>/exe and overwrite the runtime binary on the host.
- * hutch re-executes itself once from a memfd copy sealed against writes, so
- * /proc/<pid>/exe is that copy and any open for writing fails (EPERM), while the
- * binary on disk is never mapped by a process in the container. The copy costs
- * one sendfile of the binary and one execve (measured in the README).
+ * hutch re-executes itself once so that /proc/<pid>/exe cannot be opened for writing:
+ *  - from a private read-only clone of the binary's mount: open_tree(OPEN_TREE_CLONE)
+ *    of the binary, made read-only with mount_setattr(), executed with execveat(). The
+ *    mount is never attached to any namespace (nothing to clean up, nothing another
+ *    process sees), writes through /proc/<pid>/exe fail with EROFS, and only a holder
+ *    of CAP_SYS_ADMIN over the host's mounts could make it writable again. No copy:
+ *    the page cache is shared. Needs CAP_SYS_ADMIN and Linux 5.12;
+ *  - otherwise (rootless, older kernels) from a memfd copy sealed against writes
+ *    (EPERM), at the cost of one sendfile of the binary.
+ * A binary already on a read-only mount, or already sealed, is used as it is.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/mount.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
@@ -72,6 +80,19 @@ int hutch_selfexe_protect(char **argv, hutch_err *err)
 
 		if (fstatvfs(src, &sv) == 0 && (sv.f_flag & ST_RDONLY))
 			return 0;
+	}
+	/* HUTCH_SEALED_EXE=memfd: always the copy (tests use it to cover that path) */
+	if (!(getenv("HUTCH_SEALED_EXE") && !strcmp(getenv("HUTCH_SEALED_EXE"), "memfd"))) {
+		/* a read-only clone of the binary's mount; on any failure, the memfd copy */
+		struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
+		cleanup_close int tree = syscall(SYS_open_tree, src, "",
+						 OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+
+		if (tree >= 0 && syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &ro, sizeof(ro)) == 0) {
+			syscall(SYS_execveat, tree, "", argv, environ, AT_EMPTY_PATH);
+			log_debug("execveat of a read-only clone of the runtime: %s; using a sealed copy",
+				  strerror(errno));
+		}
 	}
 	mfd = memfd_create("hutch", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
 	if (mfd < 0 && errno == EINVAL)
