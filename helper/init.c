@@ -317,7 +317,7 @@ static int setup_rootfs(struct hutch_ctx *c, hutch_err *err)
 		if (m->type && (!strcmp(m->type, "cgroup") || !strcmp(m->type, "cgroup2")))
 			r = mount_cgroups(c, rootfd, m, err);
 		else
-			r = mount_one(rootfd, m, userns, err);
+			r = mount_one(rootfd, m, userns, hutch_security_mount_label(c->sec), err);
 		if (r < 0)
 			return hutch_error_prefix(err, "config.json: mounts[%zu]", i);
 	}

@@ -14,6 +14,7 @@
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -124,7 +125,19 @@ static int open_in_root_depth(int rootfd, const char *path, int create, int dept
 	return steal_fd(&parent);
 }
 
-int mount_one(int rootfd, const struct hutch_mount *m, bool in_userns, hutch_err *err)
+/* The data of a filesystem mount with linux.mountLabel added (NULL: leave it as it is). */
+static char *labelled_data(const struct hutch_mount *m, const char *label)
+{
+	if (!label || !*label || !strcmp(m->type, "proc") || !strcmp(m->type, "sysfs") ||
+	    !strcmp(m->type, "mqueue") || (m->data && strstr(m->data, "context=")))
+		return NULL;
+	if (m->data && *m->data)
+		return xasprintf("%s,context=\"%s\"", m->data, label);
+	return xasprintf("context=\"%s\"", label);
+}
+
+int mount_one(int rootfd, const struct hutch_mount *m, bool in_userns, const char *mount_label,
+	      hutch_err *err)
 {
 	cleanup_close int target = -1;
 	cleanup_free char *tpath = NULL;
@@ -167,14 +180,26 @@ int mount_one(int rootfd, const struct hutch_mount *m, bool in_userns, hutch_err
 	} else if (strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0) {
 		return hutch_fail(err, EINVAL, "internal: cgroup mounts are set up by the init");
 	} else {
-		if (mount(m->source ? m->source : m->type, tpath, m->type, flags, m->data) < 0) {
+		cleanup_free char *ldata = labelled_data(m, mount_label);
+		const char *data = ldata ? ldata : m->data;
+
+		if (mount(m->source ? m->source : m->type, tpath, m->type, flags, data) < 0) {
 			if (errno == EPERM && in_userns && strcmp(m->type, "sysfs") == 0) {
 				/* sysfs needs a network namespace owned by our user namespace */
 				if (mount("/sys", tpath, NULL, MS_BIND | MS_REC, NULL) == 0)
 					goto prop;
 			}
 			return hutch_fail(err, errno, "mount %s on `%s`%s%s", m->type, m->destination,
-					  m->data ? " with " : "", m->data ? m->data : "");
+					  data ? " with " : "", data ? data : "");
+		}
+		if (mount_label && *mount_label && !strcmp(m->type, "mqueue")) {
+			cleanup_close int newfd = open_in_root(rootfd, m->destination, MKPATH_NONE, err);
+
+			if (newfd < 0)
+				return -1;
+			if (fsetxattr(newfd, "security.selinux", mount_label, strlen(mount_label), 0) < 0)
+				return hutch_fail(err, errno, "linux.mountLabel: label the mqueue mount `%s`",
+						  m->destination);
 		}
 	}
 prop:

@@ -23,9 +23,14 @@ char *fd_path(int fd);
 
 /*
  * Mount m (from config.json) inside the rootfs at rootfd. Bind mounts with flags
- * are remounted to apply them; propagation is set last.
+ * are remounted to apply them; propagation is set last. mount_label (linux.mountLabel,
+ * NULL for none) labels what is mounted as runc does: `context="LABEL"` is added to the
+ * data of filesystem mounts (tmpfs, devpts, ...; not proc, sysfs or one that sets a
+ * context itself), mqueue gets it as its root's security.selinux attribute, bind mounts
+ * keep the source's labels.
  */
-int mount_one(int rootfd, const struct hutch_mount *m, bool in_userns, hutch_err *err);
+int mount_one(int rootfd, const struct hutch_mount *m, bool in_userns, const char *mount_label,
+	      hutch_err *err);
 
 /*
  * Create /dev entries: the defaults plus linux.devices; symlinks fd, stdin...
