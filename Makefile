@@ -73,7 +73,7 @@ DEPS_IMAGE := libcurl4-openssl-dev libarchive-dev libssl-dev docker-registry sko
               hyperfine python3 curl openssl
 # The VM harness (tests/vm): qemu, the guest's tools, and per kernel of tests/vm/kernels the
 # image (downloaded and unpacked into build/vm, not installed) and the matching headers.
-DEPS_VM    := qemu-system-x86 busybox-static cpio apparmor
+DEPS_VM    := qemu-system-x86 busybox-static cpio apparmor selinux-policy-default
 # networking: libraries, and nft/curl/python3 for tests/integration/60-net.sh
 DEPS_NET   := libnl-route-3-dev libnftables-dev nftables curl python3
 DEPS_SECURITY := passwd bsdutils util-linux

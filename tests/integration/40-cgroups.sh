@@ -292,6 +292,31 @@ test_hugetlb_limit_lands_and_update_changes_it() {
 	assert_no_cgroups
 }
 
+# rdma limits on a real RDMA device: a soft-RoCE (rdma_rxe) device over a dummy link, where
+# the kernel has the rdma controller and rxe (the VM's Debian kernels; not this host).
+test_rdma_limits_land_and_update_changes_them() {
+	have_ctrl rdma || skip "no rdma cgroup controller here"
+	command -v rdma > /dev/null || skip "no rdma tool (iproute2)"
+	modprobe rdma_rxe 2> /dev/null || skip "no rdma_rxe module"
+	ip link add hutchrd0 type dummy
+	trap 'rdma link delete hutchrxe0 2> /dev/null; ip link del hutchrd0 2> /dev/null' EXIT
+	ip link set hutchrd0 up
+	rdma link add hutchrxe0 type rxe netdev hutchrd0
+	new_bundle r sleep 1000
+	cfg r '.linux.resources.rdma = {"hutchrxe0": {"hcaHandles": 3, "hcaObjects": 100}}'
+	hutch run -d -b r r1
+	assert_eq "hutchrxe0 hca_handle=3 hca_object=100" "$(cgread r1 rdma rdma.max)" rdma.max
+	echo '{"rdma": {"hutchrxe0": {"hcaHandles": 5}}}' > res.json
+	hutch update -r res.json r1
+	assert_eq "hutchrxe0 hca_handle=5 hca_object=max" "$(cgread r1 rdma rdma.max)" "rdma.max after update"
+	# a device the kernel does not have is refused, naming the field, and leaves nothing
+	hutch delete -f r1
+	host_snapshot > snap
+	cfg r '.linux.resources.rdma = {"nosuchdev0": {"hcaHandles": 1}}'
+	expect_fail "rdma" hutch run -b r r2
+	assert_clean snap
+}
+
 test_memory_v1_knobs_or_clear_errors_on_v2() {
 	have_ctrl memory || skip "no memory controller"
 	bundle m sleep 100
@@ -408,7 +433,8 @@ test_stats_and_events_stats() {
 	hutch run -d s1 -b s
 	# the busy loop has run once the sleep exists
 	wait_for bash -c "[ \$($HUTCH --root $T_ROOT stats -f json s1 | jq .pids_current) -eq 2 ]"
-	st=$(hutch stats s1 --format json)
+	# the cgroup source (with hutch.ko loaded the default is the module's, checked below)
+	st=$(hutch --module off stats s1 --format json)
 	for k in cpu_total_ns cpu_user_ns cpu_system_ns memory_current_bytes memory_peak_bytes \
 		page_faults major_page_faults pids_current io_read_bytes io_write_bytes; do
 		jq -e --arg k "$k" 'has($k) and (.[$k] | type == "number")' <<<"$st" >/dev/null ||
@@ -419,8 +445,11 @@ test_stats_and_events_stats() {
 	[ "$(jq .cpu_total_ns <<<"$st")" -gt 0 ] || fail "no cpu time: $st"
 	[ "$(jq .memory_current_bytes <<<"$st")" -gt 0 ] || fail "no memory: $st"
 	assert_eq 2 "$(jq .pids_current <<<"$st")" "pids (sh + sleep)"
-	tbl=$(hutch stats s1)
+	tbl=$(hutch --module off stats s1)
 	assert_contains "$tbl" "source                 cgroup"
+	if [ -d /sys/module/hutch ]; then
+		assert_eq module "$(hutch stats -f json s1 | jq -r .source)" "default source with hutch.ko"
+	fi
 	ev=$(hutch events --stats s1)
 	assert_eq stats "$(jq -r .type <<<"$ev")" "event type"
 	assert_eq s1 "$(jq -r .id <<<"$ev")" "event id"

@@ -98,7 +98,8 @@ test_module_auto_does_not_make_the_kernel_run_modprobe() {
 	chmod +x modprobe
 	: > modprobe.log
 	echo "$PWD/modprobe" > /proc/sys/kernel/modprobe
-	trap 'echo "$old" > /proc/sys/kernel/modprobe' EXIT
+	# expanded now: the trap runs when the test's subshell exits, after `local old` is gone
+	trap "echo '$old' > /proc/sys/kernel/modprobe" EXIT
 	new_bundle b sleep 1000
 	hutch run -d -b b c1
 	hutch state c1 > /dev/null
