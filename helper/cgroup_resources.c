@@ -55,8 +55,7 @@ static int ferr(const struct ctx *c, const char *path, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		oom();
+	msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	return hutch_fail(c->err, 0, "%s: %s: %s", c->file, fp, msg);
 }

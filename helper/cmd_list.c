@@ -14,17 +14,6 @@
 #include "state.h"
 #include "utils.h"
 
-static int parse_format(const struct hutch_command *cmd, const char *v, bool *json, hutch_err *err)
-{
-	if (strcmp(v, "json") == 0)
-		*json = true;
-	else if (strcmp(v, "table") == 0)
-		*json = false;
-	else
-		return hutch_usage_error(cmd, err, "--format: unknown format `%s` (table or json)", v);
-	return 0;
-}
-
 HUTCH_COMMAND(list)
 {
 	static const struct option opts[] = {
@@ -42,7 +31,7 @@ HUTCH_COMMAND(list)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":f:q", opts, NULL)) != -1) {
 		if (c == 'f') {
-			if (parse_format(cmd, optarg, &json, err) < 0)
+			if (hutch_parse_format(cmd, optarg, &json, err) < 0)
 				return -1;
 		} else if (c == 'q') {
 			quiet = true;
@@ -139,7 +128,7 @@ HUTCH_COMMAND(ps)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":f:", opts, NULL)) != -1) {
 		if (c == 'f') {
-			if (parse_format(cmd, optarg, &json, err) < 0)
+			if (hutch_parse_format(cmd, optarg, &json, err) < 0)
 				return -1;
 		} else if (c == ':') {
 			return hutch_usage_error(cmd, err, "option `%s` needs a value", argv[optind - 1]);

@@ -51,16 +51,14 @@ static int net_ls(int argc, char **argv, hutch_err *err)
 	optind = 0;
 	opterr = 0;
 	while ((o = getopt_long(argc, argv, "+:f:", opts, NULL)) != -1) {
-		if (o == 'f' && strcmp(optarg, "json") == 0)
-			json = true;
-		else if (o == 'f' && strcmp(optarg, "table") == 0)
-			json = false;
-		else if (o == 'f')
-			return hutch_usage_error(cmd, err, "--format: \"%s\" is not table or json", optarg);
-		else if (o == ':')
+		if (o == 'f') {
+			if (hutch_parse_format(cmd, optarg, &json, err) < 0)
+				return -1;
+		} else if (o == ':') {
 			return hutch_usage_error(cmd, err, "option `%s` needs a value", argv[optind - 1]);
-		else
+		} else {
 			return hutch_usage_error(cmd, err, "unknown option `%s`", argv[optind - 1]);
+		}
 	}
 	if (optind != argc)
 		return hutch_usage_error(cmd, err, "unexpected argument `%s`", argv[optind]);

@@ -129,13 +129,8 @@ HUTCH_COMMAND(stats)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":f:aw:", opts, NULL)) != -1) {
 		if (c == 'f') {
-			if (strcmp(optarg, "json") == 0)
-				json = true;
-			else if (strcmp(optarg, "table") == 0)
-				json = false;
-			else
-				return hutch_usage_error(cmd, err, "--format: unknown format `%s` "
-							 "(table or json)", optarg);
+			if (hutch_parse_format(cmd, optarg, &json, err) < 0)
+				return -1;
 		} else if (c == 'a') {
 			all = true;
 		} else if (c == 'w') {

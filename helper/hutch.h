@@ -41,6 +41,8 @@ const struct hutch_command *hutch_find_command(const char *name);
 int hutch_usage_error(const struct hutch_command *c, hutch_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void hutch_print_usage(const struct hutch_command *c);
+/* --format VALUE of list, ps, stats, net ls: *json for "json", not for "table". */
+int hutch_parse_format(const struct hutch_command *c, const char *value, bool *json, hutch_err *err);
 
 #define HUTCH_COMMAND(n) \
 	int cmd_##n(struct hutch_global *g, int argc, char **argv, hutch_err *err)

@@ -27,8 +27,7 @@ int jfail(hutch_err *err, const char *file, const char *path, const char *fmt, .
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		oom();
+	msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	if (path && *path)
 		return hutch_fail(err, 0, "%s: %s: %s", file, path, msg);

@@ -32,14 +32,24 @@ void hutch_print_usage(const struct hutch_command *c)
 	printf("usage: hutch [GLOBAL OPTIONS] %s %s\n\n%s.\n", c->name, c->usage, c->summary);
 }
 
+int hutch_parse_format(const struct hutch_command *c, const char *value, bool *json, hutch_err *err)
+{
+	if (strcmp(value, "json") == 0)
+		*json = true;
+	else if (strcmp(value, "table") == 0)
+		*json = false;
+	else
+		return hutch_usage_error(c, err, "--format: unknown format `%s` (table or json)", value);
+	return 0;
+}
+
 int hutch_usage_error(const struct hutch_command *c, hutch_err *err, const char *fmt, ...)
 {
 	cleanup_free char *msg = NULL;
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		oom();
+	msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	return hutch_fail(err, 0, "%s: %s (usage: hutch %s %s)", c->name, msg, c->name, c->usage);
 }

@@ -16,8 +16,7 @@ int sj_fail(hutch_err *err, const char *path, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		oom();
+	msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	return hutch_fail(err, 0, "config.json: %s: %s", path, msg);
 }

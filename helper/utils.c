@@ -62,14 +62,22 @@ char *xstrdup(const char *s)
 	return r;
 }
 
+char *xvasprintf(const char *fmt, va_list ap)
+{
+	char *r;
+
+	if (vasprintf(&r, fmt, ap) < 0)
+		oom();
+	return r;
+}
+
 char *xasprintf(const char *fmt, ...)
 {
 	va_list ap;
 	char *r;
 
 	va_start(ap, fmt);
-	if (vasprintf(&r, fmt, ap) < 0)
-		oom();
+	r = xvasprintf(fmt, ap);
 	va_end(ap);
 	return r;
 }
