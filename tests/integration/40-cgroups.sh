@@ -305,10 +305,12 @@ test_rdma_limits_land_and_update_changes_them() {
 	new_bundle r sleep 1000
 	cfg r '.linux.resources.rdma = {"hutchrxe0": {"hcaHandles": 3, "hcaObjects": 100}}'
 	hutch run -d -b r r1
-	assert_eq "hutchrxe0 hca_handle=3 hca_object=100" "$(cgread r1 rdma rdma.max)" rdma.max
+	# rdma.max has a line per RDMA device of the host
+	rmax() { grep '^hutchrxe0 ' "$(cgdir r1 rdma)/rdma.max" | xargs; }
+	assert_eq "hutchrxe0 hca_handle=3 hca_object=100" "$(rmax)" rdma.max
 	echo '{"rdma": {"hutchrxe0": {"hcaHandles": 5}}}' > res.json
 	hutch update -r res.json r1
-	assert_eq "hutchrxe0 hca_handle=5 hca_object=max" "$(cgread r1 rdma rdma.max)" "rdma.max after update"
+	assert_eq "hutchrxe0 hca_handle=5 hca_object=max" "$(rmax)" "rdma.max after update"
 	# a device the kernel does not have is refused, naming the field, and leaves nothing
 	hutch delete -f r1
 	host_snapshot > snap
