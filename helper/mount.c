@@ -194,10 +194,13 @@ int mount_one(int rootfd, const struct hutch_mount *m, bool in_userns, const cha
 		}
 		if (mount_label && *mount_label && !strcmp(m->type, "mqueue")) {
 			cleanup_close int newfd = open_in_root(rootfd, m->destination, MKPATH_NONE, err);
+			cleanup_free char *np = NULL;
 
 			if (newfd < 0)
 				return -1;
-			if (fsetxattr(newfd, "security.selinux", mount_label, strlen(mount_label), 0) < 0)
+			/* an O_PATH fd: set the attribute through its /proc/self/fd link */
+			np = fd_path(newfd);
+			if (setxattr(np, "security.selinux", mount_label, strlen(mount_label), 0) < 0)
 				return hutch_fail(err, errno, "linux.mountLabel: label the mqueue mount `%s`",
 						  m->destination);
 		}
