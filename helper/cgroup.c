@@ -650,6 +650,35 @@ static int rmdir_retry(const char *p)
 	return -1;
 }
 
+/*
+ * Before a cgroup with rdma limits goes: set them back to "max". The kernel keeps a
+ * per-device pool for a cgroup with limits and frees it when the limits return to max;
+ * when the cgroup is removed with limits still set (6.1's rdmacg_css_offline only raises
+ * them, its css_free then frees the cgroup under the pool), the pool stays on the device's
+ * list pointing into freed memory, and removing the RDMA device later corrupts the list
+ * (a list_del BUG seen in the VM harness). Best effort: nothing to do without rdma.max.
+ */
+static void rdma_limits_to_max(const char *dir)
+{
+	cleanup_free char *path = xasprintf("%s/rdma.max", dir), *buf = NULL;
+
+	if (read_file(path, &buf, NULL, NULL) < 0)
+		return;
+	for (char *sv, *line = strtok_r(buf, "\n", &sv); line; line = strtok_r(NULL, "\n", &sv)) {
+		size_t n = strcspn(line, " ");
+		cleanup_free char *dev = strndup(line, n), *reset = NULL;
+
+		if (!dev)
+			oom();
+		if (!line[n] || !strstr(line + n, "=") ||
+		    (strstr(line + n, "hca_handle=max") && strstr(line + n, "hca_object=max")))
+			continue;
+		reset = xasprintf("%s hca_handle=max hca_object=max", dev);
+		if (write_file(path, reset, strlen(reset), NULL) < 0)
+			log_debug("cgroup: reset the rdma limits of `%s` in `%s` failed", dev, dir);
+	}
+}
+
 /* Remove the sub-cgroups the container made inside its own directory, deepest first. */
 static int rmdir_children(const char *dir)
 {
@@ -664,6 +693,8 @@ static int rmdir_children(const char *dir)
 		    strcmp(de->d_name, "..") == 0)
 			continue;
 		cleanup_free char *sub = xasprintf("%s/%s", dir, de->d_name);
+
+		rdma_limits_to_max(sub);
 		if (rmdir_children(sub) < 0 || rmdir_retry(sub) < 0)
 			r = -1;
 	}
@@ -688,6 +719,8 @@ int hutch_cgroup_destroy(struct hutch_cgroup *cg, hutch_err *err)
 		if (n == 0)
 			continue;
 		if (strcmp(h->created[n - 1], h->dir) == 0) {
+			if (h->v2 || strv_contains(h->ctrls, "rdma"))
+				rdma_limits_to_max(h->dir);
 			rmdir_children(h->dir);
 			if (rmdir_retry(h->created[n - 1]) < 0) {
 				if (ret == 0)
