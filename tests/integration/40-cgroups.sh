@@ -509,9 +509,12 @@ test_stats_and_events_stats() {
 	done
 	[ "$(jq .data.cpu.usage.total <<<"$ev")" -gt 0 ] || fail "cpu.usage.total"
 	assert_eq 2 "$(jq .data.pids.current <<<"$ev")" "data.pids.current"
-	# a stream: two stats lines at a 200ms interval
-	timeout 0.7 "$HUTCH" --root "$T_ROOT" events --interval 200ms s1 >stream || true
-	[ "$(grep -c '"type":"stats"' stream)" -ge 2 ] || fail "stream: $(cat stream)"
+	# a stream: stats lines at a 200ms interval (waited for: a TCG guest is slow to start)
+	"$HUTCH" --root "$T_ROOT" events --interval 200ms s1 > stream &
+	local evpid=$!
+	wait_for bash -c "[ \$(grep -c '\"type\":\"stats\"' stream) -ge 2 ]" || { kill $evpid; fail "stream: $(cat stream)"; }
+	kill $evpid
+	wait $evpid 2> /dev/null || true
 	expect_fail '--interval: "soon" is not a duration' hutch events --interval soon s1
 	hutch delete -f s1
 	assert_no_cgroups

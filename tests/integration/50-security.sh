@@ -472,12 +472,13 @@ attack_runtime_exe() {
 	# the exe is a read-only clone of the binary's mount (EROFS) or, where that cannot be
 	# made, a sealed memfd copy (EPERM)
 	assert_eq 1 "$(cat b/rootfs/tmp/rc)" "the write must fail"
-	assert_match "$(cat b/rootfs/tmp/err)" "Read-only file system|Operation not permitted"
 	if [ "$mode" = memfd ]; then
 		assert_match "$(cat b/rootfs/tmp/link)" '^/memfd:hutch'
 		assert_contains "$(cat b/rootfs/tmp/err)" "Operation not permitted"
 	else
-		assert_contains "$(cat b/rootfs/tmp/err)" "Read-only file system"
+		# EROFS from the read-only mount, or ETXTBSY first while another runtime process
+		# (e.g. `start`, still running on a slow machine) executes the same binary
+		assert_match "$(cat b/rootfs/tmp/err)" "Read-only file system|Text file busy"
 	fi
 	cmp -s "$HUTCH" "$T_TMP/hutch-victim" || fail "the runtime binary was modified"
 	# the same attack against an exec'd runtime process: its exe is sealed as well
