@@ -38,16 +38,6 @@ static int usage(hutch_err *err, const char *fmt, const char *arg)
 	return hutch_usage_error(c, err, fmt, arg);
 }
 
-static void human(char *buf, size_t n, double v)
-{
-	if (v >= 1e9)
-		snprintf(buf, n, "%.2f GB", v / 1e9);
-	else if (v >= 1e6)
-		snprintf(buf, n, "%.1f MB", v / 1e6);
-	else
-		snprintf(buf, n, "%.1f kB", v / 1e3);
-}
-
 static int64_t image_size(const struct image_manifest *m)
 {
 	int64_t t = 0;
@@ -75,7 +65,7 @@ static int do_ls(struct image_store *s, bool json, hutch_err *err)
 			continue;
 		if (image_manifest_load(s, json_object_get_string(md), &m, NULL) == 0) {
 			size = image_size(&m);
-			human(sz, sizeof(sz), size);
+			format_size(sz, sizeof(sz), size, 1);
 			image_manifest_clear(&m);
 		}
 		json_object_object_get_ex(v, "created", &cr);

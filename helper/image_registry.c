@@ -664,16 +664,6 @@ static size_t xfer_write(char *p, size_t sz, size_t n, void *ud)
 	return sz * n;
 }
 
-static void human(char *buf, size_t n, double v)
-{
-	if (v >= 1e9)
-		snprintf(buf, n, "%.2f GB", v / 1e9);
-	else if (v >= 1e6)
-		snprintf(buf, n, "%.1f MB", v / 1e6);
-	else
-		snprintf(buf, n, "%.0f kB", v / 1e3);
-}
-
 static void progress(struct xfer *x, size_t n, bool tty, bool final)
 {
 	double got = 0, total = 0;
@@ -687,8 +677,8 @@ static void progress(struct xfer *x, size_t n, bool tty, bool final)
 		total += x[i].size > 0 ? x[i].size : 0;
 		done += x[i].done;
 	}
-	human(a, sizeof(a), got);
-	human(b, sizeof(b), total);
+	format_size(a, sizeof(a), got, 0);
+	format_size(b, sizeof(b), total, 0);
 	fprintf(stderr, "\r\033[KFetching %zu blob%s: %zu done, %s / %s", n, n == 1 ? "" : "s", done, a, b);
 	if (final)
 		fputc('\n', stderr);

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -69,6 +70,16 @@ char *xvasprintf(const char *fmt, va_list ap)
 	if (vasprintf(&r, fmt, ap) < 0)
 		oom();
 	return r;
+}
+
+void format_size(char *buf, size_t n, double bytes, int kb_decimals)
+{
+	if (bytes >= 1e9)
+		snprintf(buf, n, "%.2f GB", bytes / 1e9);
+	else if (bytes >= 1e6)
+		snprintf(buf, n, "%.1f MB", bytes / 1e6);
+	else
+		snprintf(buf, n, "%.*f kB", kb_decimals, bytes / 1e3);
 }
 
 char *xasprintf(const char *fmt, ...)

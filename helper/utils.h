@@ -22,6 +22,8 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+/* A byte count for people: "1.23 GB", "4.5 MB", or kB with kb_decimals decimals. */
+void format_size(char *buf, size_t n, double bytes, int kb_decimals);
 
 static inline void cleanup_freep(void *p)
 {
