@@ -209,6 +209,7 @@ disk_dev() {
 		return 0
 	done
 	command -v losetup >/dev/null || return 1
+	modprobe loop 2>/dev/null || true # the VM's kernel has it as a module
 	truncate -s 1M "$T_TMP/disk.img"
 	LOOPDEV=$(losetup -f --show "$T_TMP/disk.img" 2>/dev/null) || return 1
 	cat "/sys/block/${LOOPDEV#/dev/}/dev"
@@ -290,6 +291,73 @@ test_hugetlb_limit_lands_and_update_changes_it() {
 	assert_eq 8388608 "$(cgread h1 hugetlb $f)" "$f after update"
 	hutch delete -f h1
 	assert_no_cgroups
+}
+
+# hugetlb on a v1 hierarchy. This hybrid host serves hugetlb from the unified hierarchy
+# (hutch enables it in the root's cgroup.subtree_control), so the test hands the controller
+# to v1 for its duration: off in the unified root, a v1 hierarchy mounted in a private mount
+# namespace, the container run there (hugetlb.2MB.limit_in_bytes, update, delete), and then
+# the hierarchy destroyed and the unified root's controllers put back as they were.
+hugetlb_hier() { awk '$1 == "hugetlb" { print $2 }' /proc/cgroups; }
+test_hugetlb_on_v1() {
+	[ "$LAYOUT" = hybrid ] || skip "the v1 path runs on a hybrid host (v1 hosts: hugetlb_limit_lands_and_update_changes_it)"
+	awk '$1 == "hugetlb" && $4 == 1 { f = 1 } END { exit !f }' /proc/cgroups || skip "kernel without hugetlb"
+	[ -d /sys/kernel/mm/hugepages/hugepages-2048kB ] || skip "no 2MB huge pages"
+	[ "$(hugetlb_hier)" = 0 ] || skip "hugetlb is already on a v1 hierarchy (hugetlb_limit_lands_and_update_changes_it)"
+	local sc=/sys/fs/cgroup/unified/cgroup.subtree_control had=no i
+	! grep -qw hugetlb "$sc" || had=yes
+	mkdir -p hug
+	# (errexit holds in the trap too)
+	# shellcheck disable=SC2064
+	trap "hugetlb_restore $had $sc || true" EXIT
+	[ "$had" = no ] || echo -hugetlb > "$sc" || skip "hugetlb is in use on the unified hierarchy"
+	cat > res.json <<-'EOF'
+		{"hugepageLimits": [{"pageSize": "2MB", "limit": 8388608}]}
+	EOF
+	new_bundle h sleep 1000
+	cfg h '.linux.resources.hugepageLimits = [{"pageSize": "2MB", "limit": 4194304}]'
+	# shellcheck disable=SC2016
+	unshare -m --propagation private bash -ec '
+		# the unified hierarchy lets go of the controller once its css are gone
+		for ((i = 0; i < 50; i++)); do
+			mount -t cgroup -o hugetlb hutch-hugetlb hug 2> /dev/null && break
+			sleep 0.1
+		done
+		H() { "$1" --root "$2" "${@:3}"; }
+		H "$1" "$2" run -d -b h h1
+		d=$(jq -r ".cgroup.hierarchies[] | select(.controllers | index(\"hugetlb\")) | \"\(.version) \(.dir)\"" "$2/h1/state.json")
+		echo "hierarchy $d"
+		d=${d#* }
+		echo "limit $(cat "$d/hugetlb.2MB.limit_in_bytes")"
+		H "$1" "$2" update -r res.json h1
+		echo "updated $(cat "$d/hugetlb.2MB.limit_in_bytes")"
+		H "$1" "$2" events --stats h1 | jq -c ".data.hugetlb | keys"
+		H "$1" "$2" delete -f h1
+		[ -e "$d" ] || echo "removed"
+		umount hug
+	' sh "$HUTCH" "$T_ROOT" > out
+	sed 's/^/# /' out >&2
+	assert_contains "$(cat out)" "hierarchy 1 $PWD/hug/"
+	assert_contains "$(cat out)" "limit 4194304"
+	assert_contains "$(cat out)" "updated 8388608"
+	assert_contains "$(cat out)" '"2MB"'
+	assert_contains "$(cat out)" "removed"
+	hugetlb_restore "$had" "$sc"
+	trap - EXIT
+	assert_eq 0 "$(hugetlb_hier)" "hugetlb hierarchy after the test"
+	[ "$had" = no ] || grep -qw hugetlb "$sc" || fail "hugetlb not back in $sc"
+}
+# hugetlb_restore HAD SUBTREE_CONTROL: destroy the test's v1 hierarchy (as for net_cls: the
+# container's lazily detached mounts may keep it past the unmount, so mount and unmount
+# it again until it goes) and give the controller back to the unified root.
+hugetlb_restore() {
+	local i
+	for ((i = 0; i < 20; i++)); do
+		[ "$(hugetlb_hier)" != 0 ] || break
+		mount -t cgroup -o hugetlb hutch-hugetlb hug && umount hug
+		sleep 0.1
+	done
+	[ "$1" = no ] || echo +hugetlb > "$2"
 }
 
 # rdma limits on a real RDMA device: a soft-RoCE (rdma_rxe) device over a dummy link, where
