@@ -74,8 +74,8 @@ DEPS_IMAGE := libcurl4-openssl-dev libarchive-dev libssl-dev docker-registry sko
 # The VM harness (tests/vm): qemu, the guest's tools, and per kernel of tests/vm/kernels the
 # image (downloaded and unpacked into build/vm, not installed) and the matching headers.
 DEPS_VM    := qemu-system-x86 busybox-static cpio apparmor selinux-policy-default
-# networking: libraries, and nft/curl/python3 for tests/integration/60-net.sh
-DEPS_NET   := libnl-route-3-dev libnftables-dev nftables curl python3
+# networking: libraries, and nft/curl/socat for tests/integration/60-net.sh
+DEPS_NET   := libnl-route-3-dev libnftables-dev nftables curl socat
 DEPS_SECURITY := passwd bsdutils util-linux
 # The module: DKMS and sparse (the headers of both kernels come from tests/vm/deps).
 DEPS_KMOD  := dkms sparse libnl-genl-3-dev

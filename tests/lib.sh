@@ -21,6 +21,10 @@ if [ "${HUTCH_TEST_JQ:-gojq}" = gojq ] && command -v gojq >/dev/null; then
 	PATH=$T_TMP/bin:$PATH
 fi
 
+# How many containers the tests of concurrency start at once: 20, or HUTCH_TEST_PARALLEL
+# (the VM harness runs them with 8: one TCG CPU starts a container in ~0.3 s).
+T_PARALLEL=${HUTCH_TEST_PARALLEL:-20}
+
 # hutch with this suite's private state root.
 hutch() { "$HUTCH" --root "$T_ROOT" "$@"; }
 

@@ -205,20 +205,20 @@ test_no_pivot() {
 	[ -n "$out" ] || fail "no root mount inside"
 }
 
-test_twenty_parallel_containers_leave_nothing() {
+test_parallel_containers_leave_nothing() {
 	host_snapshot > "$T_TMP/before"
 	new_bundle b sh -c 'echo ok'
-	for i in $(seq 1 20); do
+	for i in $(seq 1 "$T_PARALLEL"); do
 		(hutch run -b b "p$i" > "$T_TMP/out$i" 2>&1; echo $? >> "$T_TMP/out$i") &
 	done
 	wait
-	for i in $(seq 1 20); do
+	for i in $(seq 1 "$T_PARALLEL"); do
 		assert_eq "ok 0" "$(xargs < "$T_TMP/out$i")" "container p$i"
 	done
-	for i in $(seq 1 20); do hutch run -d -b b "q$i" > /dev/null & done
+	for i in $(seq 1 "$T_PARALLEL"); do hutch run -d -b b "q$i" > /dev/null & done
 	wait
-	assert_eq 20 "$(hutch list -q | wc -l)"
-	for i in $(seq 1 20); do hutch delete -f "q$i" & done
+	assert_eq "$T_PARALLEL" "$(hutch list -q | wc -l)"
+	for i in $(seq 1 "$T_PARALLEL"); do hutch delete -f "q$i" & done
 	wait
 	assert_clean "$T_TMP/before"
 }
