@@ -199,10 +199,12 @@ test_cpu_realtime_v1_or_clear_error_v2() {
 	assert_no_cgroups
 }
 
-# The first whole disk: "MAJ:MIN"; without one (the VM), a loop device made for the test.
+# disk_dev [loop]: the first whole disk, "MAJ:MIN"; without one (the VM), or with "loop", a
+# loop device made for the test ($LOOPDEV).
 disk_dev() {
 	local d
 	for d in /sys/block/*; do
+		[ "${1:-}" != loop ] || break
 		[ -e "$d/dev" ] || continue
 		case ${d##*/} in loop* | ram* | zram*) continue ;; esac
 		cat "$d/dev"
@@ -274,6 +276,39 @@ test_blockio_weight() {
 	assert_contains "$(cat "$f" 2>/dev/null || cat "$d/io.bfq.weight" 2>/dev/null || cat "$d/io.weight")" \
 		"$([ "$(cgv2 w1 io)" = yes ] && [ ! -f "$d/io.bfq.weight" ] && echo "default 1920" || echo 200)" "weight after update"
 	hutch delete -f w1
+	assert_no_cgroups
+}
+
+# blockIO.weightDevice: a per-device weight for a device whose scheduler is BFQ (the only
+# kernel policy with per-device weights in v1, and the one hutch uses on v2 when it is there):
+# blkio.bfq.weight_device on v1, io.bfq.weight on v2. leafWeight (CFQ's, gone since 5.0) is
+# a clear error on every layout, and leaves nothing.
+test_blockio_weight_device_and_leaf_weight() {
+	have_ctrl blkio || have_ctrl io || skip "no blkio/io controller on this kernel"
+	LOOPDEV=
+	disk_dev loop >dev || skip "no loop device"
+	dev=$(cat dev)
+	LOOPDEV=$(losetup -j "$T_TMP/disk.img" 2>/dev/null | cut -d: -f1)
+	trap '[ -z "$LOOPDEV" ] || losetup -d "$LOOPDEV"' EXIT
+	sched=/sys/block/${LOOPDEV#/dev/}/queue/scheduler
+	echo bfq > "$sched" 2>/dev/null || skip "no BFQ I/O scheduler: $(cat "$sched")"
+	maj=${dev%:*} min=${dev#*:}
+	bundle wd sleep 100
+	cfg wd ".linux.resources.blockIO = {\"weightDevice\": [{\"major\": $maj, \"minor\": $min, \"weight\": 300}]}"
+	hutch run -d wd1 -b wd
+	if [ "$(cgv2 wd1 io)" = yes ]; then
+		ctl=io f=io.bfq.weight
+	else
+		ctl=blkio f=blkio.bfq.weight_device
+	fi
+	assert_contains "$(cgread wd1 $ctl $f)" "$dev 300" "$f"
+	hutch delete -f wd1
+	host_snapshot > snap
+	cfg wd '.linux.resources.blockIO = {"leafWeight": 300}'
+	expect_fail "linux.resources.blockIO.leafWeight: " hutch run -d wd2 -b wd
+	cfg wd ".linux.resources.blockIO = {\"weightDevice\": [{\"major\": $maj, \"minor\": $min, \"leafWeight\": 300}]}"
+	expect_fail "linux.resources.blockIO.weightDevice[0]" hutch run -d wd2 -b wd
+	assert_clean snap
 	assert_no_cgroups
 }
 
@@ -492,6 +527,9 @@ test_memory_update() {
 	expect_fail 'update: memory.swap: 1048576 is below the memory limit' \
 		hutch update --memory-swap 1m m1
 	expect_fail 'nothing to update' hutch update m1
+	# checkBeforeUpdate: a limit below what the container already uses is refused
+	echo '{"memory": {"limit": 4096, "checkBeforeUpdate": true}}' > low.json
+	expect_fail 'memory.limit: 4096 is below the current usage' hutch update -r low.json m1
 	if [ "$(cgv2 m1 memory)" = yes ]; then
 		assert_eq 67108864 "$(cgread m1 memory memory.max)" "memory.max unchanged"
 	else
