@@ -48,6 +48,8 @@ struct hutch_ctx {
 	int exec_pidfd;              /* exec: the container init */
 	int exec_rootfd;             /* exec: /proc/<init>/root */
 	int exec_nsflags;            /* exec: namespaces that differ from ours */
+	char *host_cgroups;          /* init: /proc/self/cgroup read before the new cgroup
+					namespace hid the paths (init.c: bind_cgroup) */
 };
 
 int container_create(struct hutch_global *g, const char *id, const struct hutch_create_opts *o,

@@ -111,6 +111,10 @@ void init_stage1(struct hutch_ctx *c)
 	}
 	if (join_namespaces(c, false, &err) < 0)
 		sync_die(c->sync_fd, &err);
+	/* (the init is in the container's cgroup by now: the new namespace's root) */
+	if ((newflags & CLONE_NEWCGROUP) &&
+	    read_file("/proc/self/cgroup", &c->host_cgroups, NULL, &err) < 0)
+		sync_die(c->sync_fd, &err);
 	if (newflags && unshare(newflags) < 0) {
 		hutch_fail(&err, errno, "create namespaces (%s%s%s%s%s%s%s)",
 			   newflags & CLONE_NEWNS ? "mount " : "", newflags & CLONE_NEWUTS ? "uts " : "",
@@ -142,13 +146,19 @@ void init_stage1(struct hutch_ctx *c)
 
 /* ---- root filesystem -------------------------------------------------- */
 
-/* This process's own cgroup path in the hierarchy whose controllers are ctrls. */
-static char *own_cgroup_path(const char *ctrls)
+/*
+ * This process's own cgroup path in the hierarchy whose controllers are ctrls, as the host
+ * sees it: from /proc/self/cgroup as it read before the process entered a new cgroup
+ * namespace (where it reads "/"), or now.
+ */
+static char *own_cgroup_path(const struct hutch_ctx *c, const char *ctrls)
 {
 	cleanup_free char *buf = NULL;
 	char *line, *save = NULL;
 
-	if (read_file("/proc/self/cgroup", &buf, NULL, NULL) < 0)
+	if (c->host_cgroups)
+		buf = xstrdup(c->host_cgroups);
+	else if (read_file("/proc/self/cgroup", &buf, NULL, NULL) < 0)
 		return NULL;
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *c1 = strchr(line, ':'), *c2;
@@ -162,9 +172,15 @@ static char *own_cgroup_path(const char *ctrls)
 	return NULL;
 }
 
-static int bind_cgroup(const char *host_mnt, const char *ctrls, const char *target, hutch_err *err)
+/*
+ * Bind the container's own cgroup directory of the hierarchy mounted at host_mnt onto
+ * target: what a cgroup namespace would show, where the kernel does not let the container
+ * mount the hierarchy itself.
+ */
+static int bind_cgroup(const struct hutch_ctx *c, const char *host_mnt, const char *ctrls,
+		       const char *target, hutch_err *err)
 {
-	cleanup_free char *own = own_cgroup_path(ctrls);
+	cleanup_free char *own = own_cgroup_path(c, ctrls);
 	cleanup_free char *src = xasprintf("%s%s", host_mnt, own ? own : "/");
 
 	if (mount(src, target, NULL, MS_BIND | MS_REC, NULL) < 0)
@@ -203,7 +219,10 @@ static int remount_ro(const char *target, hutch_err *err)
  * A "cgroup" mount: cgroup2 on a unified host; on v1/hybrid a tmpfs holding each
  * host hierarchy. With a new cgroup namespace the hierarchies are mounted afresh
  * (showing the container's cgroup as their root); otherwise, or when mounting is
- * not allowed (user namespace), the container's own cgroup directories are bound.
+ * not allowed, the container's own cgroup directories are bound. A cgroup namespace owned
+ * by a user namespace may not mount them: the kernel says EPERM, or EBUSY for a hierarchy
+ * whose superblock belongs to the initial user namespace (cgroup2 always; runc and crun
+ * fall back to the bind for both).
  */
 static int mount_cgroups(struct hutch_ctx *c, int rootfd, const struct hutch_mount *m, hutch_err *err)
 {
@@ -220,9 +239,9 @@ static int mount_cgroups(struct hutch_ctx *c, int rootfd, const struct hutch_mou
 	tpath = fd_path(target);
 	if (statfs("/sys/fs/cgroup", &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC) {
 		if (!cgns || mount("cgroup2", tpath, "cgroup2", flags, NULL) < 0) {
-			if (cgns && errno != EPERM)
+			if (cgns && errno != EPERM && errno != EBUSY)
 				return hutch_fail(err, errno, "mount cgroup2 on `%s`", m->destination);
-			if (bind_cgroup("/sys/fs/cgroup", "", tpath, err) < 0)
+			if (bind_cgroup(c, "/sys/fs/cgroup", "", tpath, err) < 0)
 				return -1;
 		}
 		return (m->flags & MS_RDONLY) ? remount_ro_at(rootfd, m->destination, err) : 0;
@@ -280,7 +299,7 @@ static int mount_cgroups(struct hutch_ctx *c, int rootfd, const struct hutch_mou
 		if (!cgns || mount("cgroup", sp, fstype, flags, v2 ? NULL : ctrls) < 0) {
 			if (cgns && errno != EPERM && errno != EBUSY)
 				return hutch_fail(err, errno, "mount cgroup %s on `%s`", ctrls, dest);
-			if (bind_cgroup(f[4], ctrls, sp, err) < 0)
+			if (bind_cgroup(c, f[4], ctrls, sp, err) < 0)
 				return -1;
 		}
 		if ((m->flags & MS_RDONLY) && remount_ro_at(rootfd, dest, err) < 0)

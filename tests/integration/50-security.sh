@@ -519,8 +519,13 @@ rootless_body() { # USER
 	chown -R "$user:" "$dir"
 	as_user() { setpriv --reuid="$uid" --regid="$uid" --clear-groups --inh-caps=-all "$@"; }
 	as_user sh -c "cd '$dir' && '$HUTCH' spec --rootless"
-	jq '.process.terminal = false | .process.args = ["sh", "-c",
-		"id -u; cat /proc/self/uid_map; grep -E \"^(CapEff|NoNewPrivs|Seccomp):\" /proc/self/status; mkdir /tmp/x 2>&1; true"] |
+	# the unified hierarchy as the container sees it: its own cgroup, not the host's tree
+	# (a cgroup namespace of a user namespace may not mount it: hutch binds the directory)
+	local uni=/sys/fs/cgroup cg
+	[ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] || uni=/sys/fs/cgroup/unified
+	cg=$(sed -n 's/^0:://p' /proc/self/cgroup)
+	jq --arg uni "$uni" '.process.terminal = false | .process.args = ["sh", "-c",
+		"id -u; cat /proc/self/uid_map; grep -E \"^(CapEff|NoNewPrivs|Seccomp):\" /proc/self/status; mkdir /tmp/x 2>&1; echo cg: $(ls \($uni | @sh)); true"] |
 		.root.readonly = false |
 		.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", syscalls: [{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_ERRNO", errnoRet: 38}]}' \
 		"$dir/config.json" > "$dir/c" && mv "$dir/c" "$dir/config.json"
@@ -533,6 +538,7 @@ rootless_body() { # USER
 	assert_eq 1 "$(field "$out" NoNewPrivs)" NoNewPrivs
 	assert_eq 2 "$(field "$out" Seccomp)" Seccomp
 	assert_contains "$out" "Function not implemented"
+	assert_eq "cg: $(echo $(ls "$uni$cg"))" "$(grep '^cg: ' <<<"$out")" "$uni inside (the host's $uni$cg)"
 	[ -z "$(ls -A "$dir/state" 2>/dev/null)" ] || fail "rootless state left behind"
 }
 
