@@ -95,8 +95,7 @@ HUTCH_COMMAND(trace)
 				fflush(stdout);
 				continue;
 			}
-			*err = steal_ptr(&e);
-			return -1;
+			return hutch_error_move(err, &e);
 		}
 		if (strcmp(event.id, name))
 			continue;

@@ -57,3 +57,14 @@ void hutch_error_free(hutch_err *err)
 	free(*err);
 	*err = NULL;
 }
+
+int hutch_error_move(hutch_err *err, hutch_err *from)
+{
+	if (err && !*err) {
+		*err = *from;
+		*from = NULL;
+	} else {
+		hutch_error_free(from);
+	}
+	return -1;
+}

@@ -28,6 +28,12 @@ int hutch_error_prefix(hutch_err *err, const char *fmt, ...)
 
 void hutch_error_free(hutch_err *err);
 
+/*
+ * Hand the error in *from up to err (the same rules as hutch_fail: dropped when err is
+ * NULL or already set) and return -1: `return hutch_error_move(err, &e);`.
+ */
+int hutch_error_move(hutch_err *err, hutch_err *from);
+
 #define cleanup_err __attribute__((cleanup(hutch_error_free)))
 
 #endif

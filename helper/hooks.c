@@ -265,9 +265,7 @@ int hutch_hooks_run(json_object *config, const char *kind, const char *state_jso
 		hook_clear(&h);
 		if (r < 0) {
 			if (fatal) {
-				if (err && !*err)
-					*err = steal_ptr(&e);
-				return -1;
+				return hutch_error_move(err, &e);
 			}
 			log_warn("%s (ignored: %s hooks do not stop the container)", e->msg, kind);
 		}

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <linux/netlink.h>
+#include <sys/capability.h>
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
 #include <netlink/msg.h>
@@ -116,6 +117,20 @@ int hutch_kmod_open(struct hutch_kmod **out, hutch_err *err)
 	return 0;
 }
 
+/* CAP_SYS_ADMIN in the effective set: what every command of the family requires (in the
+ * initial user namespace, which the module checks itself). */
+static bool have_sys_admin(void)
+{
+	cap_flag_value_t v = CAP_CLEAR;
+	cap_t caps = cap_get_proc();
+
+	if (caps) {
+		cap_get_flag(caps, CAP_SYS_ADMIN, CAP_EFFECTIVE, &v);
+		cap_free(caps);
+	}
+	return v == CAP_SET;
+}
+
 int hutch_kmod_for_mode(enum hutch_module_mode mode, struct hutch_kmod **out, hutch_err *err)
 {
 	cleanup_err hutch_err e = NULL;
@@ -131,6 +146,11 @@ int hutch_kmod_for_mode(enum hutch_module_mode mode, struct hutch_kmod **out, hu
 	 */
 	if (mode == MODULE_AUTO && access("/sys/module/" HUTCH_GENL_NAME, F_OK) < 0) {
 		log_debug("hutch.ko is not loaded; falling back to procfs and cgroupfs");
+		return 0;
+	}
+	/* auto: an unprivileged (rootless) caller, whom the module would refuse, does without */
+	if (mode == MODULE_AUTO && !have_sys_admin()) {
+		log_debug("hutch.ko needs CAP_SYS_ADMIN; falling back to procfs and cgroupfs");
 		return 0;
 	}
 	if (hutch_kmod_open(out, &e) == 0)
@@ -652,12 +672,20 @@ static int kmod_get(struct hutch_kmod **k, hutch_err *err)
 int hutch_kmod_ct_create(const char *id, pid_t init, hutch_err *err)
 {
 	cleanup_free char *name = hutch_kmod_name(id);
+	cleanup_err hutch_err e = NULL;
 	struct hutch_kmod *k;
 	int r = kmod_get(&k, err);
 
 	if (r <= 0)
 		return r;
-	return hutch_kmod_register(k, name, init, HUTCH_CT_F_TRACE, err);
+	if (hutch_kmod_register(k, name, init, HUTCH_CT_F_TRACE, &e) == 0)
+		return 0;
+	/* auto: refused (root of a user namespace other than the initial one): not used */
+	if (e->status == EPERM && kmod_mode == MODULE_AUTO) {
+		log_debug("%s; not using hutch.ko", e->msg);
+		return 0;
+	}
+	return hutch_error_move(err, &e);
 }
 
 int hutch_kmod_ct_exec(const char *id, pid_t pid, hutch_err *err)
@@ -673,8 +701,7 @@ int hutch_kmod_ct_exec(const char *id, pid_t pid, hutch_err *err)
 		return 0;
 	if (e->status == ENOENT && kmod_mode != MODULE_ON)
 		return 0;
-	*err = steal_ptr(&e);
-	return -1;
+	return hutch_error_move(err, &e);
 }
 
 int hutch_kmod_ct_delete(const char *id, hutch_err *err)
@@ -688,8 +715,7 @@ int hutch_kmod_ct_delete(const char *id, hutch_err *err)
 		return r;
 	if (hutch_kmod_unregister(k, name, &e) == 0 || e->status == ENOENT)
 		return 0;
-	*err = steal_ptr(&e);
-	return -1;
+	return hutch_error_move(err, &e);
 }
 
 int hutch_kmod_ct_pids(const char *id, pid_t **pids, size_t *n, hutch_err *err)
@@ -705,8 +731,7 @@ int hutch_kmod_ct_pids(const char *id, pid_t **pids, size_t *n, hutch_err *err)
 		return 1;
 	if (e->status == ENOENT)
 		return 0;
-	*err = steal_ptr(&e);
-	return -1;
+	return hutch_error_move(err, &e);
 }
 
 int hutch_kmod_ct_kill_all(const char *id, int sig, hutch_err *err)
@@ -727,8 +752,7 @@ int hutch_kmod_ct_kill_all(const char *id, int sig, hutch_err *err)
 		return 1;       /* registered, and nothing left to signal */
 	if (e->status == ENOENT)
 		return 0;
-	*err = steal_ptr(&e);
-	return -1;
+	return hutch_error_move(err, &e);
 }
 
 int hutch_kmod_ct_init_exited(const char *id, int *status)
@@ -784,8 +808,7 @@ int hutch_kmod_ct_stats(const char *id, json_object **out, hutch_err *err)
 	if (hutch_kmod_get(k, name, &ct, &e) < 0) {
 		if (e->status == ENOENT)
 			return 0;
-		*err = steal_ptr(&e);
-		return -1;
+		return hutch_error_move(err, &e);
 	}
 	v = ct.stats;
 	o = json_object_new_object();

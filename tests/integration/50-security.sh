@@ -530,7 +530,8 @@ rootless_body() { # USER
 		.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", syscalls: [{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_ERRNO", errnoRet: 38}]}' \
 		"$dir/config.json" > "$dir/c" && mv "$dir/c" "$dir/config.json"
 	chown "$user:" "$dir/config.json"
-	out=$(as_user "$HUTCH" --root "$dir/state" --cgroup-manager disabled run -b "$dir" r1 2>&1)
+	out=$(as_user "$HUTCH" --root "$dir/state" --cgroup-manager disabled run -b "$dir" r1 2>&1) ||
+		fail "rootless run: $out"
 	echo "$out" | sed 's/^/# /' >&2
 	assert_eq 0 "$(head -n1 <<<"$out")" "uid inside"
 	assert_match "$out" "0 +$uid +1"

@@ -109,6 +109,27 @@ test_module_auto_does_not_make_the_kernel_run_modprobe() {
 	assert_contains "$(cat modprobe.log)" "net-pf-16-proto-16-family-hutch" "modprobe request from --module on"
 }
 
+# A rootless caller (no CAP_SYS_ADMIN, which every command of the family needs) runs its
+# containers with hutch.ko loaded: auto does without the module, on says why it cannot.
+test_module_auto_as_an_unprivileged_user_falls_back() {
+	kmod_require
+	local uid=4321 dir=$T_TMP/rl out
+	mkdir -p "$dir"
+	cp -a "$ROOTFS_TEMPLATE" "$dir/rootfs"
+	as_user() { setpriv --reuid=$uid --regid=$uid --clear-groups --inh-caps=-all "$@"; }
+	as_user true 2>/dev/null || skip "setpriv missing"
+	chown -R "$uid:$uid" "$dir"
+	as_user sh -c "cd '$dir' && '$HUTCH' spec --rootless"
+	as_user sh -c "jq '.process.terminal = false | .process.args = [\"echo\", \"ran\"]' '$dir/config.json' > '$dir/c' && mv '$dir/c' '$dir/config.json'"
+	local run=("$HUTCH" --root "$dir/state" --cgroup-manager disabled)
+	out=$(as_user "${run[@]}" --debug run -b "$dir" r1 2>&1) || fail "rootless run with hutch.ko loaded: $out"
+	assert_contains "$out" ran
+	assert_contains "$out" "hutch.ko needs CAP_SYS_ADMIN; falling back"
+	expect_fail "Operation not permitted" as_user "${run[@]}" --module on run -b "$dir" r2
+	assert_eq "" "$(ls -A "$dir/state")" "state after the refused run"
+	assert_eq 0 "$(nr_containers)"
+}
+
 test_module_off_does_not_register() {
 	kmod_require
 	new_bundle b sleep 1000
