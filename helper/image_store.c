@@ -402,13 +402,8 @@ int image_lookup(const struct image_store *s, const char *ref, char **name, char
 	if (!found) {
 		cleanup_err hutch_err perr = NULL;
 
-		if (image_ref_parse(ref, &r, &perr) < 0) {
-			if (err && !*err) {
-				*err = perr;
-				perr = NULL;
-			}
-			return -1;
-		}
+		if (image_ref_parse(ref, &r, &perr) < 0)
+			return hutch_error_move(err, &perr);
 		cleanup_free char *full = image_ref_name(&r);
 
 		if (json_object_object_get_ex(refs, full, &e) && ref_manifest(e)) {
