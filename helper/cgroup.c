@@ -606,6 +606,19 @@ fail:
 	return -1;
 }
 
+bool hutch_cgroup_rootless_fallback(struct hutch_cgroup *cg, const struct hutch_error *e)
+{
+	if (geteuid() == 0 || cg->layout == CG_DISABLED || cg->res || !e ||
+	    (e->status != EACCES && e->status != EPERM && e->status != EROFS))
+		return false;
+	/* (create has removed what it made) */
+	for (size_t i = 0; i < cg->nh; i++)
+		hier_clear(&cg->h[i]);
+	cg->nh = 0;
+	cg->layout = CG_DISABLED;
+	return true;
+}
+
 int hutch_cgroup_enter(struct hutch_cgroup *cg, pid_t pid, hutch_err *err)
 {
 	cleanup_free char *s = xasprintf("%d", (int)pid);

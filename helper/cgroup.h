@@ -31,6 +31,12 @@ struct hutch_cgroup;
 int hutch_cgroup_prepare(const struct hutch_global *g, const char *id, json_object *linux_obj,
 			 struct hutch_cgroup **out, hutch_err *err);
 int hutch_cgroup_create(struct hutch_cgroup *cg, hutch_err *err);
+/*
+ * After hutch_cgroup_create failed with e: true (and cg now does nothing) when the caller
+ * is not root, was refused by the cgroup file system and asked for no linux.resources —
+ * the rootless case, which runs without cgroups as with runc; otherwise e stands.
+ */
+bool hutch_cgroup_rootless_fallback(struct hutch_cgroup *cg, const struct hutch_error *e);
 int hutch_cgroup_enter(struct hutch_cgroup *cg, pid_t pid, hutch_err *err);
 /* An fd of the v2 cgroup directory for clone3(CLONE_INTO_CGROUP), or -1. */
 int hutch_cgroup_v2_fd(struct hutch_cgroup *cg);

@@ -267,8 +267,12 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 		hutch_fail(err, errno, "socketpair");
 		goto fail;
 	}
-	if (hutch_cgroup_create(cg, err) < 0)
-		goto fail;
+	if (hutch_cgroup_create(cg, err) < 0) {
+		if (!hutch_cgroup_rootless_fallback(cg, *err))
+			goto fail;
+		log_debug("%s: rootless, no linux.resources: running without cgroups", (*err)->msg);
+		hutch_error_free(err);
+	}
 	cg_created = true;
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	c.listen_fd = listen_fd;

@@ -530,8 +530,9 @@ rootless_body() { # USER
 		.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", syscalls: [{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_ERRNO", errnoRet: 38}]}' \
 		"$dir/config.json" > "$dir/c" && mv "$dir/c" "$dir/config.json"
 	chown "$user:" "$dir/config.json"
-	out=$(as_user "$HUTCH" --root "$dir/state" --cgroup-manager disabled run -b "$dir" r1 2>&1) ||
-		fail "rootless run: $out"
+	# as a runc user would run it: hutch may not make cgroups, and with no linux.resources
+	# the container runs without them
+	out=$(as_user "$HUTCH" --root "$dir/state" run -b "$dir" r1 2>&1) || fail "rootless run: $out"
 	echo "$out" | sed 's/^/# /' >&2
 	assert_eq 0 "$(head -n1 <<<"$out")" "uid inside"
 	assert_match "$out" "0 +$uid +1"
@@ -541,6 +542,12 @@ rootless_body() { # USER
 	assert_contains "$out" "Function not implemented"
 	assert_eq "cg: $(echo $(ls "$uni$cg"))" "$(grep '^cg: ' <<<"$out")" "$uni inside (the host's $uni$cg)"
 	[ -z "$(ls -A "$dir/state" 2>/dev/null)" ] || fail "rootless state left behind"
+	# resources need a cgroup it may not make: a clear error, and nothing left
+	jq '.linux.resources = {pids: {limit: 10}}' "$dir/config.json" > "$dir/c"
+	chown "$user:" "$dir/c"
+	mv "$dir/c" "$dir/config.json"
+	expect_fail "Permission denied" as_user "$HUTCH" --root "$dir/state" run -b "$dir" r2
+	[ -z "$(ls -A "$dir/state" 2>/dev/null)" ] || fail "state left behind by the refused run"
 }
 
 test_rootless_spec_as_an_unprivileged_user() {
