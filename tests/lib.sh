@@ -23,6 +23,7 @@ fi
 
 # How many containers the tests of concurrency start at once: 20, or HUTCH_TEST_PARALLEL
 # (the VM harness runs them with 8: one TCG CPU starts a container in ~0.3 s).
+# shellcheck disable=SC2034 # (used by the suites)
 T_PARALLEL=${HUTCH_TEST_PARALLEL:-20}
 
 # hutch with this suite's private state root.

@@ -540,7 +540,7 @@ rootless_body() { # USER
 	assert_eq 1 "$(field "$out" NoNewPrivs)" NoNewPrivs
 	assert_eq 2 "$(field "$out" Seccomp)" Seccomp
 	assert_contains "$out" "Function not implemented"
-	assert_eq "cg: $(echo $(ls "$uni$cg"))" "$(grep '^cg: ' <<<"$out")" "$uni inside (the host's $uni$cg)"
+	assert_eq "cg: $(ls "$uni$cg" | xargs)" "$(grep '^cg: ' <<<"$out")" "$uni inside (the host's $uni$cg)"
 	[ -z "$(ls -A "$dir/state" 2>/dev/null)" ] || fail "rootless state left behind"
 	# resources need a cgroup it may not make: a clear error, and nothing left
 	jq '.linux.resources = {pids: {limit: 10}}' "$dir/config.json" > "$dir/c"
