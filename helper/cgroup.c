@@ -608,7 +608,7 @@ fail:
 
 bool hutch_cgroup_rootless_fallback(struct hutch_cgroup *cg, const struct hutch_error *e)
 {
-	if (geteuid() == 0 || cg->layout == CG_DISABLED || cg->res || !e ||
+	if ((geteuid() == 0 && in_initial_userns()) || cg->layout == CG_DISABLED || cg->res || !e ||
 	    (e->status != EACCES && e->status != EPERM && e->status != EROFS))
 		return false;
 	/* (create has removed what it made) */

@@ -33,7 +33,7 @@ int hutch_cgroup_prepare(const struct hutch_global *g, const char *id, json_obje
 int hutch_cgroup_create(struct hutch_cgroup *cg, hutch_err *err);
 /*
  * After hutch_cgroup_create failed with e: true (and cg now does nothing) when the caller
- * is not root, was refused by the cgroup file system and asked for no linux.resources —
+ * is not root (or root of a user namespace), was refused by the cgroup file system and asked for no linux.resources —
  * the rootless case, which runs without cgroups as with runc; otherwise e stands.
  */
 bool hutch_cgroup_rootless_fallback(struct hutch_cgroup *cg, const struct hutch_error *e);

@@ -497,3 +497,15 @@ bad:
 	return hutch_fail(err, 0, "\"%s\" is not a duration like 5s or 250ms "
 			  "(between 1ms and 24h)", s);
 }
+
+bool in_initial_userns(void)
+{
+	cleanup_free char *map = NULL;
+	unsigned long inside, outside, count;
+
+	/* the check runc makes: the initial namespace's map is "0 0 4294967295" */
+	if (read_file("/proc/self/uid_map", &map, NULL, NULL) < 0)
+		return true;
+	return sscanf(map, "%lu %lu %lu", &inside, &outside, &count) == 3 && inside == 0 &&
+	       outside == 0 && count == 4294967295UL;
+}

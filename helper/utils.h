@@ -88,6 +88,8 @@ int pidfd_send(int pidfd, int sig);
 char *rfc3339_now(void);
 
 bool str_has_prefix(const char *s, const char *pre);
+/* Whether this process is in the initial user namespace (its uid_map maps every id). */
+bool in_initial_userns(void);
 
 /* Go durations ("5s", "250ms", "1m30s") or plain seconds, in milliseconds. */
 int parse_duration_ms(const char *s, int64_t *ms, hutch_err *err);
