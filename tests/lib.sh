@@ -83,6 +83,28 @@ json_array() {
 	echo "[$out]"
 }
 
+# as_uid UID CMD...: CMD as uid and gid UID, without supplementary groups or inheritable caps.
+as_uid() {
+	local uid=$1
+	shift
+	setpriv --reuid="$uid" --regid="$uid" --clear-groups --inh-caps=-all "$@"
+}
+
+# rootless_bundle DIR UID JQ-EXPR [JQ-ARGS...]: a bundle owned by UID: a copy of the busybox
+# rootfs and the config `hutch spec --rootless` writes when UID runs it, edited by JQ-EXPR
+# (with JQ-ARGS, e.g. --arg NAME VALUE) and process.terminal false.
+rootless_bundle() {
+	local dir=$1 uid=$2 expr=$3
+	shift 3
+	mkdir -p "$dir"
+	cp -a "$ROOTFS_TEMPLATE" "$dir/rootfs"
+	chown -R "$uid:$uid" "$dir"
+	as_uid "$uid" sh -c "cd '$dir' && '$HUTCH' spec --rootless"
+	jq "$@" ".process.terminal = false | $expr" "$dir/config.json" > "$dir/c"
+	chown "$uid:$uid" "$dir/c"
+	mv "$dir/c" "$dir/config.json"
+}
+
 # cfg BUNDLE JQ-EXPR: edit BUNDLE/config.json in place.
 cfg() {
 	local f=$1/config.json

@@ -203,13 +203,14 @@ test_cpu_realtime_v1_or_clear_error_v2() {
 # loop device made for the test ($LOOPDEV).
 disk_dev() {
 	local d
-	for d in /sys/block/*; do
-		[ "${1:-}" != loop ] || break
-		[ -e "$d/dev" ] || continue
-		case ${d##*/} in loop* | ram* | zram*) continue ;; esac
-		cat "$d/dev"
-		return 0
-	done
+	if [ "${1:-}" != loop ]; then
+		for d in /sys/block/*; do
+			[ -e "$d/dev" ] || continue
+			case ${d##*/} in loop* | ram* | zram*) continue ;; esac
+			cat "$d/dev"
+			return 0
+		done
+	fi
 	command -v losetup >/dev/null || return 1
 	modprobe loop 2>/dev/null || true # the VM's kernel has it as a module
 	truncate -s 1M "$T_TMP/disk.img"
@@ -333,13 +334,12 @@ test_hugetlb_limit_lands_and_update_changes_it() {
 # to v1 for its duration: off in the unified root, a v1 hierarchy mounted in a private mount
 # namespace, the container run there (hugetlb.2MB.limit_in_bytes, update, delete), and then
 # the hierarchy destroyed and the unified root's controllers put back as they were.
-hugetlb_hier() { awk '$1 == "hugetlb" { print $2 }' /proc/cgroups; }
 test_hugetlb_on_v1() {
 	[ "$LAYOUT" = hybrid ] || skip "the v1 path runs on a hybrid host (v1 hosts: hugetlb_limit_lands_and_update_changes_it)"
 	awk '$1 == "hugetlb" && $4 == 1 { f = 1 } END { exit !f }' /proc/cgroups || skip "kernel without hugetlb"
 	[ -d /sys/kernel/mm/hugepages/hugepages-2048kB ] || skip "no 2MB huge pages"
-	[ "$(hugetlb_hier)" = 0 ] || skip "hugetlb is already on a v1 hierarchy (hugetlb_limit_lands_and_update_changes_it)"
-	local sc=/sys/fs/cgroup/unified/cgroup.subtree_control had=no i
+	[ "$(v1_hierarchy_of hugetlb)" = 0 ] || skip "hugetlb is already on a v1 hierarchy (hugetlb_limit_lands_and_update_changes_it)"
+	local sc=/sys/fs/cgroup/unified/cgroup.subtree_control had=no
 	! grep -qw hugetlb "$sc" || had=yes
 	mkdir -p hug
 	# (errexit holds in the trap too)
@@ -379,19 +379,13 @@ test_hugetlb_on_v1() {
 	assert_contains "$(cat out)" "removed"
 	hugetlb_restore "$had" "$sc"
 	trap - EXIT
-	assert_eq 0 "$(hugetlb_hier)" "hugetlb hierarchy after the test"
+	assert_eq 0 "$(v1_hierarchy_of hugetlb)" "hugetlb hierarchy after the test"
 	[ "$had" = no ] || grep -qw hugetlb "$sc" || fail "hugetlb not back in $sc"
 }
-# hugetlb_restore HAD SUBTREE_CONTROL: destroy the test's v1 hierarchy (as for net_cls: the
-# container's lazily detached mounts may keep it past the unmount, so mount and unmount
-# it again until it goes) and give the controller back to the unified root.
+# hugetlb_restore HAD SUBTREE_CONTROL: destroy the test's v1 hierarchy and give the
+# controller back to the unified root.
 hugetlb_restore() {
-	local i
-	for ((i = 0; i < 20; i++)); do
-		[ "$(hugetlb_hier)" != 0 ] || break
-		mount -t cgroup -o hugetlb hutch-hugetlb hug && umount hug
-		sleep 0.1
-	done
+	v1_hierarchy_destroy hugetlb hugetlb hug
 	[ "$1" = no ] || echo +hugetlb > "$2"
 }
 
@@ -427,6 +421,22 @@ test_rdma_limits_land_and_update_changes_them() {
 	assert_clean snap
 }
 
+# v1_hierarchy_of CTRL: the hierarchy id /proc/cgroups gives CTRL (0: none, or cgroup2)
+v1_hierarchy_of() { awk -v c="$1" '$1 == c { print $2 }' /proc/cgroups; }
+# v1_hierarchy_destroy CTRL OPTS DIR: put the host back after a test mounted a v1 hierarchy
+# for CTRL (mount options OPTS) on DIR. A v1 hierarchy is destroyed when its last mount goes
+# with no child cgroup left, but the container's mount namespace held lazily-detached
+# copies of the mount until after the cgroup was removed, so the hierarchy may survive its
+# unmount; mounting and unmounting it again once everything has settled destroys it.
+v1_hierarchy_destroy() {
+	local i
+	for ((i = 0; i < 20; i++)); do
+		[ "$(v1_hierarchy_of "$1")" != 0 ] || break
+		mount -t cgroup -o "$2" "hutch-$1" "$3" && umount "$3"
+		sleep 0.1
+	done
+}
+
 # net_cls and net_prio are cgroup v1 controllers. This hybrid host compiles them in but
 # mounts no hierarchy for them, so the test mounts one in a private mount namespace (hutch
 # reads the layout from /proc/self/mountinfo) and runs the container there: classID and
@@ -454,17 +464,8 @@ test_network_classid_and_priorities_on_v1() {
 		umount netcls
 	' sh "$HUTCH" "$T_ROOT" > out
 	sed 's/^/# /' out >&2
-	# Put the host back as it was for the tests that follow: a v1 hierarchy is destroyed
-	# when its last mount goes with no child cgroup left, but the container's mount
-	# namespace held lazily-detached copies of the mount until after the cgroup was
-	# removed, so the hierarchy may survive its unmount. Mounting and unmounting it again
-	# once everything has settled destroys it.
-	for ((i = 0; i < 20; i++)); do
-		[ "$(awk '$1 == "net_cls" { print $2 }' /proc/cgroups)" != 0 ] || break
-		mount -t cgroup -o net_cls,net_prio hutch-netcls netcls && umount netcls
-		sleep 0.1
-	done
-	assert_eq 0 "$(awk '$1 == "net_cls" { print $2 }' /proc/cgroups)" "net_cls hierarchy after the test"
+	v1_hierarchy_destroy net_cls net_cls,net_prio netcls
+	assert_eq 0 "$(v1_hierarchy_of net_cls)" "net_cls hierarchy after the test"
 	assert_contains "$(cat out)" "classid 1048577"
 	assert_contains "$(cat out)" "prio lo 7"
 	assert_contains "$(cat out)" "updated 42"

@@ -514,22 +514,17 @@ rootless_body() { # USER
 	local user=$1 uid
 	uid=$(id -u "$user")
 	local dir=$T_TMP/rootless
-	mkdir -p "$dir"
-	cp -a "$ROOTFS_TEMPLATE" "$dir/rootfs"
-	chown -R "$user:" "$dir"
-	as_user() { setpriv --reuid="$uid" --regid="$uid" --clear-groups --inh-caps=-all "$@"; }
-	as_user sh -c "cd '$dir' && '$HUTCH' spec --rootless"
 	# the unified hierarchy as the container sees it: its own cgroup, not the host's tree
 	# (a cgroup namespace of a user namespace may not mount it: hutch binds the directory)
 	local uni=/sys/fs/cgroup cg
 	[ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] || uni=/sys/fs/cgroup/unified
 	cg=$(sed -n 's/^0:://p' /proc/self/cgroup)
-	jq --arg uni "$uni" '.process.terminal = false | .process.args = ["sh", "-c",
+	rootless_bundle "$dir" "$uid" '.process.args = ["sh", "-c",
 		"id -u; cat /proc/self/uid_map; grep -E \"^(CapEff|NoNewPrivs|Seccomp):\" /proc/self/status; mkdir /tmp/x 2>&1; echo cg: $(ls \($uni | @sh)); true"] |
 		.root.readonly = false |
 		.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", syscalls: [{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_ERRNO", errnoRet: 38}]}' \
-		"$dir/config.json" > "$dir/c" && mv "$dir/c" "$dir/config.json"
-	chown "$user:" "$dir/config.json"
+		--arg uni "$uni"
+	as_user() { as_uid "$uid" "$@"; }
 	# as a runc user would run it: hutch may not make cgroups, and with no linux.resources
 	# the container runs without them
 	out=$(as_user "$HUTCH" --root "$dir/state" run -b "$dir" r1 2>&1) || fail "rootless run: $out"
@@ -544,7 +539,7 @@ rootless_body() { # USER
 	[ -z "$(ls -A "$dir/state" 2>/dev/null)" ] || fail "rootless state left behind"
 	# resources need a cgroup it may not make: a clear error, and nothing left
 	jq '.linux.resources = {pids: {limit: 10}}' "$dir/config.json" > "$dir/c"
-	chown "$user:" "$dir/c"
+	chown "$uid:$uid" "$dir/c"
 	mv "$dir/c" "$dir/config.json"
 	expect_fail "Permission denied" as_user "$HUTCH" --root "$dir/state" run -b "$dir" r2
 	[ -z "$(ls -A "$dir/state" 2>/dev/null)" ] || fail "state left behind by the refused run"

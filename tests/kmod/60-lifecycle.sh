@@ -114,13 +114,9 @@ test_module_auto_does_not_make_the_kernel_run_modprobe() {
 test_module_auto_as_an_unprivileged_user_falls_back() {
 	kmod_require
 	local uid=4321 dir=$T_TMP/rl out
-	mkdir -p "$dir"
-	cp -a "$ROOTFS_TEMPLATE" "$dir/rootfs"
-	as_user() { setpriv --reuid=$uid --regid=$uid --clear-groups --inh-caps=-all "$@"; }
+	as_user() { as_uid "$uid" "$@"; }
 	as_user true 2>/dev/null || skip "setpriv missing"
-	chown -R "$uid:$uid" "$dir"
-	as_user sh -c "cd '$dir' && '$HUTCH' spec --rootless"
-	as_user sh -c "jq '.process.terminal = false | .process.args = [\"echo\", \"ran\"]' '$dir/config.json' > '$dir/c' && mv '$dir/c' '$dir/config.json'"
+	rootless_bundle "$dir" "$uid" '.process.args = ["echo", "ran"]'
 	local run=("$HUTCH" --root "$dir/state" --cgroup-manager disabled)
 	out=$(as_user "${run[@]}" --debug run -b "$dir" r1 2>&1) || fail "rootless run with hutch.ko loaded: $out"
 	assert_contains "$out" ran
