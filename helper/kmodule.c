@@ -680,9 +680,12 @@ int hutch_kmod_ct_create(const char *id, pid_t init, hutch_err *err)
 		return r;
 	if (hutch_kmod_register(k, name, init, HUTCH_CT_F_TRACE, &e) == 0)
 		return 0;
-	/* auto: refused (root of a user namespace other than the initial one): not used */
+	/* auto: refused (root of a user namespace other than the initial one): not used, by
+	 * this command's later calls either */
 	if (e->status == EPERM && kmod_mode == MODULE_AUTO) {
 		log_debug("%s; not using hutch.ko", e->msg);
+		hutch_kmod_close(kmod_shared);
+		kmod_shared = NULL;
 		return 0;
 	}
 	return hutch_error_move(err, &e);
