@@ -23,8 +23,10 @@ DL_SONAMES := -DHUTCH_SONAME_CURL='"$(call soname,libcurl,libcurl)"' \
 	      -DHUTCH_SONAME_ARCHIVE='"$(call soname,libarchive,libarchive)"' \
 	      -DHUTCH_SONAME_NFTABLES='"$(call soname,libnftables,libnftables)"'
 
-SRCS    := $(sort $(wildcard helper/*.c))
-LIBSRCS := $(filter-out helper/main.c helper/cmd_%.c,$(SRCS))
+# helper/*.c is the library; helper/cli/ the command-line layer over it (main.c, cmd_*.c).
+LIBSRCS := $(sort $(wildcard helper/*.c))
+CLISRCS := $(sort $(wildcard helper/cli/*.c))
+SRCS    := $(LIBSRCS) $(CLISRCS)
 OBJS    := $(SRCS:helper/%.c=build/%.o)
 LIBOBJS := $(LIBSRCS:helper/%.c=build/%.o)
 ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -37,18 +39,27 @@ UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=build/asan/unit/%)
 
 all: helper/hutch
 
-build build/asan build/asan/unit:
+build build/cli build/asan build/asan/cli build/asan/unit:
 	mkdir -p $@
 
-build/%.o: helper/%.c $(wildcard helper/*.h) $(wildcard uapi/linux/*.h) | build
+HDRS := $(wildcard helper/*.h helper/cli/*.h uapi/linux/*.h)
+build/%.o: helper/%.c $(HDRS) | build
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) -MMD -c -o $@ $<
 
+build/cli/%.o: helper/cli/%.c $(HDRS) | build/cli
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -Ihelper/cli -MMD -c -o $@ $<
+
 build/dl.o build/asan/dl.o: CFLAGS += $(DL_SONAMES)
 
-build/asan/%.o: helper/%.c $(wildcard helper/*.h) $(wildcard uapi/linux/*.h) | build/asan
+build/asan/%.o: helper/%.c $(HDRS) | build/asan
 	@echo "  CC-ASAN $<"
 	@$(CC) $(CFLAGS) $(ASAN_FLAGS) -c -o $@ $<
+
+build/asan/cli/%.o: helper/cli/%.c $(HDRS) | build/asan/cli
+	@echo "  CC-ASAN $<"
+	@$(CC) $(CFLAGS) -Ihelper/cli $(ASAN_FLAGS) -c -o $@ $<
 
 helper/hutch: $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -80,14 +91,14 @@ DEPS_SECURITY := passwd bsdutils util-linux
 # The module: DKMS and sparse (the headers of both kernels come from tests/vm/deps).
 DEPS_KMOD  := dkms sparse libnl-genl-3-dev
 deps:
-	@./tests/deps.sh $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_IMAGE) $(DEPS_NET) $(DEPS_KMOD)
-	@./tests/deps.sh $(DEPS_SECURITY)
-	@./tests/fetch-checkpatch.sh build/checkpatch
-	@./tests/deps.sh $(DEPS_VM)
+	@./scripts/deps.sh $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_IMAGE) $(DEPS_NET) $(DEPS_KMOD)
+	@./scripts/deps.sh $(DEPS_SECURITY)
+	@./scripts/fetch-checkpatch.sh build/checkpatch
+	@./scripts/deps.sh $(DEPS_VM)
 	@./tests/vm/deps
 
-build/rootfs/bin/busybox: tests/mkrootfs.sh
-	./tests/mkrootfs.sh build/rootfs
+build/rootfs/bin/busybox: scripts/mkrootfs.sh
+	./scripts/mkrootfs.sh build/rootfs
 
 rootfs: build/rootfs/bin/busybox
 
@@ -99,7 +110,7 @@ check: deps
 
 demo: deps
 	$(MAKE) all rootfs
-	./tests/demo.sh
+	./scripts/demo.sh
 
 # The suites under Debian's kernels in qemu (tests/vm); also part of `make check`.
 vmtest: all rootfs
@@ -121,7 +132,7 @@ DEPS_CLIENTS := podman conmon containerd runc crun hyperfine time python3-grpcio
 .PHONY: deps-clients
 deps: deps-clients
 deps-clients:
-	@./tests/deps.sh $(DEPS_CLIENTS)
+	@./scripts/deps.sh $(DEPS_CLIENTS)
 
 # hutch vs crun vs runc (hyperfine): markdown table, raw JSON in bench/results/.
 bench: deps

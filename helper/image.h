@@ -178,8 +178,4 @@ int hutch_image_prepare_bundle(const char *ref, const char *id, const char *stat
 /* Unmount and remove what prepare made; 0 when there is nothing for id. */
 int hutch_image_release(const char *id, const char *state_root, hutch_err *err);
 
-/* CLI: "--name value" or "--name=value" at argv[*i]: the value, or NULL when argv[*i]
- * is another argument (or, with *bad set, when the value is missing). */
-const char *image_opt(int argc, char **argv, int *i, const char *name, hutch_err *err, bool *bad);
-
 #endif

@@ -7,7 +7,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include "hutch.h"
+#include "cli.h"
 #include "container.h"
 #include "image.h"
 #include "terminal.h"

@@ -4,7 +4,7 @@
 #define HUTCH_CGROUP_CMD_H
 
 #include "cgroup.h"
-#include "hutch.h"
+#include "cli.h"
 #include "state.h"
 
 /*

@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "hutch.h"
+#include "cli.h"
 #include "cgroup.h"
 #include "container.h"
 #include "jsonutil.h"

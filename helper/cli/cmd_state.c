@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hutch.h"
+#include "cli.h"
 #include "container.h"
 #include "jsonutil.h"
 #include "state.h"

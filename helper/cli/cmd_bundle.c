@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "hutch.h"
+#include "cli.h"
 #include "image.h"
 #include "utils.h"
 

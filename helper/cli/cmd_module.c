@@ -8,7 +8,7 @@
 #include <json-c/json.h>
 #include <libkmod.h>
 
-#include "hutch.h"
+#include "cli.h"
 #include "kmodule.h"
 #include "log.h"
 #include "utils.h"

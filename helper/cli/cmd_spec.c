@@ -11,7 +11,7 @@
 #include <seccomp.h>
 #include <sys/capability.h>
 
-#include "hutch.h"
+#include "cli.h"
 #include "jsonutil.h"
 #include "spec.h"
 #include "utils.h"

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "hutch.h"
+#include "cli.h"
 #include "jsonutil.h"
 #include "net.h"
 #include "utils.h"

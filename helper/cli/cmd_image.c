@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "hutch.h"
+#include "cli.h"
 #include "image.h"
 #include "image_internal.h"
 #include "utils.h"

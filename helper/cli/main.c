@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hutch.h"
+#include "cli.h"
 #include "kmodule.h"
 #include "log.h"
 #include "security.h"
