@@ -10,7 +10,7 @@ echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 stamp=/var/lib/apt/periodic/hutch-update-stamp
 if [ ! -e "$stamp" ] || [ -n "$(find "$stamp" -mmin +360)" ]; then
-	apt-get update -q >/dev/null
+	apt-get -o DPkg::Lock::Timeout=900 update -q >/dev/null
 	mkdir -p "${stamp%/*}" && touch "$stamp"
 fi
-apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+apt-get -o DPkg::Lock::Timeout=900 install -y -q --no-install-recommends "${missing[@]}" >/dev/null
