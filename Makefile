@@ -35,7 +35,7 @@ ASAN_LIBOBJS := $(LIBSRCS:helper/%.c=build/asan/%.o)
 UNIT_SRCS  := $(sort $(wildcard tests/unit/*.c))
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=build/asan/unit/%)
 
-.PHONY: all deps check unit integration demo clean asan rootfs module vmtest vmshell bench dkms-install
+.PHONY: all deps deps-demo check unit integration demo clean asan rootfs module vmtest vmshell bench dkms-install
 
 all: helper/hutch
 
@@ -108,8 +108,13 @@ check: deps
 	$(MAKE) all asan rootfs
 	./tests/run
 
-demo: deps
-	$(MAKE) all rootfs
+# The demo needs only the build libraries, busybox and jq: not the VM, the clients or the images.
+DEPS_DEMO := $(DEPS_BUILD) busybox-static jq
+deps-demo:
+	@./scripts/deps.sh $(DEPS_DEMO)
+
+demo: deps-demo
+	$(MAKE) helper/hutch rootfs
 	./scripts/demo.sh
 
 # The suites under Debian's kernels in qemu (tests/vm); also part of `make check`.
@@ -117,12 +122,14 @@ vmtest: all rootfs
 	./tests/run vm
 
 # An interactive shell on the serial console of the test image (KVER=6.1|6.12; Ctrl-a x quits).
-KVER ?= 6.1
+# KVER given on the command line or in the environment picks the guest's kernel; else 6.1
+# (KVER's default below, the running kernel, is dkms-install's).
+VM_KVER = $(if $(filter command line environment,$(origin KVER)),$(KVER),6.1)
 vmshell: all rootfs
-	./tests/vm/fetch-kernel $(KVER)
-	[ ! -f Kbuild ] || ./tests/vm/build-module $(KVER)
-	./tests/vm/mkinitramfs $(KVER)
-	./tests/vm/boot $(KVER) shell
+	./tests/vm/fetch-kernel $(VM_KVER)
+	[ ! -f Kbuild ] || ./tests/vm/build-module $(VM_KVER)
+	./tests/vm/mkinitramfs $(VM_KVER)
+	./tests/vm/boot $(VM_KVER) shell
 
 clean:
 	rm -rf build helper/hutch *.o *.ko *.mod *.mod.c .*.cmd modules.order Module.symvers kmod/*.o kmod/.*.cmd

@@ -1,0 +1,39 @@
+#!/bin/bash
+# The Makefile's own targets: dkms-install's kernel, vmshell's, and `make demo`.
+source "$(dirname "$0")/../lib.sh"
+
+test_dkms_install_targets_the_running_kernel() {
+	local out
+	out=$(make -s -n -C "$TOP" dkms-install)
+	assert_contains "$out" "dkms build -m hutch -v" "dkms-install"
+	assert_contains "$out" " -k $(uname -r)" "dkms-install's kernel"
+	out=$(make -s -n -C "$TOP" dkms-install KVER=9.9.9-test)
+	assert_contains "$out" "dkms install -m hutch -v" "dkms-install"
+	assert_contains "$out" " -k 9.9.9-test" "dkms-install KVER="
+}
+
+test_vmshell_boots_6_1_unless_told() {
+	local out
+	out=$(make -s -n -C "$TOP" vmshell | grep 'tests/vm/boot')
+	assert_eq "./tests/vm/boot 6.1 shell" "$out" "vmshell"
+	out=$(make -s -n -C "$TOP" vmshell KVER=6.12 | grep 'tests/vm/boot')
+	assert_eq "./tests/vm/boot 6.12 shell" "$out" "vmshell KVER=6.12"
+}
+
+test_demo_runs_and_shows_the_accounting() {
+	local out before after
+	[ -x "$TOP/build/rootfs/bin/busybox" ] || fail "no build/rootfs (make rootfs)"
+	before=$(host_snapshot)
+	out=$("$TOP/scripts/demo.sh" 2>&1) || { echo "$out" | sed 's/^/# /' >&2; fail "demo failed"; }
+	assert_contains "$out" "hostname: hutch-demo"
+	assert_contains "$out" "PID 1 in its own PID namespace"
+	assert_match "$out" $'source +(cgroup|hutch.ko|module)'
+	assert_match "$out" 'cpu_total_ns +[1-9]'
+	assert_contains "$out" '"type":"stats"' "events --stats"
+	assert_contains "$out" '"limit":67108864' "events --stats memory limit"
+	after=$(host_snapshot)
+	assert_eq "$before" "$after" "host state after the demo"
+	! "$HUTCH" list -q 2>/dev/null | grep -q '^demo-' || fail "a demo container is left in /run/hutch"
+}
+
+run_tests
