@@ -77,8 +77,10 @@ build/asan/unit/%: tests/unit/%.c $(ASAN_LIBOBJS) | build/asan/unit
 asan: build/asan/hutch $(UNIT_BINS)
 
 # Debian packages the build, the tests and the demo need; installs only what is missing.
+# Everything the helper's build includes: the linked libraries and the headers of the dlopen()ed ones.
 DEPS_BUILD := build-essential pkg-config libjson-c-dev libcap-dev libseccomp-dev \
-              libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libkmod-dev
+              libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libkmod-dev libssl-dev \
+              libcurl4-openssl-dev libarchive-dev libnftables-dev
 DEPS_TEST  := busybox-static jq gojq util-linux iproute2 procps kmod
 DEPS_IMAGE := libcurl4-openssl-dev libarchive-dev libssl-dev docker-registry skopeo apache2-utils \
               hyperfine python3 curl openssl
