@@ -22,7 +22,6 @@
 #include "image_internal.h"
 #include "utils.h"
 
-
 static int failed;
 static char base[] = "/tmp/hutch-unit-unpack.XXXXXX";
 
