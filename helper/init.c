@@ -598,7 +598,8 @@ static void init_stage2(struct hutch_ctx *c)
 	if (enter_rootfs(c, &err) < 0)
 		sync_die(c->sync_fd, &err);
 	{
-		int keep[] = { c->sync_fd, c->listen_fd, c->console_fd };
+		int keep[] = { c->sync_fd, c->listen_fd, c->console_fd,
+			       hutch_security_listener_fd(c->sec) };
 
 		if (close_runtime_fds(c->preserve_fds, keep, ARRAY_SIZE(keep), &err) < 0)
 			sync_die(c->sync_fd, &err);
@@ -696,7 +697,7 @@ void exec_stage1(struct hutch_ctx *c)
 		close(c->exec_rootfd);
 		close(c->exec_pidfd);
 		{
-			int keep[] = { c->sync_fd, c->console_fd };
+			int keep[] = { c->sync_fd, c->console_fd, hutch_security_listener_fd(c->sec) };
 
 			if (close_runtime_fds(c->preserve_fds, keep, ARRAY_SIZE(keep), &err) < 0)
 				sync_die(c->sync_fd, &err);

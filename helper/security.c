@@ -701,6 +701,11 @@ const char *hutch_security_mount_label(const struct hutch_security *sec)
 	return sec ? sec->mount_label : NULL;
 }
 
+int hutch_security_listener_fd(const struct hutch_security *sec)
+{
+	return sec && sec->seccomp ? sec->seccomp->listener_fd : -1;
+}
+
 int hutch_security_apply_fs(struct hutch_security *s, hutch_err *err)
 {
 	if (!s)
