@@ -19,6 +19,10 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+
 #include "log.h"
 #include "mount.h"
 #include "utils.h"
@@ -177,6 +181,23 @@ static char *labelled_data(const struct hutch_mount *m, const char *label)
 	return xasprintf("context=\"%s\"", label);
 }
 
+/*
+ * Make the mount at dest and every mount below it read-only: "rbind" with "ro" must not
+ * leave the submounts of the source writable (CVE-2023-25809: a host /sys bound with its
+ * cgroup hierarchies).
+ */
+static int rdonly_recursive(int rootfd, const char *dest, hutch_err *err)
+{
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+	cleanup_close int fd = open_in_root(rootfd, dest, MKPATH_NONE, err);
+
+	if (fd < 0)
+		return -1;
+	if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+		return hutch_fail(err, errno, "make `%s` and the mounts below it read-only", dest);
+	return 0;
+}
+
 int mount_one(int rootfd, const struct hutch_mount *m, bool in_userns, const char *mount_label,
 	      hutch_err *err)
 {
@@ -220,6 +241,8 @@ int mount_one(int rootfd, const struct hutch_mount *m, bool in_userns, const cha
 			if (mount(NULL, np, NULL, MS_BIND | MS_REMOUNT | flags | keep, NULL) < 0)
 				return hutch_fail(err, errno, "remount `%s` with its options", m->destination);
 		}
+		if (m->rec && (flags & MS_RDONLY) && rdonly_recursive(rootfd, m->destination, err) < 0)
+			return -1;
 	} else if (strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0) {
 		return hutch_fail(err, EINVAL, "internal: cgroup mounts are set up by the init");
 	} else {
@@ -229,8 +252,12 @@ int mount_one(int rootfd, const struct hutch_mount *m, bool in_userns, const cha
 		if (mount(m->source ? m->source : m->type, tpath, m->type, flags, data) < 0) {
 			if (errno == EPERM && in_userns && strcmp(m->type, "sysfs") == 0) {
 				/* sysfs needs a network namespace owned by our user namespace */
-				if (mount("/sys", tpath, NULL, MS_BIND | MS_REC, NULL) == 0)
+				if (mount("/sys", tpath, NULL, MS_BIND | MS_REC, NULL) == 0) {
+					if ((flags & MS_RDONLY) &&
+					    rdonly_recursive(rootfd, m->destination, err) < 0)
+						return -1;
 					goto prop;
+				}
 			}
 			return hutch_fail(err, errno, "mount %s on `%s`%s%s", m->type, m->destination,
 					  data ? " with " : "", data ? data : "");

@@ -197,23 +197,26 @@ test_cve_2022_29162_inheritable_caps_empty() {
 # CVE-2023-25809: a rootless container must not write to the host's cgroup hierarchy of
 # the user running it. The user gets a delegated cgroup of its own (as systemd gives
 # user@.service), hutch runs in it; inside, the container tries to make cgroups in every
-# hierarchy it sees, as rootless runc with `spec --rootless` (rbind, ro /sys) allowed.
+# hierarchy it sees: with the config of `spec --rootless`, and without its cgroup mount
+# (left with the "rbind, ro" /sys, whose submounts rootless runc left writable).
 test_cve_2023_25809_rootless_cgroup_not_writable() {
 	command -v setpriv >/dev/null || skip "setpriv missing"
-	local uid=4242 uni=/sys/fs/cgroup deleg out found
+	local uid=4242 uni=/sys/fs/cgroup deleg out found variant
 	[ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] || uni=/sys/fs/cgroup/unified
 	[ -d "$uni" ] || skip "no cgroup2 hierarchy"
 	deleg=$uni/esc-25809-$$
 	mkdir "$deleg"
 	trap "find '$deleg' -depth -type d -exec rmdir {} + 2>/dev/null || true" EXIT
 	chown -R "$uid:$uid" "$deleg"
-	rootless_bundle r "$uid" '.process.args = ["sh", "-c",
-		"for d in /sys/fs/cgroup /sys/fs/cgroup/* /sys/fs/cgroup/*/*; do [ -d $d ] && mkdir $d/esc-25809-made 2>/dev/null && echo made in $d; done; true"]'
-	out=$(sh -c "echo \$\$ > '$deleg/cgroup.procs' && exec setpriv --reuid=$uid --regid=$uid --clear-groups --inh-caps=-all '$HUTCH' --root '$PWD/r/state' run -b '$PWD/r' esc-25809" 2>&1) ||
-		fail "rootless run: $out"
-	echo "$out" | sed 's/^/# /' >&2
-	found=$(find /sys/fs/cgroup -maxdepth 6 -name esc-25809-made 2>/dev/null)
-	[ -z "$found" ] || fail "the rootless container made cgroups on the host: $found"
+	for variant in '.' 'del(.mounts[] | select(.destination == "/sys/fs/cgroup"))'; do
+		rm -rf r
+		rootless_bundle r "$uid" '.process.args = ["sh", "-c",
+			"for d in /sys/fs/cgroup /sys/fs/cgroup/* /sys/fs/cgroup/*/*; do [ -d $d ] && mkdir $d/esc-25809-made 2>/dev/null && echo made in $d; done; true"] | '"$variant"
+		out=$(sh -c "echo \$\$ > '$deleg/cgroup.procs' && exec setpriv --reuid=$uid --regid=$uid --clear-groups --inh-caps=-all '$HUTCH' --root '$PWD/r/state' run -b '$PWD/r' esc-25809" 2>&1) ||
+			fail "rootless run ($variant): $out"
+		found=$(find /sys/fs/cgroup -maxdepth 6 -name esc-25809-made 2>/dev/null)
+		[ -z "$found" ] || fail "the rootless container ($variant) made cgroups on the host: $out"
+	done
 }
 
 # CVE-2025-31133: maskedPaths bind the container's /dev/null over files; with /dev/null
