@@ -11,17 +11,8 @@ STATUS_GREP='grep -E "^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):"
 
 # Like host_snapshot/assert_clean, but only this suite's cgroups (ids "sec-..."):
 # other suites may be creating cgroups of their own meanwhile.
-sec_snapshot() {
-	host_snapshot | awk '/^== cgroups/ { c = 1; print; next } /^==/ { c = 0 } !c || /sec-/'
-}
-sec_assert_clean() {
-	local now
-	now=$(sec_snapshot)
-	if [ "$now" != "$(cat "$1")" ]; then
-		diff <(cat "$1") <(echo "$now") | sed 's/^/# /' >&2
-		fail "host state changed: something was left behind"
-	fi
-}
+sec_snapshot() { host_snapshot_of sec-; }
+sec_assert_clean() { assert_clean "$1" sec-; }
 
 # set_script BUNDLE SCRIPT: process.args = sh -c SCRIPT (any number of lines)
 set_script() {

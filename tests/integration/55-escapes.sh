@@ -9,18 +9,9 @@ source "$(dirname "$0")/../lib.sh"
 
 HELPERS=$TOP/build/test
 
-# esc_snapshot / esc_assert_clean: host_snapshot, but only this suite's cgroups ("esc-...").
-esc_snapshot() {
-	host_snapshot | awk '/^== cgroups/ { c = 1; print; next } /^==/ { c = 0 } !c || /esc-/'
-}
-esc_assert_clean() {
-	local now
-	now=$(esc_snapshot)
-	if [ "$now" != "$(cat "$1")" ]; then
-		diff <(cat "$1") <(echo "$now") | sed 's/^/# /' >&2
-		fail "host state changed: something was left behind"
-	fi
-}
+# Like host_snapshot/assert_clean, but only this suite's cgroups ("esc-...").
+esc_snapshot() { host_snapshot_of esc-; }
+esc_assert_clean() { assert_clean "$1" esc-; }
 
 # A relative path that, from any directory outside the container's root, walks up to the
 # host's / and on to FILE (from inside the root, ".." stops at its top).
@@ -89,12 +80,32 @@ test_cve_2024_21626_no_leaked_fd() {
 	expect_fail "--preserve-fds 1: fd 3 is not open" hutch exec --preserve-fds 1 esc-fd true 3<&-
 }
 
+# attack_over_proc ID MOUNT LSM-FIELD LSM-VALUE: run b (whose process prints its
+# attr/current and "ran") with MOUNT (a mounts[] entry, JSON) added and, when LSM-VALUE is not
+# empty, LSM-FIELD set to it. The mount must be refused; were it not, the process must
+# still carry the LSM label (the runtime's write to /proc/self/attr/exec not lost under
+# the mount).
+attack_over_proc() {
+	local id=$1 mount=$2 field=$3 value=$4 dest out
+	dest=$(jq -r .destination <<<"$mount")
+	[ -z "$value" ] || cfg b ".process.$field = \"$value\""
+	[ -n "$value" ] || echo "# no $field here (its LSM is not enabled): the mount is attempted without" >&2
+	cfg b ".mounts += [$mount]"
+	esc_snapshot > snap
+	out=$(hutch run -b b "$id" 2>&1) && {
+		[ -n "$value" ] || fail "a mount over /proc at $dest was allowed: $out"
+		assert_contains "$out" "$value" "the label of a process run despite the mount"
+	}
+	assert_contains "$out" "destination \`$dest\` is on procfs"
+	esc_assert_clean snap
+}
+
 # CVE-2019-16884: a mount destination that is a link to /proc in the rootfs puts a
 # directory of the image over /proc, where the runtime writes the LSM profile
 # (attr/exec): the write lands in a plain file and the process runs unconfined. Refused;
 # where AppArmor is loaded, with a profile requested, the process never runs unconfined.
 test_cve_2019_16884_mount_over_proc_via_symlink() {
-	local out aa=
+	local aa=
 	mkdir -p fakeproc/self/attr/apparmor
 	: > fakeproc/self/attr/exec
 	: > fakeproc/self/attr/apparmor/exec
@@ -105,40 +116,22 @@ test_cve_2019_16884_mount_over_proc_via_symlink() {
 		apparmor_parser -K -r p
 		trap 'apparmor_parser -R p 2>/dev/null || true' EXIT
 		aa=hutch-esc-16884
-		cfg b ".process.apparmorProfile = \"$aa\""
-	else
-		echo "# AppArmor is not enabled here: the mount is attempted without a profile" >&2
 	fi
-	cfg b ".mounts += [{destination: \"/evil\", source: \"$PWD/fakeproc\", options: [\"rbind\"]}]"
-	esc_snapshot > snap
-	out=$(hutch run -b b esc-16884 2>&1) && {
-		[ -n "$aa" ] || fail "a directory was mounted over /proc: $out"
-		assert_contains "$out" "$aa (enforce)" "the profile of a process run despite the mount"
-	}
-	assert_contains "$out" "destination \`/evil\` is on procfs"
-	esc_assert_clean snap
+	attack_over_proc esc-16884 "{\"destination\": \"/evil\", \"source\": \"$PWD/fakeproc\", \"options\": [\"rbind\"]}" \
+		apparmorProfile "$aa"
 }
 
 # CVE-2023-27561 (16884 again, through a volume): a filesystem mount whose destination
 # leads through a relative link into /proc (here /proc/self/attr, where the labels are
 # written). Refused, with SELinux as with AppArmor.
 test_cve_2023_27561_volume_through_symlink_into_proc() {
-	local out se=
+	local se=
 	new_bundle b sh -c 'cat /proc/self/attr/current; echo; echo ran'
 	mkdir -p b/rootfs/data
 	ln -s ../proc/self/attr b/rootfs/data/vol
-	if [ -n "$(ls /sys/fs/selinux/class 2>/dev/null)" ]; then
-		se=system_u:system_r:svirt_t:s0
-		cfg b ".process.selinuxLabel = \"$se\""
-	fi
-	cfg b '.mounts += [{destination: "/data/vol", type: "tmpfs", source: "tmpfs", options: ["rw"]}]'
-	esc_snapshot > snap
-	out=$(hutch run -b b esc-27561 2>&1) && {
-		[ -n "$se" ] || fail "a tmpfs was mounted over /proc/self/attr: $out"
-		assert_contains "$out" "$se" "the label of a process run despite the mount"
-	}
-	assert_contains "$out" "destination \`/data/vol\` is on procfs"
-	esc_assert_clean snap
+	[ -z "$(ls /sys/fs/selinux/class 2>/dev/null)" ] || se=system_u:system_r:svirt_t:s0
+	attack_over_proc esc-27561 '{"destination": "/data/vol", "type": "tmpfs", "source": "tmpfs", "options": ["rw"]}' \
+		selinuxLabel "$se"
 }
 
 # CVE-2021-30465: a mount destination swapped for a symlink while the container is made.
