@@ -599,7 +599,7 @@ static void init_stage2(struct hutch_ctx *c)
 		sync_die(c->sync_fd, &err);
 	{
 		int keep[] = { c->sync_fd, c->listen_fd, c->console_fd,
-			       hutch_security_listener_fd(c->sec) };
+			       hutch_security_listener_fd(c->sec), hutch_log_fd() };
 
 		if (close_runtime_fds(c->preserve_fds, keep, ARRAY_SIZE(keep), &err) < 0)
 			sync_die(c->sync_fd, &err);
@@ -697,7 +697,8 @@ void exec_stage1(struct hutch_ctx *c)
 		close(c->exec_rootfd);
 		close(c->exec_pidfd);
 		{
-			int keep[] = { c->sync_fd, c->console_fd, hutch_security_listener_fd(c->sec) };
+			int keep[] = { c->sync_fd, c->console_fd, hutch_security_listener_fd(c->sec),
+				       hutch_log_fd() };
 
 			if (close_runtime_fds(c->preserve_fds, keep, ARRAY_SIZE(keep), &err) < 0)
 				sync_die(c->sync_fd, &err);
