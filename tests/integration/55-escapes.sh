@@ -120,6 +120,14 @@ test_cve_2019_16884_mount_over_proc_via_symlink() {
 	fi
 	attack_over_proc esc-16884 "{\"destination\": \"/evil\", \"source\": \"$PWD/fakeproc\", \"options\": [\"rbind\"]}" \
 		apparmorProfile "$aa"
+	# the files lxcfs replaces may be covered, named by their real path only
+	echo fake-cpuinfo > cpuinfo
+	cfg b "del(.process.apparmorProfile) | .process.args = [\"cat\", \"/proc/cpuinfo\"] |
+		.mounts[-1] = {destination: \"/proc/cpuinfo\", source: \"$PWD/cpuinfo\", options: [\"bind\"]}"
+	assert_eq fake-cpuinfo "$(hutch run -b b esc-16884)" "/proc/cpuinfo from a bind mount"
+	ln -s /proc/cpuinfo b/rootfs/evilcpu
+	cfg b '.mounts[-1].destination = "/evilcpu"'
+	expect_fail 'destination `/evilcpu` is on procfs' hutch run -b b esc-16884
 }
 
 # CVE-2023-27561 (16884 again, through a volume): a filesystem mount whose destination
