@@ -174,7 +174,9 @@ test_seccomp_notify_for_exec_and_exec_console_socket() {
 	"$HELPERS/seccomp-listener" "$sock" "$T_TMP/s1" 18 > r1 &
 	wait_for grep -q ready r1
 	hutch run -d -b b sec-c1
-	# a second listener for the exec'd process
+	# a second listener for the exec'd process, once the first has its fd (and has
+	# unlinked the socket path, which `run -d` may return before)
+	wait_for test -s "$T_TMP/s1"
 	"$HELPERS/seccomp-listener" "$sock" "$T_TMP/s2" 39 > r2 &
 	wait_for grep -q ready r2
 	hutch exec -d --pid-file "$T_TMP/e.pid" sec-c1 sh -c 'mkdir /tmp/y 2> /tmp/err; sleep 1000'
