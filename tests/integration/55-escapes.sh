@@ -278,6 +278,32 @@ test_cve_2025_52881_procfs_write_redirect() {
 	esc_assert_clean snap
 }
 
+# CVE-2025-52881, the LSM write: /proc/1/attr/.../exec of the container's init covered by
+# another procfs file that takes any write (its comm), so that the profile or label would be
+# lost without an error. Refused; where AppArmor or SELinux is enabled.
+test_cve_2025_52881_lsm_attr_redirect() {
+	local field value out
+	if grep -qs Y /sys/module/apparmor/parameters/enabled && command -v apparmor_parser >/dev/null; then
+		printf 'profile hutch-esc-52881 flags=(attach_disconnected) {\n file,\n capability,\n}\n' > p
+		apparmor_parser -K -r p
+		trap 'apparmor_parser -R p 2>/dev/null || true' EXIT
+		field=apparmorProfile value=hutch-esc-52881
+	elif [ -n "$(ls /sys/fs/selinux/class 2>/dev/null)" ]; then
+		field=selinuxLabel value=system_u:system_r:svirt_t:s0
+	else
+		skip "neither AppArmor nor SELinux (with a policy) is enabled on this kernel"
+	fi
+	new_bundle b sh -c 'cat /proc/self/attr/current; echo; echo ran'
+	cfg b ".process.$field = \"$value\""
+	add_hook b "for f in attr/apparmor/exec attr/exec; do
+		[ ! -e '$PWD/b/rootfs/proc/1/'\$f ] || mount --bind '$PWD/b/rootfs/proc/1/comm' '$PWD/b/rootfs/proc/1/'\$f
+	done"
+	esc_snapshot > snap
+	out=$(hutch run -b b esc-52881a 2>&1) && assert_contains "$out" "$value" "the label of a process run despite the mount"
+	assert_contains "$out" "is redirected"
+	esc_assert_clean snap
+}
+
 # /dev in the rootfs a link to a host directory: the /dev tmpfs and its nodes are made
 # inside the rootfs, the host directory stays empty and unmounted.
 test_dev_symlink_to_host_dir() {
