@@ -515,6 +515,15 @@ static int apply_sysctl(const struct hutch_security *s, hutch_err *err)
 	return 0;
 }
 
+/* An O_PATH fd of path resolved inside the tree at root: no link, magic or not, leads out. */
+static int resolve_in_root(int root, const char *path)
+{
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC,
+				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+
+	return syscall(SYS_openat2, root, path, &how, sizeof(how));
+}
+
 /*
  * The container's /dev/null, opened without following a link and checked to be the
  * character device 1:3: a rootfs that swaps it for a link or another file must not
@@ -543,15 +552,11 @@ static int apply_masked(const struct hutch_security *s, hutch_err *err)
 		return hutch_fail(err, errno, "linux.maskedPaths: open /");
 	for (size_t i = 0; s->masked && s->masked[i]; i++) {
 		const char *p = s->masked[i];
-		struct open_how how = { .flags = O_PATH | O_CLOEXEC,
-					.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
-		cleanup_close int target = -1;
+		cleanup_close int target = resolve_in_root(root, p);
 		cleanup_free char *tp = NULL;
 		struct stat st;
 		int r;
 
-		/* the target by fd, resolved inside the root: no magic link leads out */
-		target = syscall(SYS_openat2, root, p, &how, sizeof(how));
 		if (target < 0 || fstat(target, &st) < 0) {
 			if (errno == ENOENT || errno == ENOTDIR || errno == EACCES)
 				continue;
@@ -575,34 +580,51 @@ static int apply_masked(const struct hutch_security *s, hutch_err *err)
 	return 0;
 }
 
-static int remount_ro(const char *p, hutch_err *err, size_t i)
+/* Make the mount at target (an fd path) and every mount below it read-only; p names it. */
+static int remount_ro(const char *target, const char *p, hutch_err *err, size_t i)
 {
 	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
 	struct statvfs sv;
 	unsigned long keep = 0;
 
 	/* every mount below p too, in one call where the kernel can */
-	if (syscall(SYS_mount_setattr, AT_FDCWD, p, AT_RECURSIVE, &attr, sizeof(attr)) == 0)
+	if (syscall(SYS_mount_setattr, AT_FDCWD, target, AT_RECURSIVE, &attr, sizeof(attr)) == 0)
 		return 0;
-	if (statvfs(p, &sv) == 0)
+	if (statvfs(target, &sv) == 0)
 		keep = sv.f_flag & (ST_NOSUID | ST_NODEV | ST_NOEXEC | ST_RELATIME | ST_NOATIME |
 				    ST_NODIRATIME);
-	if (mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | keep, NULL) < 0)
+	if (mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | keep, NULL) < 0)
 		return hutch_fail(err, errno, "linux.readonlyPaths[%zu]: remount `%s` read-only", i, p);
 	return 0;
 }
 
 static int apply_readonly(const struct hutch_security *s, hutch_err *err)
 {
+	cleanup_close int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (root < 0)
+		return hutch_fail(err, errno, "linux.readonlyPaths: open /");
 	for (size_t i = 0; s->readonly && s->readonly[i]; i++) {
 		const char *p = s->readonly[i];
+		cleanup_close int target = resolve_in_root(root, p);
+		cleanup_close int bound = -1;
+		cleanup_free char *tp = NULL;
+		cleanup_free char *bp = NULL;
 
-		if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0) {
+		if (target < 0) {
 			if (errno == ENOENT || errno == ENOTDIR)
 				continue;
-			return hutch_fail(err, errno, "linux.readonlyPaths[%zu]: bind `%s`", i, p);
+			return hutch_fail(err, errno, "linux.readonlyPaths[%zu]: resolve `%s`", i, p);
 		}
-		if (remount_ro(p, err, i) < 0)
+		tp = xasprintf("/proc/self/fd/%d", target);
+		if (mount(tp, tp, NULL, MS_BIND | MS_REC, NULL) < 0)
+			return hutch_fail(err, errno, "linux.readonlyPaths[%zu]: bind `%s`", i, p);
+		/* a fresh lookup: the new mount, on top */
+		bound = resolve_in_root(root, p);
+		if (bound < 0)
+			return hutch_fail(err, errno, "linux.readonlyPaths[%zu]: resolve `%s`", i, p);
+		bp = xasprintf("/proc/self/fd/%d", bound);
+		if (remount_ro(bp, p, err, i) < 0)
 			return -1;
 	}
 	return 0;
