@@ -35,17 +35,13 @@ test_cve_2024_21626_cwd_proc_self_fd() {
 	cfg b '.process.cwd = "/CWD"'
 	tpl=$(cat b/config.json)
 	esc_snapshot > snap
-	# T_PARALLEL at a time, each with its own --config
+	# one at a time (in parallel, the VM's TCG guest takes twice as long)
 	for ((n = 3; n <= 64; n++)); do
-		echo "${tpl/\"\/CWD\"/\"/proc/self/fd/$n\"}" > c$n.json
-		hutch run -b b --config c$n.json esc-cwd-$n > o$n 2>&1 &
-		(((n - 2) % T_PARALLEL)) || wait
+		echo "${tpl/\"\/CWD\"/\"/proc/self/fd/$n\"}" > c.json
+		out=$(hutch run -b b --config c.json esc-cwd 2>&1) || continue
+		assert_not_contains "$out" "host-secret-21626" "process.cwd /proc/self/fd/$n"
+		hutch delete -f esc-cwd >/dev/null 2>&1 || true
 	done
-	wait
-	for ((n = 3; n <= 64; n++)); do
-		assert_not_contains "$(cat o$n)" "host-secret-21626" "process.cwd /proc/self/fd/$n"
-	done
-	cleanup_containers
 	esc_assert_clean snap
 	# a missing cwd is made, inside the root
 	echo "${tpl/\"\/CWD\"/\"/made/by/hutch\"}" > b/config.json
@@ -56,18 +52,14 @@ test_cve_2024_21626_cwd_proc_self_fd() {
 
 # The same through `exec --cwd`: the exec'd process is handed no fd of the runtime either.
 test_cve_2024_21626_exec_cwd_proc_self_fd() {
-	local n
+	local n out
 	echo "host-secret-21626" > "$T_TMP/marker-21626e"
 	new_bundle b sleep 1000
 	hutch run -d -b b esc-exec
 	for ((n = 3; n <= 64; n++)); do
-		hutch exec --cwd "/proc/self/fd/$n" esc-exec \
-			sh -c "cat $(up_to "$T_TMP/marker-21626e") 2>/dev/null; pwd" > o$n 2>&1 &
-		(((n - 2) % T_PARALLEL)) || wait
-	done
-	wait
-	for ((n = 3; n <= 64; n++)); do
-		assert_not_contains "$(cat o$n)" "host-secret-21626" "exec --cwd /proc/self/fd/$n"
+		out=$(hutch exec --cwd "/proc/self/fd/$n" esc-exec \
+			sh -c "cat $(up_to "$T_TMP/marker-21626e") 2>/dev/null; pwd" 2>&1) || true
+		assert_not_contains "$out" "host-secret-21626" "exec --cwd /proc/self/fd/$n"
 	done
 }
 
