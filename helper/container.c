@@ -94,20 +94,29 @@ static int connect_console(const char *path, hutch_err *err)
 	return steal_fd(&fd);
 }
 
+int check_preserved_fds(int n, hutch_err *err)
+{
+	/* one that is not open could be taken by a file of hutch's, and leak */
+	for (int fd = 3; fd < 3 + n; fd++)
+		if (fcntl(fd, F_GETFD) < 0)
+			return hutch_fail(err, 0, "--preserve-fds %d: fd %d is not open", n, fd);
+	return 0;
+}
+
 static int write_id_maps(pid_t pid, const struct hutch_spec *s, hutch_err *err)
 {
 	/* without CAP_SETGID in our own namespace the kernel wants setgroups denied first */
 	if (geteuid() != 0) {
-		cleanup_free char *sg = xasprintf("/proc/%d/setgroups", pid);
+		cleanup_free char *sg = xasprintf("%d/setgroups", pid);
 
-		if (write_file(sg, "deny", 4, err) < 0)
+		if (proc_write(sg, "deny", err) < 0)
 			return hutch_error_prefix(err, "linux.gidMappings");
 	}
 	for (int which = 0; which < 2; which++) {
 		const struct hutch_idmap *m = which ? s->gid_maps : s->uid_maps;
 		size_t n = which ? s->ngid_maps : s->nuid_maps;
 		cleanup_free char *buf = xstrdup("");
-		cleanup_free char *path = xasprintf("/proc/%d/%s", pid, which ? "gid_map" : "uid_map");
+		cleanup_free char *path = xasprintf("%d/%s", pid, which ? "gid_map" : "uid_map");
 
 		for (size_t i = 0; i < n; i++) {
 			char *nb = xasprintf("%s%u %u %u\n", buf, m[i].container, m[i].host, m[i].size);
@@ -115,7 +124,7 @@ static int write_id_maps(pid_t pid, const struct hutch_spec *s, hutch_err *err)
 			free(buf);
 			buf = nb;
 		}
-		if (write_file(path, buf, strlen(buf), err) < 0)
+		if (proc_write(path, buf, err) < 0)
 			return hutch_error_prefix(err, "linux.%s", which ? "gidMappings" : "uidMappings");
 	}
 	return 0;
@@ -185,7 +194,7 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 	bool cg_created = false, in_cgroup;
 	int r = -1, value;
 
-	if (state_validate_id(id, err) < 0)
+	if (state_validate_id(id, err) < 0 || check_preserved_fds(o->preserve_fds, err) < 0)
 		return -1;
 	if (spec_load(o->bundle, o->config_path, &s, err) < 0)
 		return -1;
@@ -319,10 +328,10 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 	if (hutch_kmod_ct_create(id, init, err) < 0)
 		goto fail;
 	if (s->process.has_oom_score_adj) {
-		cleanup_free char *p = xasprintf("/proc/%d/oom_score_adj", init);
+		cleanup_free char *p = xasprintf("%d/oom_score_adj", init);
 		cleanup_free char *v = xasprintf("%d", s->process.oom_score_adj);
 
-		if (write_file(p, v, strlen(v), err) < 0) {
+		if (proc_write(p, v, err) < 0) {
 			hutch_error_prefix(err, "process.oomScoreAdj");
 			goto fail;
 		}

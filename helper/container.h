@@ -74,6 +74,9 @@ char *find_executable(const char *name, char *const *env);
 /* Run a foreground child until it exits, forwarding signals; returns the exit code. */
 int wait_forward(pid_t pid);
 
+/* Every fd that --preserve-fds n passes (3 .. 3+n-1) must be open when hutch starts. */
+int check_preserved_fds(int n, hutch_err *err);
+
 /* Write pid to path atomically (pid files are read by other programs). */
 int write_pid_file(const char *path, pid_t pid, hutch_err *err);
 

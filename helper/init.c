@@ -45,9 +45,50 @@
 
 static int write_proc_self(const char *file, const char *data, hutch_err *err)
 {
-	cleanup_free char *p = xasprintf("/proc/self/%s", file);
+	cleanup_free char *p = xasprintf("self/%s", file);
 
-	return write_file(p, data, strlen(data), err);
+	return proc_write(p, data, err);
+}
+
+/*
+ * Close every fd of hutch's before the container's process could name one (CVE-2024-21626:
+ * a process.cwd of /proc/self/fd/N): all but stdio, the preserved fds (3 .. 3+preserve-1)
+ * and keep[] (sockets to the runtime, close-on-exec, closed before the exec).
+ */
+static int close_runtime_fds(int preserve, const int *keep, size_t nkeep, hutch_err *err)
+{
+	unsigned int from = 3 + preserve;
+
+	for (;;) {
+		unsigned int next = ~0U;
+
+		/* the lowest fd to keep at or above from: close everything below it */
+		for (size_t i = 0; i < nkeep; i++)
+			if (keep[i] >= 0 && (unsigned int)keep[i] >= from && (unsigned int)keep[i] < next)
+				next = keep[i];
+		if (next > from && syscall(SYS_close_range, from, next - 1, 0) < 0)
+			return hutch_fail(err, errno, "close the runtime's file descriptors");
+		if (next == ~0U)
+			return 0;
+		from = next + 1;
+	}
+}
+
+/*
+ * chdir to the process's cwd, which must then be inside the container's root: getcwd
+ * fails (or says "(unreachable)") for a directory outside it.
+ */
+static int enter_cwd(const char *cwd, const char *as, hutch_err *err)
+{
+	cleanup_free char *now = NULL;
+
+	if (chdir(cwd) < 0)
+		return hutch_fail(err, errno, "process.cwd: chdir `%s`%s", cwd, as);
+	now = getcwd(NULL, 0);
+	if (!now || now[0] != '/')
+		return hutch_fail(err, now ? 0 : errno,
+				  "process.cwd: `%s`%s is outside the container's root", cwd, as);
+	return 0;
 }
 
 /* ---- namespaces ------------------------------------------------------- */
@@ -234,7 +275,7 @@ static int mount_cgroups(struct hutch_ctx *c, int rootfd, const struct hutch_mou
 	struct statfs sf;
 	char *line, *save = NULL;
 
-	if (target < 0)
+	if (target < 0 || check_proc_target(rootfd, target, m->destination, err) < 0)
 		return -1;
 	tpath = fd_path(target);
 	if (statfs("/sys/fs/cgroup", &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC) {
@@ -342,6 +383,12 @@ static int setup_rootfs(struct hutch_ctx *c, hutch_err *err)
 	}
 	if (dev_is_tmpfs_mount(s) && setup_dev(rootfd, s, userns, c->dev_fds, err) < 0)
 		return -1;
+	{
+		/* a missing process.cwd is made, inside the root (as runc does); what cannot
+		 * be is left for chdir to report */
+		cleanup_err hutch_err ignored = NULL;
+		cleanup_close int cwd = open_in_root(rootfd, c->proc->cwd, MKPATH_DIR, &ignored);
+	}
 	return 0;
 }
 
@@ -487,16 +534,20 @@ int process_exec(struct hutch_ctx *c, int reply_fd, hutch_err *err)
 	cleanup_strv char **env = build_env(p);
 	cleanup_free char *exe = NULL;
 
-	if (chdir(p->cwd) < 0)
-		return hutch_fail(err, errno, "process.cwd: chdir `%s`", p->cwd);
+	if (enter_cwd(p->cwd, "", err) < 0)
+		return -1;
 	exe = find_executable(p->args[0], env);
 	if (!exe)
 		return hutch_fail(err, 0, "exec: `%s`: executable file not found in $PATH", p->args[0]);
 	if (set_user(p, err) < 0)
 		return -1;
 	/* as the user now: a cwd only it can reach must still work */
-	if (chdir(p->cwd) < 0)
-		return hutch_fail(err, errno, "process.cwd: chdir `%s` as uid %u", p->cwd, p->user.uid);
+	{
+		cleanup_free char *as = xasprintf(" as uid %u", p->user.uid);
+
+		if (enter_cwd(p->cwd, as, err) < 0)
+			return -1;
+	}
 	if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return hutch_fail(err, errno, "process.noNewPrivileges");
 	hutch_security_set_ready_fd(c->sec, reply_fd);
@@ -546,6 +597,13 @@ static void init_stage2(struct hutch_ctx *c)
 		sync_die(c->sync_fd, &err);
 	if (enter_rootfs(c, &err) < 0)
 		sync_die(c->sync_fd, &err);
+	{
+		int keep[] = { c->sync_fd, c->listen_fd, c->console_fd,
+			       hutch_security_listener_fd(c->sec), hutch_log_fd() };
+
+		if (close_runtime_fds(c->preserve_fds, keep, ARRAY_SIZE(keep), &err) < 0)
+			sync_die(c->sync_fd, &err);
+	}
 	if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0) {
 		hutch_fail(&err, errno, "hostname: sethostname");
 		sync_die(c->sync_fd, &err);
@@ -565,10 +623,8 @@ static void init_stage2(struct hutch_ctx *c)
 	hutch_security_set_state(c->sec, state_json, 0);
 	if (set_rlimits(c->proc, &err) < 0)
 		sync_die(c->sync_fd, &err);
-	if (chdir(c->proc->cwd) < 0) {
-		hutch_fail(&err, errno, "process.cwd: chdir `%s`", c->proc->cwd);
+	if (enter_cwd(c->proc->cwd, "", &err) < 0)
 		sync_die(c->sync_fd, &err);
-	}
 	{
 		cleanup_strv char **env = build_env(c->proc);
 		cleanup_free char *exe = find_executable(c->proc->args[0], env);
@@ -640,6 +696,13 @@ void exec_stage1(struct hutch_ctx *c)
 		}
 		close(c->exec_rootfd);
 		close(c->exec_pidfd);
+		{
+			int keep[] = { c->sync_fd, c->console_fd, hutch_security_listener_fd(c->sec),
+				       hutch_log_fd() };
+
+			if (close_runtime_fds(c->preserve_fds, keep, ARRAY_SIZE(keep), &err) < 0)
+				sync_die(c->sync_fd, &err);
+		}
 		if (c->proc->terminal || getpgrp() != getpid())
 			setsid();
 		if (c->proc->terminal &&

@@ -30,6 +30,11 @@ int hutch_log_init(const char *path, bool json, bool debug)
 	return 0;
 }
 
+int hutch_log_fd(void)
+{
+	return log_fd;
+}
+
 bool hutch_log_debug_enabled(void)
 {
 	return log_debug_on;

@@ -12,6 +12,9 @@ int hutch_log_init(const char *path, bool json, bool debug);
 void hutch_log(enum hutch_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 bool hutch_log_debug_enabled(void);
+/* The --log file's fd (close-on-exec), or -1: kept open when a container process closes
+ * the runtime's other fds. */
+int hutch_log_fd(void);
 
 #define log_error(...) hutch_log(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...) hutch_log(LOG_WARNING, __VA_ARGS__)

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <linux/mount.h>
 #include <linux/openat2.h>
 #include <stdio.h>
@@ -11,11 +12,16 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
+
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
 
 #include "log.h"
 #include "mount.h"
@@ -125,6 +131,45 @@ static int open_in_root_depth(int rootfd, const char *path, int create, int dept
 	return steal_fd(&parent);
 }
 
+/*
+ * A mount must not land on procfs (CVE-2019-16884, CVE-2023-27561: a destination that is,
+ * or leads through a link to, /proc would cover the files the runtime writes to apply an
+ * LSM profile, sysctls...). Only the files lxcfs-style tools replace may be, named by
+ * their real path (as runc allows).
+ */
+int check_proc_target(int rootfd, int target, const char *dest, hutch_err *err)
+{
+	static const char *const allowed[] = {
+		"/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat", "/proc/swaps",
+		"/proc/uptime", "/proc/loadavg", "/proc/slabinfo", "/proc/net/dev",
+		"/proc/sys/kernel/ns_last_pid",
+	};
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC,
+				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS };
+	struct statfs sf;
+	const char *rel = dest;
+
+	if (fstatfs(target, &sf) < 0)
+		return hutch_fail(err, errno, "statfs `%s`", dest);
+	if (sf.f_type != PROC_SUPER_MAGIC)
+		return 0;
+	while (*rel == '/')
+		rel++;
+	for (size_t i = 0; i < ARRAY_SIZE(allowed); i++) {
+		if (strcmp(dest, allowed[i]) == 0) {
+			/* by that very path, not through a link */
+			int fd = syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
+
+			if (fd >= 0) {
+				close(fd);
+				return 0;
+			}
+		}
+	}
+	return hutch_fail(err, 0, "destination `%s` is on procfs: nothing may be mounted over /proc (but /proc/cpuinfo, /proc/meminfo and the other files lxcfs provides)",
+			  dest);
+}
+
 /* The data of a filesystem mount with linux.mountLabel added (NULL: leave it as it is). */
 static char *labelled_data(const struct hutch_mount *m, const char *label)
 {
@@ -134,6 +179,23 @@ static char *labelled_data(const struct hutch_mount *m, const char *label)
 	if (m->data && *m->data)
 		return xasprintf("%s,context=\"%s\"", m->data, label);
 	return xasprintf("context=\"%s\"", label);
+}
+
+/*
+ * Make the mount at dest and every mount below it read-only: "rbind" with "ro" must not
+ * leave the submounts of the source writable (CVE-2023-25809: a host /sys bound with its
+ * cgroup hierarchies).
+ */
+static int rdonly_recursive(int rootfd, const char *dest, hutch_err *err)
+{
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+	cleanup_close int fd = open_in_root(rootfd, dest, MKPATH_NONE, err);
+
+	if (fd < 0)
+		return -1;
+	if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+		return hutch_fail(err, errno, "make `%s` and the mounts below it read-only", dest);
+	return 0;
 }
 
 int mount_one(int rootfd, const struct hutch_mount *m, bool in_userns, const char *mount_label,
@@ -154,6 +216,8 @@ int mount_one(int rootfd, const struct hutch_mount *m, bool in_userns, const cha
 	}
 	target = open_in_root(rootfd, m->destination, create, err);
 	if (target < 0)
+		return -1;
+	if (check_proc_target(rootfd, target, m->destination, err) < 0)
 		return -1;
 	tpath = fd_path(target);
 	if (m->bind) {
@@ -177,6 +241,8 @@ int mount_one(int rootfd, const struct hutch_mount *m, bool in_userns, const cha
 			if (mount(NULL, np, NULL, MS_BIND | MS_REMOUNT | flags | keep, NULL) < 0)
 				return hutch_fail(err, errno, "remount `%s` with its options", m->destination);
 		}
+		if (m->rec && (flags & MS_RDONLY) && rdonly_recursive(rootfd, m->destination, err) < 0)
+			return -1;
 	} else if (strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0) {
 		return hutch_fail(err, EINVAL, "internal: cgroup mounts are set up by the init");
 	} else {
@@ -186,8 +252,12 @@ int mount_one(int rootfd, const struct hutch_mount *m, bool in_userns, const cha
 		if (mount(m->source ? m->source : m->type, tpath, m->type, flags, data) < 0) {
 			if (errno == EPERM && in_userns && strcmp(m->type, "sysfs") == 0) {
 				/* sysfs needs a network namespace owned by our user namespace */
-				if (mount("/sys", tpath, NULL, MS_BIND | MS_REC, NULL) == 0)
+				if (mount("/sys", tpath, NULL, MS_BIND | MS_REC, NULL) == 0) {
+					if ((flags & MS_RDONLY) &&
+					    rdonly_recursive(rootfd, m->destination, err) < 0)
+						return -1;
 					goto prop;
+				}
 			}
 			return hutch_fail(err, errno, "mount %s on `%s`%s%s", m->type, m->destination,
 					  data ? " with " : "", data ? data : "");

@@ -18,6 +18,12 @@ enum { MKPATH_NONE, MKPATH_DIR, MKPATH_FILE };
  */
 int open_in_root(int rootfd, const char *path, int create, hutch_err *err);
 
+/*
+ * Refuse a mount target (target: its fd, dest: its path in config.json) on procfs, but
+ * for the files lxcfs replaces, named by their real path (CVE-2019-16884, CVE-2023-27561).
+ */
+int check_proc_target(int rootfd, int target, const char *dest, hutch_err *err);
+
 /* "/proc/self/fd/N" for a mount target fd. */
 char *fd_path(int fd);
 

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <linux/mount.h>
+#include <linux/openat2.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -267,12 +269,11 @@ static bool selinux_enabled(void)
 	return statfs("/sys/fs/selinux", &sf) == 0 && (unsigned long)sf.f_type == SELINUX_MAGIC;
 }
 
-static int write_attr(const char *path, const char *data, const char *field, hutch_err *err)
+/* Through a verified procfs fd: a mount or link over /proc must not make this a no-op. */
+static int write_attr(const char *rel, const char *data, const char *field, hutch_err *err)
 {
-	cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
-
-	if (fd < 0 || write(fd, data, strlen(data)) < 0)
-		return hutch_fail(err, errno, "%s: write `%s` to %s", field, data, path);
+	if (proc_write(rel, data, err) < 0)
+		return hutch_error_prefix(err, "%s", field);
 	return 0;
 }
 
@@ -281,12 +282,12 @@ static int apply_lsm(const struct hutch_security *s, hutch_err *err)
 	if (s->apparmor) {
 		cleanup_free char *cmd = xasprintf("exec %s", s->apparmor);
 		const char *p = access("/proc/self/attr/apparmor/exec", F_OK) == 0 ?
-				"/proc/self/attr/apparmor/exec" : "/proc/self/attr/exec";
+				"self/attr/apparmor/exec" : "self/attr/exec";
 
 		if (write_attr(p, cmd, "process.apparmorProfile", err) < 0)
 			return -1;
 	}
-	if (s->selinux && write_attr("/proc/self/attr/exec", s->selinux, "process.selinuxLabel", err) < 0)
+	if (s->selinux && write_attr("self/attr/exec", s->selinux, "process.selinuxLabel", err) < 0)
 		return -1;
 	return 0;
 }
@@ -506,65 +507,124 @@ static int check_abs_paths(char **v, const char *field, hutch_err *err)
 static int apply_sysctl(const struct hutch_security *s, hutch_err *err)
 {
 	for (size_t i = 0; s->sysctl_keys && s->sysctl_keys[i]; i++) {
-		cleanup_free char *p = xasprintf("/proc/sys/%s", s->sysctl_keys[i]);
+		cleanup_free char *p = xasprintf("sys/%s", s->sysctl_keys[i]);
 
-		if (write_file(p, s->sysctl_vals[i], strlen(s->sysctl_vals[i]), err) < 0)
+		if (proc_write(p, s->sysctl_vals[i], err) < 0)
 			return hutch_error_prefix(err, "linux.sysctl");
 	}
 	return 0;
 }
 
+/* An O_PATH fd of path resolved inside the tree at root: no link, magic or not, leads out. */
+static int resolve_in_root(int root, const char *path)
+{
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC,
+				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+
+	return syscall(SYS_openat2, root, path, &how, sizeof(how));
+}
+
+/*
+ * The container's /dev/null, opened without following a link and checked to be the
+ * character device 1:3: a rootfs that swaps it for a link or another file must not
+ * get a host file bound over the masked paths (CVE-2025-31133).
+ */
+static int open_dev_null(hutch_err *err)
+{
+	cleanup_close int fd = open("/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0)
+		return hutch_fail(err, errno, "linux.maskedPaths: open the container's /dev/null");
+	if (fstat(fd, &st) < 0)
+		return hutch_fail(err, errno, "linux.maskedPaths: stat the container's /dev/null");
+	if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != 1 || minor(st.st_rdev) != 3)
+		return hutch_fail(err, 0, "linux.maskedPaths: the container's /dev/null is not the null device (1:3): refusing to mask with it");
+	return steal_fd(&fd);
+}
+
 static int apply_masked(const struct hutch_security *s, hutch_err *err)
 {
+	cleanup_close int null = -1;
+	cleanup_close int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (root < 0)
+		return hutch_fail(err, errno, "linux.maskedPaths: open /");
 	for (size_t i = 0; s->masked && s->masked[i]; i++) {
 		const char *p = s->masked[i];
+		cleanup_close int target = resolve_in_root(root, p);
+		cleanup_free char *tp = NULL;
 		struct stat st;
 		int r;
 
-		if (stat(p, &st) < 0) {
+		if (target < 0 || fstat(target, &st) < 0) {
 			if (errno == ENOENT || errno == ENOTDIR || errno == EACCES)
 				continue;
-			return hutch_fail(err, errno, "linux.maskedPaths[%zu]: stat `%s`", i, p);
+			return hutch_fail(err, errno, "linux.maskedPaths[%zu]: resolve `%s`", i, p);
 		}
-		if (S_ISDIR(st.st_mode))
-			r = mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		tp = xasprintf("/proc/self/fd/%d", target);
+		if (S_ISDIR(st.st_mode)) {
+			r = mount("tmpfs", tp, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
 				  "mode=0555");
-		else
-			r = mount("/dev/null", p, NULL, MS_BIND, NULL);
+		} else {
+			cleanup_free char *np = NULL;
+
+			if (null < 0 && (null = open_dev_null(err)) < 0)
+				return -1;
+			np = xasprintf("/proc/self/fd/%d", null);
+			r = mount(np, tp, NULL, MS_BIND, NULL);
+		}
 		if (r < 0)
 			return hutch_fail(err, errno, "linux.maskedPaths[%zu]: mask `%s`", i, p);
 	}
 	return 0;
 }
 
-static int remount_ro(const char *p, hutch_err *err, size_t i)
+/* Make the mount at target (an fd path) and every mount below it read-only; p names it. */
+static int remount_ro(const char *target, const char *p, hutch_err *err, size_t i)
 {
 	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
 	struct statvfs sv;
 	unsigned long keep = 0;
 
 	/* every mount below p too, in one call where the kernel can */
-	if (syscall(SYS_mount_setattr, AT_FDCWD, p, AT_RECURSIVE, &attr, sizeof(attr)) == 0)
+	if (syscall(SYS_mount_setattr, AT_FDCWD, target, AT_RECURSIVE, &attr, sizeof(attr)) == 0)
 		return 0;
-	if (statvfs(p, &sv) == 0)
+	if (statvfs(target, &sv) == 0)
 		keep = sv.f_flag & (ST_NOSUID | ST_NODEV | ST_NOEXEC | ST_RELATIME | ST_NOATIME |
 				    ST_NODIRATIME);
-	if (mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | keep, NULL) < 0)
+	if (mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | keep, NULL) < 0)
 		return hutch_fail(err, errno, "linux.readonlyPaths[%zu]: remount `%s` read-only", i, p);
 	return 0;
 }
 
 static int apply_readonly(const struct hutch_security *s, hutch_err *err)
 {
+	cleanup_close int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (root < 0)
+		return hutch_fail(err, errno, "linux.readonlyPaths: open /");
 	for (size_t i = 0; s->readonly && s->readonly[i]; i++) {
 		const char *p = s->readonly[i];
+		cleanup_close int target = resolve_in_root(root, p);
+		cleanup_close int bound = -1;
+		cleanup_free char *tp = NULL;
+		cleanup_free char *bp = NULL;
 
-		if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0) {
+		if (target < 0) {
 			if (errno == ENOENT || errno == ENOTDIR)
 				continue;
-			return hutch_fail(err, errno, "linux.readonlyPaths[%zu]: bind `%s`", i, p);
+			return hutch_fail(err, errno, "linux.readonlyPaths[%zu]: resolve `%s`", i, p);
 		}
-		if (remount_ro(p, err, i) < 0)
+		tp = xasprintf("/proc/self/fd/%d", target);
+		if (mount(tp, tp, NULL, MS_BIND | MS_REC, NULL) < 0)
+			return hutch_fail(err, errno, "linux.readonlyPaths[%zu]: bind `%s`", i, p);
+		/* a fresh lookup: the new mount, on top */
+		bound = resolve_in_root(root, p);
+		if (bound < 0)
+			return hutch_fail(err, errno, "linux.readonlyPaths[%zu]: resolve `%s`", i, p);
+		bp = xasprintf("/proc/self/fd/%d", bound);
+		if (remount_ro(bp, p, err, i) < 0)
 			return -1;
 	}
 	return 0;
@@ -663,6 +723,11 @@ const char *hutch_security_mount_label(const struct hutch_security *sec)
 	return sec ? sec->mount_label : NULL;
 }
 
+int hutch_security_listener_fd(const struct hutch_security *sec)
+{
+	return sec && sec->seccomp ? sec->seccomp->listener_fd : -1;
+}
+
 int hutch_security_apply_fs(struct hutch_security *s, hutch_err *err)
 {
 	if (!s)
@@ -715,8 +780,12 @@ int hutch_security_apply_process(struct hutch_security *s, hutch_err *err)
 	if (apply_lsm(s, err) < 0)
 		return -1;
 	if (saved) {
-		/* no process.capabilities: the sets stay as setuid left them */
-		int r = cap_set_proc(saved);
+		/*
+		 * no process.capabilities: the sets stay as setuid left them, but for the
+		 * inheritable set (and so the ambient one): what the caller of hutch had there
+		 * must not reach the container (CVE-2022-29162)
+		 */
+		int r = cap_clear_flag(saved, CAP_INHERITABLE) < 0 ? -1 : cap_set_proc(saved);
 
 		if (r < 0)
 			return hutch_fail(err, errno, "capabilities: restore the sets");

@@ -43,6 +43,9 @@ int hutch_security_prepare(json_object *config, json_object *process, char *cons
 void hutch_security_set_state(struct hutch_security *sec, const char *state_json, pid_t pid);
 /* linux.mountLabel when SELinux is enabled (validated in prepare), or NULL. */
 const char *hutch_security_mount_label(const struct hutch_security *sec);
+/* The connected linux.seccomp.listenerPath socket the container's process uses (or -1):
+ * kept when the runtime's other fds are closed. */
+int hutch_security_listener_fd(const struct hutch_security *sec);
 int hutch_security_apply_fs(struct hutch_security *sec, hutch_err *err);
 /*
  * Called with the final uid/gid already set (caps kept with PR_SET_KEEPCAPS).

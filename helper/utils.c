@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -11,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -240,6 +243,50 @@ int write_file_at(int dirfd, const char *path, const void *data, size_t len, hut
 int write_file(const char *path, const void *data, size_t len, hutch_err *err)
 {
 	return write_file_at(AT_FDCWD, path, data, len, err);
+}
+
+int proc_open(const char *rel, int flags, hutch_err *err)
+{
+	struct open_how how = {
+		.flags = flags | O_CLOEXEC | O_NOFOLLOW,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS,
+	};
+	cleanup_close int proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct statfs sf;
+	struct stat st;
+	int fd;
+
+	if (proc < 0)
+		return hutch_fail(err, errno, "open /proc");
+	/* the root of a procfs, not a directory or another file mounted there */
+	if (fstatfs(proc, &sf) < 0 || fstat(proc, &st) < 0)
+		return hutch_fail(err, errno, "stat /proc");
+	if (sf.f_type != PROC_SUPER_MAGIC || st.st_ino != 1)
+		return hutch_fail(err, 0, "/proc is not the root of a procfs: refusing to write `/proc/%s`",
+				  rel);
+	fd = syscall(SYS_openat2, proc, rel, &how, sizeof(how));
+	if (fd < 0) {
+		if (errno == EXDEV || errno == ELOOP)
+			return hutch_fail(err, errno, "`/proc/%s` is redirected (a mount or link in the way)",
+					  rel);
+		return hutch_fail(err, errno, "open `/proc/%s`", rel);
+	}
+	if (fstatfs(fd, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC) {
+		close(fd);
+		return hutch_fail(err, 0, "`/proc/%s` is not on procfs", rel);
+	}
+	return fd;
+}
+
+int proc_write(const char *rel, const char *data, hutch_err *err)
+{
+	cleanup_close int fd = proc_open(rel, O_WRONLY, err);
+
+	if (fd < 0)
+		return -1;
+	if (write_all(fd, data, strlen(data)) < 0)
+		return hutch_fail(err, errno, "write `/proc/%s`", rel);
+	return 0;
 }
 
 int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, hutch_err *err)

@@ -66,6 +66,16 @@ int write_file(const char *path, const void *data, size_t len, hutch_err *err);
 /* Write to a temporary name in dirfd, fsync-free, then rename over name. */
 int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, hutch_err *err);
 int write_all(int fd, const void *data, size_t len);
+
+/*
+ * Open (O_WRONLY / O_RDONLY ...) or write a file of procfs by its path below /proc
+ * ("sys/net/ipv4/ip_forward", "self/attr/exec", "1234/uid_map") so that nothing
+ * mounted or linked in the way can redirect it (CVE-2025-52881, CVE-2019-16884):
+ * /proc must be the root of a procfs, the lookup crosses no mount point and follows
+ * no magic link, and the file opened must be on procfs.
+ */
+int proc_open(const char *rel, int flags, hutch_err *err);
+int proc_write(const char *rel, const char *data, hutch_err *err);
 ssize_t read_all(int fd, void *buf, size_t len);
 
 int mkdir_p(const char *path, mode_t mode, hutch_err *err);

@@ -125,10 +125,21 @@ host_snapshot() {
 	}
 }
 
-# assert_clean SNAPSHOT-FILE: nothing new since the snapshot was taken.
+# host_snapshot_of PATTERN: host_snapshot with only the cgroups matching PATTERN (a suite's
+# own ids): other suites may be making cgroups meanwhile.
+host_snapshot_of() {
+	host_snapshot | awk -v p="$1" '/^== cgroups/ { c = 1; print; next } /^==/ { c = 0 } !c || $0 ~ p'
+}
+
+# assert_clean SNAPSHOT-FILE [PATTERN]: nothing new since the snapshot (host_snapshot, or
+# host_snapshot_of PATTERN) was taken.
 assert_clean() {
 	local now
-	now=$(host_snapshot)
+	if [ -n "${2:-}" ]; then
+		now=$(host_snapshot_of "$2")
+	else
+		now=$(host_snapshot)
+	fi
 	if [ "$now" != "$(cat "$1")" ]; then
 		diff <(cat "$1") <(echo "$now") | sed 's/^/# /' >&2
 		fail "host state changed: something was left behind"

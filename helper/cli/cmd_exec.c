@@ -190,7 +190,7 @@ static int do_exec(struct hutch_global *g, const char *id, const struct exec_opt
 	pid_t e1 = -1, e2 = -1;
 	int r = -1, value;
 
-	if (state_open(g, id, false, &st, err) < 0)
+	if (check_preserved_fds(o->preserve_fds, err) < 0 || state_open(g, id, false, &st, err) < 0)
 		return -1;
 	status = state_status(st);
 	if (status != STATUS_RUNNING && status != STATUS_CREATED)

@@ -68,7 +68,7 @@ test_missing_rootfs() {
 test_failure_inside_the_container_cleans_up() {
 	# fails in the init after namespaces, cgroups and some mounts exist
 	bad_config 'exec: `/no/such/binary`: executable file not found' '.process.args = ["/no/such/binary"]'
-	bad_config 'process.cwd: chdir `/nonexistent`' '.process.cwd = "/nonexistent"'
+	bad_config 'process.cwd: chdir `/bin/busybox`: Not a directory' '.process.cwd = "/bin/busybox"'
 	bad_config 'bind mount source `/nonexistent/src`' '.mounts += [{"destination": "/mnt", "source": "/nonexistent/src", "options": ["bind"]}]'
 }
 

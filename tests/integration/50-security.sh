@@ -11,17 +11,8 @@ STATUS_GREP='grep -E "^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):"
 
 # Like host_snapshot/assert_clean, but only this suite's cgroups (ids "sec-..."):
 # other suites may be creating cgroups of their own meanwhile.
-sec_snapshot() {
-	host_snapshot | awk '/^== cgroups/ { c = 1; print; next } /^==/ { c = 0 } !c || /sec-/'
-}
-sec_assert_clean() {
-	local now
-	now=$(sec_snapshot)
-	if [ "$now" != "$(cat "$1")" ]; then
-		diff <(cat "$1") <(echo "$now") | sed 's/^/# /' >&2
-		fail "host state changed: something was left behind"
-	fi
-}
+sec_snapshot() { host_snapshot_of sec-; }
+sec_assert_clean() { assert_clean "$1" sec-; }
 
 # set_script BUNDLE SCRIPT: process.args = sh -c SCRIPT (any number of lines)
 set_script() {
@@ -183,7 +174,9 @@ test_seccomp_notify_for_exec_and_exec_console_socket() {
 	"$HELPERS/seccomp-listener" "$sock" "$T_TMP/s1" 18 > r1 &
 	wait_for grep -q ready r1
 	hutch run -d -b b sec-c1
-	# a second listener for the exec'd process
+	# a second listener for the exec'd process, once the first has its fd (and has
+	# unlinked the socket path, which `run -d` may return before)
+	wait_for test -s "$T_TMP/s1"
 	"$HELPERS/seccomp-listener" "$sock" "$T_TMP/s2" 39 > r2 &
 	wait_for grep -q ready r2
 	hutch exec -d --pid-file "$T_TMP/e.pid" sec-c1 sh -c 'mkdir /tmp/y 2> /tmp/err; sleep 1000'
