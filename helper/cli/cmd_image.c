@@ -49,7 +49,7 @@ static int64_t image_size(const struct image_manifest *m)
 
 static int do_ls(struct image_store *s, bool json, hutch_err *err)
 {
-	cleanup_jobj json_object *refs = NULL, *out = json_object_new_array();
+	cleanup_json json_object *refs = NULL, *out = json_object_new_array();
 
 	if (image_store_lock(s, false, err) < 0 || image_refs_load(s, &refs, err) < 0)
 		return -1;
@@ -91,7 +91,7 @@ static int do_ls(struct image_store *s, bool json, hutch_err *err)
 static int do_inspect(struct image_store *s, const char *ref, hutch_err *err)
 {
 	cleanup_free char *name = NULL, *digest = NULL, *upath = NULL;
-	cleanup_jobj json_object *out = json_object_new_object(), *refs = NULL;
+	cleanup_json json_object *out = json_object_new_object(), *refs = NULL;
 	json_object *layers = json_object_new_array(), *e, *ix;
 	struct image_manifest m;
 	int ret = -1;
