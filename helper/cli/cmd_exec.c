@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* hutch exec: the options; container_exec (helper/exec.c) does the work. */
 #define _GNU_SOURCE
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,67 +33,63 @@ HUTCH_COMMAND(exec)
 	const struct hutch_command *cmd = hutch_find_command("exec");
 	struct hutch_exec_opts o = { 0 };
 	cleanup_free gid_t *gids = NULL;
-	int c, r;
+	struct cli_parser p = { .cmd = cmd, .argc = argc, .argv = argv, .shortopts = "te:u:g:dc:",
+				.longopts = opts, .in_order = true };
+	int c, r = -1;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:te:u:g:dc:", opts, NULL)) != -1) {
+	while ((c = cli_next(&p, err)) > 0) {
 		uint64_t n;
 
 		switch (c) {
-		case O_PROCESS: o.process_file = optarg; break;
+		case O_PROCESS: o.process_file = p.arg; break;
 		case 't': o.tty = true; break;
-		case O_CONSOLE: o.console_socket = optarg; break;
-		case O_CWD: o.cwd = optarg; break;
+		case O_CONSOLE: o.console_socket = p.arg; break;
+		case O_CWD: o.cwd = p.arg; break;
 		case 'e':
-			if (!strchr(optarg, '=') || optarg[0] == '=') {
-				r = hutch_usage_error(cmd, err, "--env: `%s` is not NAME=VALUE", optarg);
+			if (!strchr(p.arg, '=') || p.arg[0] == '=') {
+				r = hutch_usage_error(cmd, err, "--env: `%s` is not NAME=VALUE", p.arg);
 				goto out;
 			}
-			strv_push(&o.env, xstrdup(optarg));
+			strv_push(&o.env, xstrdup(p.arg));
 			break;
-		case 'u': o.user = optarg; break;
+		case 'u': o.user = p.arg; break;
 		case 'g':
-			if (parse_u64(optarg, &n) < 0 || n > UINT32_MAX - 1) {
-				r = hutch_usage_error(cmd, err, "--additional-gids: `%s` is not a group id", optarg);
+			if (parse_u64(p.arg, &n) < 0 || n > UINT32_MAX - 1) {
+				r = hutch_usage_error(cmd, err, "--additional-gids: `%s` is not a group id", p.arg);
 				goto out;
 			}
 			gids = xrealloc(gids, (o.ngids + 1) * sizeof(gid_t));
 			gids[o.ngids++] = n;
 			break;
 		case 'd': o.detach = true; break;
-		case O_PIDFILE: o.pid_file = optarg; break;
+		case O_PIDFILE: o.pid_file = p.arg; break;
 		case O_PRESERVE:
-			if (parse_u64(optarg, &n) < 0 || n > 1024) {
-				r = hutch_usage_error(cmd, err, "--preserve-fds: `%s` is not a number from 0 to 1024", optarg);
+			if (parse_u64(p.arg, &n) < 0 || n > 1024) {
+				r = hutch_usage_error(cmd, err, "--preserve-fds: `%s` is not a number from 0 to 1024", p.arg);
 				goto out;
 			}
 			o.preserve_fds = n;
 			break;
-		case 'c': strv_push(&o.caps, xstrdup(optarg)); break;
+		case 'c': strv_push(&o.caps, xstrdup(p.arg)); break;
 		case O_NNP: o.no_new_privs = true; break;
-		case O_LABEL: o.process_label = optarg; break;
-		case O_APPARMOR: o.apparmor = optarg; break;
+		case O_LABEL: o.process_label = p.arg; break;
+		case O_APPARMOR: o.apparmor = p.arg; break;
 		case O_IGNORED:
 			break;
-		case ':':
-			r = hutch_usage_error(cmd, err, "option `%s` needs a value", argv[optind - 1]);
-			goto out;
-		default:
-			r = hutch_usage_error(cmd, err, "unknown option `%s`", argv[optind - 1]);
-			goto out;
 		}
 	}
+	if (c < 0)
+		goto out;
 	o.gids = gids;
-	if (optind >= argc) {
+	if (p.ind >= argc) {
 		r = hutch_usage_error(cmd, err, "missing container id");
 		goto out;
 	}
-	if (o.process_file && optind + 1 < argc) {
+	if (o.process_file && p.ind + 1 < argc) {
 		r = hutch_usage_error(cmd, err, "give either --process or a command, not both");
 		goto out;
 	}
-	r = container_exec(g, argv[optind], &o, argv + optind + 1, err);
+	r = container_exec(g, argv[p.ind], &o, argv + p.ind + 1, err);
 out:
 	strv_free(o.env);
 	strv_free(o.caps);

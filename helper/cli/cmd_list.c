@@ -2,7 +2,6 @@
 /* hutch list and ps. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,23 +25,21 @@ HUTCH_COMMAND(list)
 	bool json = false, quiet = false;
 	json_object *arr;
 	int c;
+	struct cli_parser p = { .cmd = cmd, .argc = argc, .argv = argv, .shortopts = "f:q",
+				.longopts = opts };
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":f:q", opts, NULL)) != -1) {
+	while ((c = cli_next(&p, err)) > 0) {
 		if (c == 'f') {
-			if (hutch_parse_format(cmd, optarg, &json, err) < 0)
+			if (hutch_parse_format(cmd, p.arg, &json, err) < 0)
 				return -1;
 		} else if (c == 'q') {
 			quiet = true;
-		} else if (c == ':') {
-			return hutch_usage_error(cmd, err, "option `%s` needs a value", argv[optind - 1]);
-		} else {
-			return hutch_usage_error(cmd, err, "unknown option `%s`", argv[optind - 1]);
 		}
 	}
-	if (optind != argc)
-		return hutch_usage_error(cmd, err, "unexpected argument `%s`", argv[optind]);
+	if (c < 0)
+		return -1;
+	if (p.ind != argc)
+		return hutch_usage_error(cmd, err, "unexpected argument `%s`", argv[p.ind]);
 	if (state_list(g, &ids, err) < 0)
 		return -1;
 	arr = json_object_new_array();
@@ -123,23 +120,21 @@ HUTCH_COMMAND(ps)
 	bool json = false;
 	size_t n = 0;
 	int c;
+	struct cli_parser p = { .cmd = cmd, .argc = argc, .argv = argv, .shortopts = "f:",
+				.longopts = opts };
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":f:", opts, NULL)) != -1) {
+	while ((c = cli_next(&p, err)) > 0) {
 		if (c == 'f') {
-			if (hutch_parse_format(cmd, optarg, &json, err) < 0)
+			if (hutch_parse_format(cmd, p.arg, &json, err) < 0)
 				return -1;
-		} else if (c == ':') {
-			return hutch_usage_error(cmd, err, "option `%s` needs a value", argv[optind - 1]);
-		} else {
-			return hutch_usage_error(cmd, err, "unknown option `%s`", argv[optind - 1]);
 		}
 	}
-	if (optind >= argc)
+	if (c < 0)
+		return -1;
+	if (p.ind >= argc)
 		return hutch_usage_error(cmd, err, "missing container id");
 	/* runc passes extra arguments to ps(1); we accept and ignore them for table output */
-	if (state_open(g, argv[optind], false, &st, err) < 0)
+	if (state_open(g, argv[p.ind], false, &st, err) < 0)
 		return -1;
 	if (state_status(st) == STATUS_STOPPED) {
 		pids = NULL;

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* hutch net ls: the bridge, its subnet and every container's address and ports. */
 #define _GNU_SOURCE
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -47,21 +46,19 @@ static int net_ls(int argc, char **argv, hutch_err *err)
 	cleanup_free char *gw = NULL;
 	bool json = false;
 	int o;
+	struct cli_parser args = { .cmd = cmd, .argc = argc, .argv = argv, .shortopts = "f:",
+				.longopts = opts, .in_order = true };
 
-	optind = 0;
-	opterr = 0;
-	while ((o = getopt_long(argc, argv, "+:f:", opts, NULL)) != -1) {
+	while ((o = cli_next(&args, err)) > 0) {
 		if (o == 'f') {
-			if (hutch_parse_format(cmd, optarg, &json, err) < 0)
+			if (hutch_parse_format(cmd, args.arg, &json, err) < 0)
 				return -1;
-		} else if (o == ':') {
-			return hutch_usage_error(cmd, err, "option `%s` needs a value", argv[optind - 1]);
-		} else {
-			return hutch_usage_error(cmd, err, "unknown option `%s`", argv[optind - 1]);
 		}
 	}
-	if (optind != argc)
-		return hutch_usage_error(cmd, err, "unexpected argument `%s`", argv[optind]);
+	if (o < 0)
+		return -1;
+	if (args.ind != argc)
+		return hutch_usage_error(cmd, err, "unexpected argument `%s`", argv[args.ind]);
 	if (net_conf_load(NULL, &c, err) < 0)
 		return -1;
 	/* the file is replaced atomically: no lock needed to read it */

@@ -5,7 +5,6 @@
  * Fields are documented in README.md and stay stable; a field a source lacks is null.
  */
 #define _GNU_SOURCE
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -124,34 +123,32 @@ HUTCH_COMMAND(stats)
 	int64_t watch_ms = 0;
 	const char *id = NULL;
 	int c;
+	struct cli_parser p = { .cmd = cmd, .argc = argc, .argv = argv, .shortopts = "f:aw:",
+				.longopts = opts };
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":f:aw:", opts, NULL)) != -1) {
+	while ((c = cli_next(&p, err)) > 0) {
 		if (c == 'f') {
-			if (hutch_parse_format(cmd, optarg, &json, err) < 0)
+			if (hutch_parse_format(cmd, p.arg, &json, err) < 0)
 				return -1;
 		} else if (c == 'a') {
 			all = true;
 		} else if (c == 'w') {
-			if (parse_duration_ms(optarg, &watch_ms, err) < 0)
+			if (parse_duration_ms(p.arg, &watch_ms, err) < 0)
 				return hutch_error_prefix(err, "--watch");
 			if (watch_ms <= 0)
 				return hutch_usage_error(cmd, err, "--watch: the interval must be positive");
-		} else if (c == ':') {
-			return hutch_usage_error(cmd, err, "option `%s` needs a value", argv[optind - 1]);
-		} else {
-			return hutch_usage_error(cmd, err, "unknown option `%s`", argv[optind - 1]);
 		}
 	}
-	if (all && optind < argc)
+	if (c < 0)
+		return -1;
+	if (all && p.ind < argc)
 		return hutch_usage_error(cmd, err, "--all takes no container id");
-	if (!all && optind >= argc)
+	if (!all && p.ind >= argc)
 		return hutch_usage_error(cmd, err, "missing container id (or --all)");
-	if (argc - optind > 1)
-		return hutch_usage_error(cmd, err, "unexpected argument `%s`", argv[optind + 1]);
+	if (argc - p.ind > 1)
+		return hutch_usage_error(cmd, err, "unexpected argument `%s`", argv[p.ind + 1]);
 	if (!all)
-		id = argv[optind];
+		id = argv[p.ind];
 	for (;;) {
 		struct timespec ts = { watch_ms / 1000, (watch_ms % 1000) * 1000000L };
 
