@@ -69,26 +69,28 @@ static int lookup(json_object *obj, const char *file, const char *path, const ch
 	return 1;
 }
 
-int jget_obj(json_object *obj, const char *file, const char *path, const char *key,
-	     bool required, json_object **out, hutch_err *err)
+/* An object or array member, by type. */
+static int get_container(json_object *obj, const char *file, const char *path, const char *key,
+			 bool required, json_type type, json_object **out, hutch_err *err)
 {
 	json_object *v;
-	int r = lookup(obj, file, path, key, required, json_type_object, "an object", &v, err);
+	int r = lookup(obj, file, path, key, required, type, type_name(type), &v, err);
 
 	if (r > 0)
 		*out = v;
 	return r < 0 ? r : 0;
 }
 
+int jget_obj(json_object *obj, const char *file, const char *path, const char *key,
+	     bool required, json_object **out, hutch_err *err)
+{
+	return get_container(obj, file, path, key, required, json_type_object, out, err);
+}
+
 int jget_array(json_object *obj, const char *file, const char *path, const char *key,
 	       bool required, json_object **out, hutch_err *err)
 {
-	json_object *v;
-	int r = lookup(obj, file, path, key, required, json_type_array, "an array", &v, err);
-
-	if (r > 0)
-		*out = v;
-	return r < 0 ? r : 0;
+	return get_container(obj, file, path, key, required, json_type_array, out, err);
 }
 
 int jget_str(json_object *obj, const char *file, const char *path, const char *key,

@@ -51,6 +51,8 @@ struct cli_parser {
 	const struct option *longopts;     /* getopt_long's table (flag NULL, val != 0) */
 	bool in_order;                     /* stop at the first operand (exec CMD ARGS...);
 					      else options may follow operands */
+	bool *json;                        /* set: cli_next parses CLI_OPT_FORMAT itself, into
+					      *json (hutch_parse_format) */
 	int ind;                           /* out: where parsing stopped (the first operand) */
 	const char *arg;                   /* out: the value of the option just returned */
 	bool started;
@@ -61,6 +63,14 @@ struct cli_parser {
  * value") or a value given to a flag ("option `--detach` takes no value").
  */
 int cli_next(struct cli_parser *p, hutch_err *err);
+/* -f|--format table|json in a longopts table ("f:" in shortopts for -f). */
+#define CLI_OPT_FORMAT { "format", required_argument, NULL, 'f' }
+/*
+ * A command whose only option is -f|--format: the index of its first operand, or <0
+ * with *err set.
+ */
+int cli_parse_format(const struct hutch_command *c, int argc, char **argv, bool in_order,
+		     bool *json, hutch_err *err);
 
 #define HUTCH_COMMAND(n) \
 	int cmd_##n(struct hutch_global *g, int argc, char **argv, hutch_err *err)

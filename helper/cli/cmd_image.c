@@ -144,8 +144,8 @@ HUTCH_COMMAND(image);
 HUTCH_COMMAND(image)
 {
 	struct image_store s = { .dirfd = -1, .lockfd = -1 };
-	enum { O_STORE = 256, O_CREDS, O_AUTHFILE, O_CA_FILE, O_PLATFORM, O_NAME, O_FORMAT,
-	       O_INSECURE, O_TLS_VERIFY };
+	enum { O_STORE = 256, O_CREDS, O_AUTHFILE, O_CA_FILE, O_PLATFORM, O_NAME, O_INSECURE,
+	       O_TLS_VERIFY };
 	static const struct option opts[] = {
 		{ "store", required_argument, NULL, O_STORE },
 		{ "creds", required_argument, NULL, O_CREDS },
@@ -153,7 +153,7 @@ HUTCH_COMMAND(image)
 		{ "ca-file", required_argument, NULL, O_CA_FILE },
 		{ "platform", required_argument, NULL, O_PLATFORM },
 		{ "name", required_argument, NULL, O_NAME },
-		{ "format", required_argument, NULL, O_FORMAT },
+		CLI_OPT_FORMAT,
 		{ "insecure", no_argument, NULL, O_INSECURE },
 		{ "tls-verify", optional_argument, NULL, O_TLS_VERIFY },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -174,7 +174,7 @@ HUTCH_COMMAND(image)
 		return usage(err, "unknown subcommand `%s`", sub);
 	/* the options follow the subcommand: argv[1] is the parser's argv[0] */
 	struct cli_parser p = { .cmd = cmd, .argc = argc - 1, .argv = argv + 1, .shortopts = "q",
-				.longopts = opts };
+				.longopts = opts, .json = &json };
 
 	while ((c = cli_next(&p, err)) > 0) {
 		switch (c) {
@@ -184,10 +184,6 @@ HUTCH_COMMAND(image)
 		case O_CA_FILE: po.ca_file = p.arg; break;
 		case O_PLATFORM: po.platform = p.arg; break;
 		case O_NAME: name = p.arg; break;
-		case O_FORMAT:
-			if (hutch_parse_format(cmd, p.arg, &json, err) < 0)
-				return -1;
-			break;
 		case O_INSECURE: po.insecure = true; break;
 		case O_TLS_VERIFY:
 			if (p.arg && strcmp(p.arg, "false") == 0)

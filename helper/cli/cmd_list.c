@@ -16,7 +16,7 @@
 HUTCH_COMMAND(list)
 {
 	static const struct option opts[] = {
-		{ "format", required_argument, NULL, 'f' },
+		CLI_OPT_FORMAT,
 		{ "quiet", no_argument, NULL, 'q' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -26,16 +26,10 @@ HUTCH_COMMAND(list)
 	json_object *arr;
 	int c;
 	struct cli_parser p = { .cmd = cmd, .argc = argc, .argv = argv, .shortopts = "f:q",
-				.longopts = opts };
+				.longopts = opts, .json = &json };
 
-	while ((c = cli_next(&p, err)) > 0) {
-		if (c == 'f') {
-			if (hutch_parse_format(cmd, p.arg, &json, err) < 0)
-				return -1;
-		} else if (c == 'q') {
-			quiet = true;
-		}
-	}
+	while ((c = cli_next(&p, err)) > 0)
+		quiet = true;
 	if (c < 0)
 		return -1;
 	if (p.ind != argc)
@@ -110,31 +104,19 @@ static void ps_row(pid_t pid)
 
 HUTCH_COMMAND(ps)
 {
-	static const struct option opts[] = {
-		{ "format", required_argument, NULL, 'f' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const struct hutch_command *cmd = hutch_find_command("ps");
 	cleanup_state struct hutch_state *st = NULL;
 	cleanup_free pid_t *pids = NULL;
 	bool json = false;
 	size_t n = 0;
-	int c;
-	struct cli_parser p = { .cmd = cmd, .argc = argc, .argv = argv, .shortopts = "f:",
-				.longopts = opts };
+	int ind = cli_parse_format(cmd, argc, argv, false, &json, err);
 
-	while ((c = cli_next(&p, err)) > 0) {
-		if (c == 'f') {
-			if (hutch_parse_format(cmd, p.arg, &json, err) < 0)
-				return -1;
-		}
-	}
-	if (c < 0)
+	if (ind < 0)
 		return -1;
-	if (p.ind >= argc)
+	if (ind >= argc)
 		return hutch_usage_error(cmd, err, "missing container id");
 	/* runc passes extra arguments to ps(1); we accept and ignore them for table output */
-	if (state_open(g, argv[p.ind], false, &st, err) < 0)
+	if (state_open(g, argv[ind], false, &st, err) < 0)
 		return -1;
 	if (state_status(st) == STATUS_STOPPED) {
 		pids = NULL;

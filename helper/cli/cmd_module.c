@@ -56,21 +56,12 @@ static int module_status(struct hutch_global *g, int argc, char **argv, hutch_er
 	struct hutch_kmod_info info = { 0 };
 	bool json = false, loaded, family = false;
 	cleanup_err hutch_err e = NULL;
-	static const struct option opts[] = {
-		{ "format", required_argument, NULL, 'f' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct cli_parser p = { .cmd = c, .argc = argc, .argv = argv, .shortopts = "f:",
-				.longopts = opts };
-	int opt;
+	int ind = cli_parse_format(c, argc, argv, false, &json, err);
 
-	while ((opt = cli_next(&p, err)) > 0)
-		if (hutch_parse_format(c, p.arg, &json, err) < 0)
-			return -1;
-	if (opt < 0)
+	if (ind < 0)
 		return -1;
-	if (p.ind < argc)
-		return hutch_usage_error(c, err, "unexpected argument `%s`", argv[p.ind]);
+	if (ind < argc)
+		return hutch_usage_error(c, err, "unexpected argument `%s`", argv[ind]);
 	if (open_ctx(&ctx, err) < 0)
 		return -1;
 	loaded = is_live(ctx);

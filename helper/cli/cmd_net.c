@@ -35,30 +35,18 @@ static char *ports_str(json_object *lease)
 
 static int net_ls(int argc, char **argv, hutch_err *err)
 {
-	static const struct option opts[] = {
-		{ "format", required_argument, NULL, 'f' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const struct hutch_command *cmd = hutch_find_command("net");
 	cleanup_net_conf struct hutch_net_conf *c = NULL;
 	cleanup_json json_object *leases = NULL;
 	cleanup_free char *sn = NULL;
 	cleanup_free char *gw = NULL;
 	bool json = false;
-	int o;
-	struct cli_parser args = { .cmd = cmd, .argc = argc, .argv = argv, .shortopts = "f:",
-				.longopts = opts, .in_order = true };
+	int ind = cli_parse_format(cmd, argc, argv, true, &json, err);
 
-	while ((o = cli_next(&args, err)) > 0) {
-		if (o == 'f') {
-			if (hutch_parse_format(cmd, args.arg, &json, err) < 0)
-				return -1;
-		}
-	}
-	if (o < 0)
+	if (ind < 0)
 		return -1;
-	if (args.ind != argc)
-		return hutch_usage_error(cmd, err, "unexpected argument `%s`", argv[args.ind]);
+	if (ind != argc)
+		return hutch_usage_error(cmd, err, "unexpected argument `%s`", argv[ind]);
 	if (net_conf_load(NULL, &c, err) < 0)
 		return -1;
 	/* the file is replaced atomically: no lock needed to read it */

@@ -113,7 +113,7 @@ static int snapshot(struct hutch_global *g, const char *id, bool json, hutch_err
 HUTCH_COMMAND(stats)
 {
 	static const struct option opts[] = {
-		{ "format", required_argument, NULL, 'f' },
+		CLI_OPT_FORMAT,
 		{ "all", no_argument, NULL, 'a' },
 		{ "watch", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
@@ -124,13 +124,10 @@ HUTCH_COMMAND(stats)
 	const char *id = NULL;
 	int c;
 	struct cli_parser p = { .cmd = cmd, .argc = argc, .argv = argv, .shortopts = "f:aw:",
-				.longopts = opts };
+				.longopts = opts, .json = &json };
 
 	while ((c = cli_next(&p, err)) > 0) {
-		if (c == 'f') {
-			if (hutch_parse_format(cmd, p.arg, &json, err) < 0)
-				return -1;
-		} else if (c == 'a') {
+		if (c == 'a') {
 			all = true;
 		} else if (c == 'w') {
 			if (parse_duration_ms(p.arg, &watch_ms, err) < 0)

@@ -63,12 +63,16 @@ int cli_next(struct cli_parser *p, hutch_err *err)
 		p->ind = 0;   /* 0: getopt starts over */
 		opterr = 0;
 	}
-	optind = start = p->ind;
 	optstring = xasprintf("%s:%s", p->in_order ? "+" : "", p->shortopts ? p->shortopts : "");
-	optopt = 0;
-	c = getopt_long(p->argc, p->argv, optstring, p->longopts, NULL);
-	p->ind = optind;
-	p->arg = optarg;
+	do {
+		optind = start = p->ind;
+		optopt = 0;
+		c = getopt_long(p->argc, p->argv, optstring, p->longopts, NULL);
+		p->ind = optind;
+		p->arg = optarg;
+	} while (c == 'f' && p->json && hutch_parse_format(p->cmd, p->arg, p->json, err) == 0);
+	if (c == 'f' && p->json)
+		return -1;
 	if (c == -1)
 		return 0;
 	if (c != ':' && c != '?')
@@ -88,4 +92,15 @@ int cli_next(struct cli_parser *p, hutch_err *err)
 	if (arg && strchr(arg, '=') && (lo = long_option(p, arg)) && lo->has_arg == no_argument)
 		return hutch_usage_error(p->cmd, err, "%soption `%s` takes no value", scope, name);
 	return hutch_usage_error(p->cmd, err, "unknown %soption `%s`", scope, name);
+}
+
+int cli_parse_format(const struct hutch_command *c, int argc, char **argv, bool in_order,
+		     bool *json, hutch_err *err)
+{
+	static const struct option opts[] = { CLI_OPT_FORMAT, { NULL, 0, NULL, 0 } };
+	struct cli_parser p = { .cmd = c, .argc = argc, .argv = argv, .shortopts = "f:",
+				.longopts = opts, .in_order = in_order, .json = json };
+	int r = cli_next(&p, err);
+
+	return r < 0 ? -1 : p.ind;
 }

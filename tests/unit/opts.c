@@ -129,5 +129,23 @@ int main(void)
 	CHECK("--format yaml is an error",
 	      hutch_parse_format(&cmd, "yaml", &json, &err) < 0 && err &&
 	      strstr(err->msg, "try: --format: unknown format `yaml` (table or json)"));
+	{
+		char *a1[] = { "try", "c1", "--format=json", NULL };
+		char *a2[] = { "try", "-f", "yaml", "c1", NULL };
+		char *a3[] = { "try", "-d", "c1", NULL };
+		cleanup_err hutch_err e1 = NULL, e2 = NULL, e3 = NULL;
+
+		json = false;
+		/* getopt moves the operands behind the options it parsed */
+		CHECK("cli_parse_format: --format=json after the operand",
+		      cli_parse_format(&cmd, 3, a1, false, &json, &e1) == 2 && json &&
+		      strcmp(a1[2], "c1") == 0);
+		CHECK("cli_parse_format: an unknown format is an error",
+		      cli_parse_format(&cmd, 4, a2, false, &json, &e2) < 0 && e2 &&
+		      strstr(e2->msg, "--format: unknown format `yaml`"));
+		CHECK("cli_parse_format: any other option is unknown",
+		      cli_parse_format(&cmd, 3, a3, false, &json, &e3) < 0 && e3 &&
+		      strstr(e3->msg, "unknown option `-d`"));
+	}
 	return check_status();
 }
