@@ -32,23 +32,20 @@
 /* Namespaces of pid that differ from ours: what setns must join. */
 static int differing_namespaces(pid_t pid)
 {
-	static const struct {
-		const char *name;
-		int flag;
-	} ns[] = {
-		{ "user", CLONE_NEWUSER }, { "mnt", CLONE_NEWNS }, { "uts", CLONE_NEWUTS },
-		{ "ipc", CLONE_NEWIPC }, { "net", CLONE_NEWNET }, { "pid", CLONE_NEWPID },
-		{ "cgroup", CLONE_NEWCGROUP }, { "time", CLONE_NEWTIME },
-	};
+	static const int types[] = { CLONE_NEWUSER, CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC,
+				     CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWCGROUP, CLONE_NEWTIME };
 	int flags = 0;
 
-	for (size_t i = 0; i < ARRAY_SIZE(ns); i++) {
-		cleanup_free char *a = xasprintf("/proc/%d/ns/%s", pid, ns[i].name);
-		cleanup_free char *b = xasprintf("/proc/self/ns/%s", ns[i].name);
+	for (size_t i = 0; i < ARRAY_SIZE(types); i++) {
+		/* /proc/PID/ns names: the OCI ones but for "net" and "mnt" */
+		const char *oci = ns_name(types[i]);
+		const char *name = !strcmp(oci, "network") ? "net" : !strcmp(oci, "mount") ? "mnt" : oci;
+		cleanup_free char *a = xasprintf("/proc/%d/ns/%s", pid, name);
+		cleanup_free char *b = xasprintf("/proc/self/ns/%s", name);
 		struct stat sa, sb;
 
 		if (stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_ino != sb.st_ino)
-			flags |= ns[i].flag;
+			flags |= types[i];
 	}
 	return flags;
 }
