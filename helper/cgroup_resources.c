@@ -100,16 +100,21 @@ static int parse_memory(const struct ctx *c, json_object *m, struct cg_res *r)
 	cleanup_free char *mp = full_path(c, "memory");
 	bool dummy = false;
 
-	if (jget_range(m, c->file, mp, "limit", -1, INT64_MAX, &r->has_limit, &r->limit, c->err) < 0 ||
+	if (jget_range(m, c->file, mp, "limit", -1, INT64_MAX, &r->has_limit, &r->limit,
+		       c->err) < 0 ||
 	    jget_range(m, c->file, mp, "reservation", -1, INT64_MAX, &r->has_reservation,
 		    &r->reservation, c->err) < 0 ||
 	    jget_range(m, c->file, mp, "swap", -1, INT64_MAX, &r->has_swap, &r->swap, c->err) < 0 ||
-	    jget_range(m, c->file, mp, "kernel", -1, INT64_MAX, &r->has_kernel, &r->kernel, c->err) < 0 ||
+	    jget_range(m, c->file, mp, "kernel", -1, INT64_MAX, &r->has_kernel, &r->kernel,
+		       c->err) < 0 ||
 	    jget_range(m, c->file, mp, "kernelTCP", -1, INT64_MAX, &r->has_kernel_tcp,
 		    &r->kernel_tcp, c->err) < 0 ||
-	    jget_urange(m, c->file, mp, "swappiness", 0, 100, &r->has_swappiness, &r->swappiness, c->err) < 0 ||
-	    jget_bool(m, c->file, mp, "disableOOMKiller", &r->has_disable_oom, &r->disable_oom, c->err) < 0 ||
-	    jget_bool(m, c->file, mp, "checkBeforeUpdate", &dummy, &r->check_before_update, c->err) < 0 ||
+	    jget_urange(m, c->file, mp, "swappiness", 0, 100, &r->has_swappiness, &r->swappiness,
+			c->err) < 0 ||
+	    jget_bool(m, c->file, mp, "disableOOMKiller", &r->has_disable_oom, &r->disable_oom,
+		      c->err) < 0 ||
+	    jget_bool(m, c->file, mp, "checkBeforeUpdate", &dummy, &r->check_before_update,
+		      c->err) < 0 ||
 	    jget_bool(m, c->file, mp, "useHierarchy", NULL, &dummy, c->err) < 0)
 		return -1;
 	/* 0 means "not set" in runc for these. */
@@ -136,10 +141,14 @@ static int parse_cpu(const struct ctx *c, json_object *o, struct cg_res *r)
 	cleanup_free char *cp = full_path(c, "cpu");
 	const char *cpus = NULL, *mems = NULL;
 
-	if (jget_urange(o, c->file, cp, "shares", 0, 262144, &r->has_shares, &r->shares, c->err) < 0 ||
-	    jget_range(o, c->file, cp, "quota", -1, INT64_MAX, &r->has_quota, &r->quota, c->err) < 0 ||
-	    jget_urange(o, c->file, cp, "period", 1000, 1000000, &r->has_period, &r->period, c->err) < 0 ||
-	    jget_urange(o, c->file, cp, "burst", 0, INT64_MAX, &r->has_burst, &r->burst, c->err) < 0 ||
+	if (jget_urange(o, c->file, cp, "shares", 0, 262144, &r->has_shares, &r->shares,
+			c->err) < 0 ||
+	    jget_range(o, c->file, cp, "quota", -1, INT64_MAX, &r->has_quota, &r->quota,
+		       c->err) < 0 ||
+	    jget_urange(o, c->file, cp, "period", 1000, 1000000, &r->has_period, &r->period,
+			c->err) < 0 ||
+	    jget_urange(o, c->file, cp, "burst", 0, INT64_MAX, &r->has_burst, &r->burst,
+			c->err) < 0 ||
 	    jget_range(o, c->file, cp, "idle", 0, 1, &r->has_idle, &r->idle, c->err) < 0 ||
 	    jget_range(o, c->file, cp, "realtimeRuntime", -1, INT64_MAX, &r->has_rt_runtime,
 		    &r->rt_runtime, c->err) < 0 ||
@@ -203,8 +212,10 @@ static int parse_blkio(const struct ctx *c, json_object *o, struct cg_res *r)
 	cleanup_free char *bp = full_path(c, "blockIO");
 	json_object *a = NULL;
 
-	if (jget_urange(o, c->file, bp, "weight", 0, 1000, &r->has_blkio_weight, &r->blkio_weight, c->err) < 0 ||
-	    jget_urange(o, c->file, bp, "leafWeight", 0, 1000, &r->has_blkio_leaf, &r->blkio_leaf, c->err) < 0)
+	if (jget_urange(o, c->file, bp, "weight", 0, 1000, &r->has_blkio_weight, &r->blkio_weight,
+			c->err) < 0 ||
+	    jget_urange(o, c->file, bp, "leafWeight", 0, 1000, &r->has_blkio_leaf, &r->blkio_leaf,
+			c->err) < 0)
 		return -1;
 	if (r->has_blkio_weight && r->blkio_weight == 0)
 		r->has_blkio_weight = false;
@@ -227,8 +238,10 @@ static int parse_blkio(const struct ctx *c, json_object *o, struct cg_res *r)
 		if (!json_object_is_type(e, json_type_object))
 			return ferr(c, p, "expected an object");
 		if (parse_devnum(c, e, p, &w.major, &w.minor) < 0 ||
-		    jget_urange(e, c->file, fp, "weight", 10, 1000, &w.has_weight, &w.weight, c->err) < 0 ||
-		    jget_urange(e, c->file, fp, "leafWeight", 10, 1000, &w.has_leaf, &w.leaf, c->err) < 0)
+		    jget_urange(e, c->file, fp, "weight", 10, 1000, &w.has_weight, &w.weight,
+				c->err) < 0 ||
+		    jget_urange(e, c->file, fp, "leafWeight", 10, 1000, &w.has_leaf, &w.leaf,
+				c->err) < 0)
 			return -1;
 		r->wdev = xrealloc(r->wdev, (r->n_wdev + 1) * sizeof(*r->wdev));
 		r->wdev[r->n_wdev++] = w;
@@ -247,7 +260,8 @@ static int parse_blkio(const struct ctx *c, json_object *o, struct cg_res *r)
 			if (!json_object_is_type(e, json_type_object))
 				return ferr(c, p, "expected an object");
 			if (parse_devnum(c, e, p, &d.major, &d.minor) < 0 ||
-			    jget_urange(e, c->file, fp, "rate", 0, INT64_MAX, &has, &d.rate, c->err) < 0)
+			    jget_urange(e, c->file, fp, "rate", 0, INT64_MAX, &has, &d.rate,
+					c->err) < 0)
 				return -1;
 			if (!has) {
 				cleanup_free char *pr = xasprintf("%s.rate", p);
@@ -345,7 +359,8 @@ static int parse_network(const struct ctx *c, json_object *o, struct cg_res *r)
 	cleanup_free char *np = full_path(c, "network");
 	json_object *a = NULL;
 
-	if (jget_urange(o, c->file, np, "classID", 0, UINT32_MAX, &r->has_classid, &r->classid, c->err) < 0 ||
+	if (jget_urange(o, c->file, np, "classID", 0, UINT32_MAX, &r->has_classid, &r->classid,
+			c->err) < 0 ||
 	    jget_array(o, c->file, np, "priorities", false, &a, c->err) < 0)
 		return -1;
 	for (size_t i = 0; a && i < json_object_array_length(a); i++) {
@@ -389,8 +404,10 @@ static int parse_rdma(const struct ctx *c, json_object *o, struct cg_res *r)
 			return ferr(c, p, "expected an object");
 		if (!*key || strpbrk(key, " \n"))
 			return ferr(c, p, "not a device name");
-		if (jget_urange(val, c->file, fp, "hcaHandles", 0, INT32_MAX, &d.has_handles, &d.handles, c->err) < 0 ||
-		    jget_urange(val, c->file, fp, "hcaObjects", 0, INT32_MAX, &d.has_objects, &d.objects, c->err) < 0)
+		if (jget_urange(val, c->file, fp, "hcaHandles", 0, INT32_MAX, &d.has_handles,
+				&d.handles, c->err) < 0 ||
+		    jget_urange(val, c->file, fp, "hcaObjects", 0, INT32_MAX, &d.has_objects,
+				&d.objects, c->err) < 0)
 			return -1;
 		d.dev = xstrdup(key);
 		r->rdma = xrealloc(r->rdma, (r->n_rdma + 1) * sizeof(*r->rdma));
@@ -475,7 +492,8 @@ static int parse_devices(const struct ctx *c, json_object *a, struct cg_res *r)
 					    access);
 		}
 		/* major/minor: a number, or -1 / missing / null for "any" */
-		if (jget_range(e, c->file, fp, "major", -1, UINT32_MAX, NULL, &d.major, c->err) < 0 ||
+		if (jget_range(e, c->file, fp, "major", -1, UINT32_MAX, NULL, &d.major,
+			       c->err) < 0 ||
 		    jget_range(e, c->file, fp, "minor", -1, UINT32_MAX, NULL, &d.minor, c->err) < 0)
 			return -1;
 		if (d.type == 'a') {
