@@ -63,7 +63,8 @@ static void set_labels(const struct hutch_exec_opts *o, json_object *p)
 static int build_process(const struct hutch_exec_opts *o, json_object *cfg, char **args,
 			 json_object **out, hutch_err *err)
 {
-	json_object *base = NULL, *p, *env, *user;
+	cleanup_json json_object *p = NULL;
+	json_object *base = NULL, *env, *user;
 
 	if (o->process_file) {
 		if (json_parse_file(o->process_file, "--process", out, err) < 0)
@@ -122,10 +123,8 @@ static int build_process(const struct hutch_exec_opts *o, json_object *cfg, char
 		if (colon)
 			*colon++ = '\0';
 		if (parse_u64(u, &uid) < 0 || uid > UINT32_MAX - 1 ||
-		    (colon && (parse_u64(colon, &gid) < 0 || gid > UINT32_MAX - 1))) {
-			json_object_put(p);
+		    (colon && (parse_u64(colon, &gid) < 0 || gid > UINT32_MAX - 1)))
 			return hutch_fail(err, 0, "--user: `%s` is not UID[:GID]", o->user);
-		}
 		json_object_object_add(user, "uid", json_object_new_int64(uid));
 		json_object_object_add(user, "gid", json_object_new_int64(gid));
 	}
@@ -139,7 +138,7 @@ static int build_process(const struct hutch_exec_opts *o, json_object *cfg, char
 	if (o->no_new_privs)
 		json_object_object_add(p, "noNewPrivileges", json_object_new_boolean(true));
 	set_labels(o, p);
-	*out = p;
+	*out = steal_ptr(&p);
 	return 0;
 }
 

@@ -32,10 +32,11 @@ HUTCH_COMMAND(exec)
 	};
 	const struct hutch_command *cmd = hutch_find_command("exec");
 	struct hutch_exec_opts o = { 0 };
+	cleanup_strv char **env = NULL, **caps = NULL;
 	cleanup_free gid_t *gids = NULL;
 	struct cli_parser p = { .cmd = cmd, .argc = argc, .argv = argv, .shortopts = "te:u:g:dc:",
 				.longopts = opts, .in_order = true };
-	int c, r = -1;
+	int c;
 
 	while ((c = cli_next(&p, err)) > 0) {
 		uint64_t n;
@@ -46,31 +47,25 @@ HUTCH_COMMAND(exec)
 		case O_CONSOLE: o.console_socket = p.arg; break;
 		case O_CWD: o.cwd = p.arg; break;
 		case 'e':
-			if (!strchr(p.arg, '=') || p.arg[0] == '=') {
-				r = hutch_usage_error(cmd, err, "--env: `%s` is not NAME=VALUE", p.arg);
-				goto out;
-			}
-			strv_push(&o.env, xstrdup(p.arg));
+			if (!strchr(p.arg, '=') || p.arg[0] == '=')
+				return hutch_usage_error(cmd, err, "--env: `%s` is not NAME=VALUE", p.arg);
+			strv_push(&env, xstrdup(p.arg));
 			break;
 		case 'u': o.user = p.arg; break;
 		case 'g':
-			if (parse_u64(p.arg, &n) < 0 || n > UINT32_MAX - 1) {
-				r = hutch_usage_error(cmd, err, "--additional-gids: `%s` is not a group id", p.arg);
-				goto out;
-			}
+			if (parse_u64(p.arg, &n) < 0 || n > UINT32_MAX - 1)
+				return hutch_usage_error(cmd, err, "--additional-gids: `%s` is not a group id", p.arg);
 			gids = xrealloc(gids, (o.ngids + 1) * sizeof(gid_t));
 			gids[o.ngids++] = n;
 			break;
 		case 'd': o.detach = true; break;
 		case O_PIDFILE: o.pid_file = p.arg; break;
 		case O_PRESERVE:
-			if (parse_u64(p.arg, &n) < 0 || n > 1024) {
-				r = hutch_usage_error(cmd, err, "--preserve-fds: `%s` is not a number from 0 to 1024", p.arg);
-				goto out;
-			}
+			if (parse_u64(p.arg, &n) < 0 || n > 1024)
+				return hutch_usage_error(cmd, err, "--preserve-fds: `%s` is not a number from 0 to 1024", p.arg);
 			o.preserve_fds = n;
 			break;
-		case 'c': strv_push(&o.caps, xstrdup(p.arg)); break;
+		case 'c': strv_push(&caps, xstrdup(p.arg)); break;
 		case O_NNP: o.no_new_privs = true; break;
 		case O_LABEL: o.process_label = p.arg; break;
 		case O_APPARMOR: o.apparmor = p.arg; break;
@@ -79,19 +74,13 @@ HUTCH_COMMAND(exec)
 		}
 	}
 	if (c < 0)
-		goto out;
+		return -1;
+	if (p.ind >= argc)
+		return hutch_usage_error(cmd, err, "missing container id");
+	if (o.process_file && p.ind + 1 < argc)
+		return hutch_usage_error(cmd, err, "give either --process or a command, not both");
+	o.env = env;
+	o.caps = caps;
 	o.gids = gids;
-	if (p.ind >= argc) {
-		r = hutch_usage_error(cmd, err, "missing container id");
-		goto out;
-	}
-	if (o.process_file && p.ind + 1 < argc) {
-		r = hutch_usage_error(cmd, err, "give either --process or a command, not both");
-		goto out;
-	}
-	r = container_exec(g, argv[p.ind], &o, argv + p.ind + 1, err);
-out:
-	strv_free(o.env);
-	strv_free(o.caps);
-	return r;
+	return container_exec(g, argv[p.ind], &o, argv + p.ind + 1, err);
 }
