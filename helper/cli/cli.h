@@ -63,6 +63,14 @@ struct cli_parser {
  * value") or a value given to a flag ("option `--detach` takes no value").
  */
 int cli_next(struct cli_parser *p, hutch_err *err);
+/*
+ * After cli_next's 0: the operands must number min to max ("missing container id",
+ * "unexpected argument `X`"); returns 0, or <0 with *err set.
+ */
+int cli_operands(const struct cli_parser *p, int min, int max, hutch_err *err);
+/* A command that takes one container id and no option (start, state, pause, resume):
+ * the id, or NULL with *err set. */
+const char *cli_only_id(const struct hutch_command *c, int argc, char **argv, hutch_err *err);
 /* -f|--format table|json in a longopts table ("f:" in shortopts for -f). */
 #define CLI_OPT_FORMAT { "format", required_argument, NULL, 'f' }
 /*

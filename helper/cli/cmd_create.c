@@ -157,10 +157,9 @@ HUTCH_COMMAND(create)
 
 HUTCH_COMMAND(start)
 {
-	if (argc != 2 || argv[1][0] == '-')
-		return hutch_usage_error(hutch_find_command("start"), err,
-					 argc < 2 ? "missing container id" : "expected exactly one container id");
-	return container_start(g, argv[1], err);
+	const char *id = cli_only_id(hutch_find_command("start"), argc, argv, err);
+
+	return id ? container_start(g, id, err) : -1;
 }
 
 HUTCH_COMMAND(run)

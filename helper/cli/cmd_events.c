@@ -69,12 +69,8 @@ HUTCH_COMMAND(events)
 				return hutch_error_prefix(err, "--interval");
 		}
 	}
-	if (c < 0)
+	if (c < 0 || cli_operands(&p, 1, 1, err) < 0)
 		return -1;
-	if (p.ind >= argc)
-		return hutch_usage_error(cmd, err, "missing container id");
-	if (argc - p.ind > 1)
-		return hutch_usage_error(cmd, err, "unexpected argument `%s`", argv[p.ind + 1]);
 	if (cgcmd_open(g, argv[p.ind], false, &st, &status, err) < 0)
 		return -1;
 	if (status == STATUS_STOPPED)

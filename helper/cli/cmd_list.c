@@ -30,10 +30,8 @@ HUTCH_COMMAND(list)
 
 	while ((c = cli_next(&p, err)) > 0)
 		quiet = true;
-	if (c < 0)
+	if (c < 0 || cli_operands(&p, 0, 0, err) < 0)
 		return -1;
-	if (p.ind != argc)
-		return hutch_usage_error(cmd, err, "unexpected argument `%s`", argv[p.ind]);
 	if (state_list(g, &ids, err) < 0)
 		return -1;
 	arr = json_object_new_array();

@@ -39,10 +39,8 @@ HUTCH_COMMAND(spec)
 		else if (c == 'r')
 			rootless = true;
 	}
-	if (c < 0)
+	if (c < 0 || cli_operands(&p, 0, 0, err) < 0)
 		return -1;
-	if (p.ind != argc)
-		return hutch_usage_error(cmd, err, "unexpected argument `%s`", argv[p.ind]);
 	path = xasprintf("%s/config.json", bundle);
 	s = spec_default(rootless);
 	text = json_str(s, true);

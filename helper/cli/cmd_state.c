@@ -16,12 +16,10 @@
 HUTCH_COMMAND(state)
 {
 	cleanup_state struct hutch_state *st = NULL;
+	const char *id = cli_only_id(hutch_find_command("state"), argc, argv, err);
 	json_object *o;
 
-	if (argc != 2 || argv[1][0] == '-')
-		return hutch_usage_error(hutch_find_command("state"), err,
-					 argc < 2 ? "missing container id" : "expected exactly one container id");
-	if (state_open(g, argv[1], false, &st, err) < 0)
+	if (!id || state_open(g, id, false, &st, err) < 0)
 		return -1;
 	o = state_oci_json(st, state_status(st));
 	printf("%s\n", json_str(o, true));
@@ -45,12 +43,8 @@ HUTCH_COMMAND(kill)
 		if (c == 'a')
 			all = true;
 	}
-	if (c < 0)
+	if (c < 0 || cli_operands(&p, 1, 2, err) < 0)
 		return -1;
-	if (p.ind >= argc)
-		return hutch_usage_error(cmd, err, "missing container id");
-	if (argc - p.ind > 2)
-		return hutch_usage_error(cmd, err, "too many arguments");
 	if (argc - p.ind == 2 && parse_signal(argv[p.ind + 1], &sig, err) < 0)
 		return -1;
 	return container_kill(g, argv[p.ind], sig, all, err);
@@ -72,10 +66,8 @@ HUTCH_COMMAND(delete)
 		if (c == 'f')
 			force = true;
 	}
-	if (c < 0)
+	if (c < 0 || cli_operands(&p, 1, 1, err) < 0)
 		return -1;
-	if (p.ind != argc - 1)
-		return hutch_usage_error(cmd, err, p.ind >= argc ? "missing container id" : "too many arguments");
 	/* Like runc and crun: --force on a container that is already gone succeeds, so a
 	 * client cleaning up after a failed create (podman, containerd) sees no error. */
 	if (force && state_validate_id(argv[p.ind], NULL) == 0) {

@@ -67,12 +67,8 @@ HUTCH_COMMAND(trace)
 		if (opt == O_MODULE_NAME)
 			raw = true;
 	}
-	if (opt < 0)
+	if (opt < 0 || cli_operands(&p, 1, 1, err) < 0)
 		return -1;
-	if (p.ind >= argc)
-		return hutch_usage_error(c, err, "missing container id");
-	if (p.ind + 1 < argc)
-		return hutch_usage_error(c, err, "unexpected argument `%s`", argv[p.ind + 1]);
 	id = argv[p.ind];
 	if (g->module_mode == MODULE_OFF)
 		return hutch_fail(err, 0, "trace: needs the hutch.ko kernel module (not with --module off)");

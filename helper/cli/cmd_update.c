@@ -158,12 +158,8 @@ HUTCH_COMMAND(update)
 		else if (!done && c == O_CPUSET_MEMS)
 			set(flags, "cpu", "mems", json_object_new_string(p.arg));
 	}
-	if (c < 0)
+	if (c < 0 || cli_operands(&p, 1, 1, err) < 0)
 		return -1;
-	if (p.ind >= argc)
-		return hutch_usage_error(cmd, err, "missing container id");
-	if (argc - p.ind > 1)
-		return hutch_usage_error(cmd, err, "unexpected argument `%s`", argv[p.ind + 1]);
 	if (rfile) {
 		const char *path = strcmp(rfile, "-") == 0 ? "/dev/stdin" : rfile;
 

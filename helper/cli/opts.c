@@ -104,3 +104,24 @@ int cli_parse_format(const struct hutch_command *c, int argc, char **argv, bool 
 
 	return r < 0 ? -1 : p.ind;
 }
+
+int cli_operands(const struct cli_parser *p, int min, int max, hutch_err *err)
+{
+	int n = p->argc - p->ind;
+
+	if (n < min)
+		return hutch_usage_error(p->cmd, err, "missing container id");
+	if (n > max)
+		return hutch_usage_error(p->cmd, err, "unexpected argument `%s`", p->argv[p->ind + max]);
+	return 0;
+}
+
+const char *cli_only_id(const struct hutch_command *c, int argc, char **argv, hutch_err *err)
+{
+	static const struct option none[] = { { NULL, 0, NULL, 0 } };
+	struct cli_parser p = { .cmd = c, .argc = argc, .argv = argv, .longopts = none };
+
+	if (cli_next(&p, err) < 0 || cli_operands(&p, 1, 1, err) < 0)
+		return NULL;
+	return argv[p.ind];
+}

@@ -147,5 +147,19 @@ int main(void)
 		      cli_parse_format(&cmd, 3, a3, false, &json, &e3) < 0 && e3 &&
 		      strstr(e3->msg, "unknown option `-d`"));
 	}
+	{
+		char *one[] = { "try", "c1", NULL }, *two[] = { "try", "c1", "c2", NULL };
+		char *none[] = { "try", NULL }, *opt[] = { "try", "-d", "c1", NULL };
+		cleanup_err hutch_err e1 = NULL, e2 = NULL, e3 = NULL, e4 = NULL;
+		const char *id = cli_only_id(&cmd, 2, one, &e1);
+
+		CHECK("cli_only_id: the id", id && strcmp(id, "c1") == 0);
+		CHECK("cli_only_id: a second operand is an error",
+		      !cli_only_id(&cmd, 3, two, &e2) && e2 && strstr(e2->msg, "unexpected argument `c2`"));
+		CHECK("cli_only_id: no operand is an error",
+		      !cli_only_id(&cmd, 1, none, &e3) && e3 && strstr(e3->msg, "missing container id"));
+		CHECK("cli_only_id: no option is known",
+		      !cli_only_id(&cmd, 3, opt, &e4) && e4 && strstr(e4->msg, "unknown option `-d`"));
+	}
 	return check_status();
 }
