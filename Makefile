@@ -71,8 +71,12 @@ build/asan/hutch: $(ASAN_OBJS)
 # unit tests may call the dlopen()ed libraries themselves (e.g. to write test archives)
 UNIT_LDLIBS := $(shell pkg-config --libs $(PKGS_DL) 2>/dev/null)
 
-build/asan/unit/%: tests/unit/%.c $(ASAN_LIBOBJS) | build/asan/unit
-	$(CC) $(CFLAGS) $(ASAN_FLAGS) -o $@ $< $(ASAN_LIBOBJS) $(LDLIBS) $(UNIT_LDLIBS)
+# A unit test of a helper/cli/ file names its object here; the others link the library only.
+build/asan/unit/opts: build/asan/cli/opts.o
+
+build/asan/unit/%: tests/unit/%.c tests/unit/check.h $(ASAN_LIBOBJS) | build/asan/unit
+	$(CC) $(CFLAGS) $(ASAN_FLAGS) -o $@ $< $(filter build/asan/cli/%.o,$^) $(ASAN_LIBOBJS) \
+		$(LDLIBS) $(UNIT_LDLIBS)
 
 asan: build/asan/hutch $(UNIT_BINS)
 

@@ -26,6 +26,7 @@
 #include <dirent.h>
 
 #include "cgroup_internal.h"
+#include "jsonutil.h"
 #include "log.h"
 #include "utils.h"
 
@@ -62,118 +63,6 @@ static int ferr(const struct ctx *c, const char *path, const char *fmt, ...)
 
 /* ---- parsing ---- */
 
-static json_object *member(json_object *o, const char *key)
-{
-	json_object *v = NULL;
-
-	if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
-		return NULL;
-	return v;
-}
-
-static int get_obj(const struct ctx *c, json_object *o, const char *path, const char *key,
-		   json_object **out)
-{
-	json_object *v = member(o, key);
-	cleanup_free char *p = *path ? xasprintf("%s.%s", path, key) : xstrdup(key);
-
-	*out = NULL;
-	if (!v)
-		return 0;
-	if (!json_object_is_type(v, json_type_object))
-		return ferr(c, p, "expected an object");
-	*out = v;
-	return 0;
-}
-
-/* An integer >= min (min -1: "-1 means unlimited"), <= max. */
-static int get_int(const struct ctx *c, json_object *o, const char *path, const char *key,
-		   int64_t min, int64_t max, bool *has, int64_t *out)
-{
-	json_object *v = member(o, key);
-	cleanup_free char *p = *path ? xasprintf("%s.%s", path, key) : xstrdup(key);
-	int64_t x;
-
-	if (!v)
-		return 0;
-	if (!json_object_is_type(v, json_type_int))
-		return ferr(c, p, "expected an integer");
-	errno = 0;
-	x = json_object_get_int64(v);
-	if (errno == ERANGE || x > max)
-		return ferr(c, p, "%s is out of range (at most %" PRId64 ")",
-			    json_object_to_json_string(v), max);
-	if (x < min) {
-		if (min == -1)
-			return ferr(c, p, "%" PRId64 " is invalid: must be -1 (unlimited) or >= 0", x);
-		return ferr(c, p, "%" PRId64 " is invalid: must be >= %" PRId64, x, min);
-	}
-	*has = true;
-	*out = x;
-	return 0;
-}
-
-static int get_uint(const struct ctx *c, json_object *o, const char *path, const char *key,
-		    uint64_t min, uint64_t max, bool *has, uint64_t *out)
-{
-	int64_t v = 0;
-	bool h = false;
-
-	if (get_int(c, o, path, key, (int64_t)min, max > INT64_MAX ? INT64_MAX : (int64_t)max,
-		    &h, &v) < 0)
-		return -1;
-	if (h) {
-		*has = true;
-		*out = (uint64_t)v;
-	}
-	return 0;
-}
-
-static int get_bool(const struct ctx *c, json_object *o, const char *path, const char *key,
-		    bool *has, bool *out)
-{
-	json_object *v = member(o, key);
-	cleanup_free char *p = *path ? xasprintf("%s.%s", path, key) : xstrdup(key);
-
-	if (!v)
-		return 0;
-	if (!json_object_is_type(v, json_type_boolean))
-		return ferr(c, p, "expected true or false");
-	if (has)
-		*has = true;
-	*out = json_object_get_boolean(v);
-	return 0;
-}
-
-static int get_str(const struct ctx *c, json_object *o, const char *path, const char *key,
-		   const char **out)
-{
-	json_object *v = member(o, key);
-	cleanup_free char *p = *path ? xasprintf("%s.%s", path, key) : xstrdup(key);
-
-	if (!v)
-		return 0;
-	if (!json_object_is_type(v, json_type_string))
-		return ferr(c, p, "expected a string");
-	*out = json_object_get_string(v);
-	return 0;
-}
-
-static int get_array(const struct ctx *c, json_object *o, const char *path, const char *key,
-		     json_object **out)
-{
-	json_object *v = member(o, key);
-	cleanup_free char *p = *path ? xasprintf("%s.%s", path, key) : xstrdup(key);
-
-	*out = NULL;
-	if (!v)
-		return 0;
-	if (!json_object_is_type(v, json_type_array))
-		return ferr(c, p, "expected an array");
-	*out = v;
-	return 0;
-}
-
 void cg_res_free(struct cg_res *r)
 {
 	if (!r)
@@ -208,19 +97,25 @@ static void cleanup_resp(struct cg_res **r)
 
 static int parse_memory(const struct ctx *c, json_object *m, struct cg_res *r)
 {
+	cleanup_free char *mp = full_path(c, "memory");
 	bool dummy = false;
 
-	if (get_int(c, m, "memory", "limit", -1, INT64_MAX, &r->has_limit, &r->limit) < 0 ||
-	    get_int(c, m, "memory", "reservation", -1, INT64_MAX, &r->has_reservation,
-		    &r->reservation) < 0 ||
-	    get_int(c, m, "memory", "swap", -1, INT64_MAX, &r->has_swap, &r->swap) < 0 ||
-	    get_int(c, m, "memory", "kernel", -1, INT64_MAX, &r->has_kernel, &r->kernel) < 0 ||
-	    get_int(c, m, "memory", "kernelTCP", -1, INT64_MAX, &r->has_kernel_tcp,
-		    &r->kernel_tcp) < 0 ||
-	    get_uint(c, m, "memory", "swappiness", 0, 100, &r->has_swappiness, &r->swappiness) < 0 ||
-	    get_bool(c, m, "memory", "disableOOMKiller", &r->has_disable_oom, &r->disable_oom) < 0 ||
-	    get_bool(c, m, "memory", "checkBeforeUpdate", &dummy, &r->check_before_update) < 0 ||
-	    get_bool(c, m, "memory", "useHierarchy", NULL, &dummy) < 0)
+	if (jget_range(m, c->file, mp, "limit", -1, INT64_MAX, &r->has_limit, &r->limit,
+		       c->err) < 0 ||
+	    jget_range(m, c->file, mp, "reservation", -1, INT64_MAX, &r->has_reservation,
+		    &r->reservation, c->err) < 0 ||
+	    jget_range(m, c->file, mp, "swap", -1, INT64_MAX, &r->has_swap, &r->swap, c->err) < 0 ||
+	    jget_range(m, c->file, mp, "kernel", -1, INT64_MAX, &r->has_kernel, &r->kernel,
+		       c->err) < 0 ||
+	    jget_range(m, c->file, mp, "kernelTCP", -1, INT64_MAX, &r->has_kernel_tcp,
+		    &r->kernel_tcp, c->err) < 0 ||
+	    jget_urange(m, c->file, mp, "swappiness", 0, 100, &r->has_swappiness, &r->swappiness,
+			c->err) < 0 ||
+	    jget_bool(m, c->file, mp, "disableOOMKiller", &r->has_disable_oom, &r->disable_oom,
+		      c->err) < 0 ||
+	    jget_bool(m, c->file, mp, "checkBeforeUpdate", &dummy, &r->check_before_update,
+		      c->err) < 0 ||
+	    jget_bool(m, c->file, mp, "useHierarchy", NULL, &dummy, c->err) < 0)
 		return -1;
 	/* 0 means "not set" in runc for these. */
 	if (r->has_limit && r->limit == 0)
@@ -243,18 +138,24 @@ static bool valid_cpulist(const char *s)
 
 static int parse_cpu(const struct ctx *c, json_object *o, struct cg_res *r)
 {
+	cleanup_free char *cp = full_path(c, "cpu");
 	const char *cpus = NULL, *mems = NULL;
 
-	if (get_uint(c, o, "cpu", "shares", 0, 262144, &r->has_shares, &r->shares) < 0 ||
-	    get_int(c, o, "cpu", "quota", -1, INT64_MAX, &r->has_quota, &r->quota) < 0 ||
-	    get_uint(c, o, "cpu", "period", 1000, 1000000, &r->has_period, &r->period) < 0 ||
-	    get_uint(c, o, "cpu", "burst", 0, INT64_MAX, &r->has_burst, &r->burst) < 0 ||
-	    get_int(c, o, "cpu", "idle", 0, 1, &r->has_idle, &r->idle) < 0 ||
-	    get_int(c, o, "cpu", "realtimeRuntime", -1, INT64_MAX, &r->has_rt_runtime,
-		    &r->rt_runtime) < 0 ||
-	    get_uint(c, o, "cpu", "realtimePeriod", 1, INT64_MAX, &r->has_rt_period,
-		     &r->rt_period) < 0 ||
-	    get_str(c, o, "cpu", "cpus", &cpus) < 0 || get_str(c, o, "cpu", "mems", &mems) < 0)
+	if (jget_urange(o, c->file, cp, "shares", 0, 262144, &r->has_shares, &r->shares,
+			c->err) < 0 ||
+	    jget_range(o, c->file, cp, "quota", -1, INT64_MAX, &r->has_quota, &r->quota,
+		       c->err) < 0 ||
+	    jget_urange(o, c->file, cp, "period", 1000, 1000000, &r->has_period, &r->period,
+			c->err) < 0 ||
+	    jget_urange(o, c->file, cp, "burst", 0, INT64_MAX, &r->has_burst, &r->burst,
+			c->err) < 0 ||
+	    jget_range(o, c->file, cp, "idle", 0, 1, &r->has_idle, &r->idle, c->err) < 0 ||
+	    jget_range(o, c->file, cp, "realtimeRuntime", -1, INT64_MAX, &r->has_rt_runtime,
+		    &r->rt_runtime, c->err) < 0 ||
+	    jget_urange(o, c->file, cp, "realtimePeriod", 1, INT64_MAX, &r->has_rt_period,
+		     &r->rt_period, c->err) < 0 ||
+	    jget_str(o, c->file, cp, "cpus", false, &cpus, c->err) < 0 ||
+	    jget_str(o, c->file, cp, "mems", false, &mems, c->err) < 0)
 		return -1;
 	if (r->has_shares && r->shares == 0)
 		r->has_shares = false;
@@ -277,10 +178,11 @@ static int parse_cpu(const struct ctx *c, json_object *o, struct cg_res *r)
 static int parse_devnum(const struct ctx *c, json_object *e, const char *path, int64_t *maj,
 			int64_t *min)
 {
+	cleanup_free char *fp = full_path(c, path);
 	bool h1 = false, h2 = false;
 
-	if (get_int(c, e, path, "major", 0, UINT32_MAX, &h1, maj) < 0 ||
-	    get_int(c, e, path, "minor", 0, UINT32_MAX, &h2, min) < 0)
+	if (jget_range(e, c->file, fp, "major", 0, UINT32_MAX, &h1, maj, c->err) < 0 ||
+	    jget_range(e, c->file, fp, "minor", 0, UINT32_MAX, &h2, min, c->err) < 0)
 		return -1;
 	if (!h1 || !h2) {
 		cleanup_free char *p = xasprintf("%s.%s", path, h1 ? "minor" : "major");
@@ -290,14 +192,30 @@ static int parse_devnum(const struct ctx *c, json_object *e, const char *path, i
 	return 0;
 }
 
+static int parse_pids(const struct ctx *c, json_object *o, struct cg_res *r)
+{
+	cleanup_free char *pp = full_path(c, "pids");
+	bool has = false;
+
+	if (jget_range(o, c->file, pp, "limit", INT64_MIN, INT64_MAX, &has, &r->pids, c->err) < 0)
+		return -1;
+	if (!has)
+		return ferr(c, "pids.limit", "required");
+	r->has_pids = r->pids != 0;
+	return 0;
+}
+
 static int parse_blkio(const struct ctx *c, json_object *o, struct cg_res *r)
 {
 	static const char *const tkeys[4] = { "throttleReadBpsDevice", "throttleWriteBpsDevice",
 					      "throttleReadIOPSDevice", "throttleWriteIOPSDevice" };
-	json_object *a;
+	cleanup_free char *bp = full_path(c, "blockIO");
+	json_object *a = NULL;
 
-	if (get_uint(c, o, "blockIO", "weight", 0, 1000, &r->has_blkio_weight, &r->blkio_weight) < 0 ||
-	    get_uint(c, o, "blockIO", "leafWeight", 0, 1000, &r->has_blkio_leaf, &r->blkio_leaf) < 0)
+	if (jget_urange(o, c->file, bp, "weight", 0, 1000, &r->has_blkio_weight, &r->blkio_weight,
+			c->err) < 0 ||
+	    jget_urange(o, c->file, bp, "leafWeight", 0, 1000, &r->has_blkio_leaf, &r->blkio_leaf,
+			c->err) < 0)
 		return -1;
 	if (r->has_blkio_weight && r->blkio_weight == 0)
 		r->has_blkio_weight = false;
@@ -309,35 +227,41 @@ static int parse_blkio(const struct ctx *c, json_object *o, struct cg_res *r)
 	if (r->has_blkio_leaf && r->blkio_leaf < 10)
 		return ferr(c, "blockIO.leafWeight", "%" PRIu64 " is invalid: must be between 10 and "
 			    "1000", r->blkio_leaf);
-	if (get_array(c, o, "blockIO", "weightDevice", &a) < 0)
+	if (jget_array(o, c->file, bp, "weightDevice", false, &a, c->err) < 0)
 		return -1;
 	for (size_t i = 0; a && i < json_object_array_length(a); i++) {
 		json_object *e = json_object_array_get_idx(a, i);
 		cleanup_free char *p = xasprintf("blockIO.weightDevice[%zu]", i);
+		cleanup_free char *fp = full_path(c, p);
 		struct cg_devweight w = { 0 };
 
 		if (!json_object_is_type(e, json_type_object))
 			return ferr(c, p, "expected an object");
 		if (parse_devnum(c, e, p, &w.major, &w.minor) < 0 ||
-		    get_uint(c, e, p, "weight", 10, 1000, &w.has_weight, &w.weight) < 0 ||
-		    get_uint(c, e, p, "leafWeight", 10, 1000, &w.has_leaf, &w.leaf) < 0)
+		    jget_urange(e, c->file, fp, "weight", 10, 1000, &w.has_weight, &w.weight,
+				c->err) < 0 ||
+		    jget_urange(e, c->file, fp, "leafWeight", 10, 1000, &w.has_leaf, &w.leaf,
+				c->err) < 0)
 			return -1;
 		r->wdev = xrealloc(r->wdev, (r->n_wdev + 1) * sizeof(*r->wdev));
 		r->wdev[r->n_wdev++] = w;
 	}
 	for (int t = 0; t < 4; t++) {
-		if (get_array(c, o, "blockIO", tkeys[t], &a) < 0)
+		a = NULL;
+		if (jget_array(o, c->file, bp, tkeys[t], false, &a, c->err) < 0)
 			return -1;
 		for (size_t i = 0; a && i < json_object_array_length(a); i++) {
 			json_object *e = json_object_array_get_idx(a, i);
 			cleanup_free char *p = xasprintf("blockIO.%s[%zu]", tkeys[t], i);
+			cleanup_free char *fp = full_path(c, p);
 			struct cg_devrate d = { 0 };
 			bool has = false;
 
 			if (!json_object_is_type(e, json_type_object))
 				return ferr(c, p, "expected an object");
 			if (parse_devnum(c, e, p, &d.major, &d.minor) < 0 ||
-			    get_uint(c, e, p, "rate", 0, INT64_MAX, &has, &d.rate) < 0)
+			    jget_urange(e, c->file, fp, "rate", 0, INT64_MAX, &has, &d.rate,
+					c->err) < 0)
 				return -1;
 			if (!has) {
 				cleanup_free char *pr = xasprintf("%s.rate", p);
@@ -400,14 +324,15 @@ static int parse_huge(const struct ctx *c, json_object *a, struct cg_res *r)
 	for (size_t i = 0; i < json_object_array_length(a); i++) {
 		json_object *e = json_object_array_get_idx(a, i);
 		cleanup_free char *p = xasprintf("hugepageLimits[%zu]", i);
+		cleanup_free char *fp = full_path(c, p);
 		const char *ps = NULL;
 		bool has = false;
 		uint64_t lim = 0;
 
 		if (!json_object_is_type(e, json_type_object))
 			return ferr(c, p, "expected an object");
-		if (get_str(c, e, p, "pageSize", &ps) < 0 ||
-		    get_uint(c, e, p, "limit", 0, INT64_MAX, &has, &lim) < 0)
+		if (jget_str(e, c->file, fp, "pageSize", false, &ps, c->err) < 0 ||
+		    jget_urange(e, c->file, fp, "limit", 0, INT64_MAX, &has, &lim, c->err) < 0)
 			return -1;
 		cleanup_free char *pps = xasprintf("%s.pageSize", p);
 		if (!ps)
@@ -431,22 +356,25 @@ static int parse_huge(const struct ctx *c, json_object *a, struct cg_res *r)
 
 static int parse_network(const struct ctx *c, json_object *o, struct cg_res *r)
 {
-	json_object *a;
+	cleanup_free char *np = full_path(c, "network");
+	json_object *a = NULL;
 
-	if (get_uint(c, o, "network", "classID", 0, UINT32_MAX, &r->has_classid, &r->classid) < 0 ||
-	    get_array(c, o, "network", "priorities", &a) < 0)
+	if (jget_urange(o, c->file, np, "classID", 0, UINT32_MAX, &r->has_classid, &r->classid,
+			c->err) < 0 ||
+	    jget_array(o, c->file, np, "priorities", false, &a, c->err) < 0)
 		return -1;
 	for (size_t i = 0; a && i < json_object_array_length(a); i++) {
 		json_object *e = json_object_array_get_idx(a, i);
 		cleanup_free char *p = xasprintf("network.priorities[%zu]", i);
+		cleanup_free char *fp = full_path(c, p);
 		const char *name = NULL;
 		bool has = false;
 		uint64_t prio = 0;
 
 		if (!json_object_is_type(e, json_type_object))
 			return ferr(c, p, "expected an object");
-		if (get_str(c, e, p, "name", &name) < 0 ||
-		    get_uint(c, e, p, "priority", 0, UINT32_MAX, &has, &prio) < 0)
+		if (jget_str(e, c->file, fp, "name", false, &name, c->err) < 0 ||
+		    jget_urange(e, c->file, fp, "priority", 0, UINT32_MAX, &has, &prio, c->err) < 0)
 			return -1;
 		if (!name || !*name || strpbrk(name, " \n/")) {
 			cleanup_free char *pn = xasprintf("%s.name", p);
@@ -469,14 +397,17 @@ static int parse_rdma(const struct ctx *c, json_object *o, struct cg_res *r)
 {
 	json_object_object_foreach(o, key, val) {
 		cleanup_free char *p = xasprintf("rdma.%s", key);
+		cleanup_free char *fp = full_path(c, p);
 		struct cg_rdma d = { 0 };
 
 		if (!json_object_is_type(val, json_type_object))
 			return ferr(c, p, "expected an object");
 		if (!*key || strpbrk(key, " \n"))
 			return ferr(c, p, "not a device name");
-		if (get_uint(c, val, p, "hcaHandles", 0, INT32_MAX, &d.has_handles, &d.handles) < 0 ||
-		    get_uint(c, val, p, "hcaObjects", 0, INT32_MAX, &d.has_objects, &d.objects) < 0)
+		if (jget_urange(val, c->file, fp, "hcaHandles", 0, INT32_MAX, &d.has_handles,
+				&d.handles, c->err) < 0 ||
+		    jget_urange(val, c->file, fp, "hcaObjects", 0, INT32_MAX, &d.has_objects,
+				&d.objects, c->err) < 0)
 			return -1;
 		d.dev = xstrdup(key);
 		r->rdma = xrealloc(r->rdma, (r->n_rdma + 1) * sizeof(*r->rdma));
@@ -526,17 +457,19 @@ static int parse_devices(const struct ctx *c, json_object *a, struct cg_res *r)
 {
 	r->has_devices = true;
 	for (size_t i = 0; i < json_object_array_length(a); i++) {
-		json_object *e = json_object_array_get_idx(a, i), *jm;
+		json_object *e = json_object_array_get_idx(a, i);
 		cleanup_free char *p = xasprintf("devices[%zu]", i);
 		struct cg_dev_rule d = { .type = 'a', .major = -1, .minor = -1,
 					 .access = CG_ACC_READ | CG_ACC_WRITE | CG_ACC_MKNOD };
+		cleanup_free char *fp = full_path(c, p);
 		const char *type = NULL, *access = NULL;
-		bool has_allow = false, h = false;
+		bool has_allow = false;
 
 		if (!json_object_is_type(e, json_type_object))
 			return ferr(c, p, "expected an object");
-		if (get_bool(c, e, p, "allow", &has_allow, &d.allow) < 0 ||
-		    get_str(c, e, p, "type", &type) < 0 || get_str(c, e, p, "access", &access) < 0)
+		if (jget_bool(e, c->file, fp, "allow", &has_allow, &d.allow, c->err) < 0 ||
+		    jget_str(e, c->file, fp, "type", false, &type, c->err) < 0 ||
+		    jget_str(e, c->file, fp, "access", false, &access, c->err) < 0)
 			return -1;
 		if (!has_allow) {
 			cleanup_free char *pa = xasprintf("%s.allow", p);
@@ -559,11 +492,9 @@ static int parse_devices(const struct ctx *c, json_object *a, struct cg_res *r)
 					    access);
 		}
 		/* major/minor: a number, or -1 / missing / null for "any" */
-		jm = member(e, "major");
-		if (jm && get_int(c, e, p, "major", -1, UINT32_MAX, &h, &d.major) < 0)
-			return -1;
-		jm = member(e, "minor");
-		if (jm && get_int(c, e, p, "minor", -1, UINT32_MAX, &h, &d.minor) < 0)
+		if (jget_range(e, c->file, fp, "major", -1, UINT32_MAX, NULL, &d.major,
+			       c->err) < 0 ||
+		    jget_range(e, c->file, fp, "minor", -1, UINT32_MAX, NULL, &d.minor, c->err) < 0)
 			return -1;
 		if (d.type == 'a') {
 			d.major = d.minor = -1;
@@ -577,38 +508,35 @@ static int parse_devices(const struct ctx *c, json_object *a, struct cg_res *r)
 int cg_res_parse(json_object *o, const char *file, const char *base, struct cg_res **out,
 		 hutch_err *err)
 {
+	static const struct {
+		const char *key;
+		json_type type;
+		int (*parse)(const struct ctx *c, json_object *o, struct cg_res *r);
+	} sections[] = {
+		{ "memory", json_type_object, parse_memory },
+		{ "cpu", json_type_object, parse_cpu },
+		{ "pids", json_type_object, parse_pids },
+		{ "blockIO", json_type_object, parse_blkio },
+		{ "hugepageLimits", json_type_array, parse_huge },
+		{ "network", json_type_object, parse_network },
+		{ "rdma", json_type_object, parse_rdma },
+		{ "unified", json_type_object, parse_unified },
+		{ "devices", json_type_array, parse_devices },
+	};
 	struct ctx c = { .file = file, .base = base, .err = err };
 	__attribute__((cleanup(cleanup_resp))) struct cg_res *r = xcalloc(1, sizeof(*r));
-	json_object *m, *a;
-	bool has = false;
 
 	if (!json_object_is_type(o, json_type_object))
 		return ferr(&c, "", "expected an object");
-	if (get_obj(&c, o, "", "memory", &m) < 0 || (m && parse_memory(&c, m, r) < 0))
-		return -1;
-	if (get_obj(&c, o, "", "cpu", &m) < 0 || (m && parse_cpu(&c, m, r) < 0))
-		return -1;
-	if (get_obj(&c, o, "", "pids", &m) < 0)
-		return -1;
-	if (m) {
-		if (get_int(&c, m, "pids", "limit", INT64_MIN, INT64_MAX, &has, &r->pids) < 0)
+	for (size_t i = 0; i < ARRAY_SIZE(sections); i++) {
+		json_object *m = NULL;
+
+		if ((sections[i].type == json_type_object
+			     ? jget_obj(o, file, base, sections[i].key, false, &m, err)
+			     : jget_array(o, file, base, sections[i].key, false, &m, err)) < 0 ||
+		    (m && sections[i].parse(&c, m, r) < 0))
 			return -1;
-		if (!has)
-			return ferr(&c, "pids.limit", "required");
-		r->has_pids = r->pids != 0;
 	}
-	if (get_obj(&c, o, "", "blockIO", &m) < 0 || (m && parse_blkio(&c, m, r) < 0))
-		return -1;
-	if (get_array(&c, o, "", "hugepageLimits", &a) < 0 || (a && parse_huge(&c, a, r) < 0))
-		return -1;
-	if (get_obj(&c, o, "", "network", &m) < 0 || (m && parse_network(&c, m, r) < 0))
-		return -1;
-	if (get_obj(&c, o, "", "rdma", &m) < 0 || (m && parse_rdma(&c, m, r) < 0))
-		return -1;
-	if (get_obj(&c, o, "", "unified", &m) < 0 || (m && parse_unified(&c, m, r) < 0))
-		return -1;
-	if (get_array(&c, o, "", "devices", &a) < 0 || (a && parse_devices(&c, a, r) < 0))
-		return -1;
 	*out = steal_ptr(&r);
 	return 0;
 }

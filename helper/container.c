@@ -69,31 +69,6 @@ static int unix_addr(int dirfd, const char *name, struct sockaddr_un *sa, sockle
 	return 0;
 }
 
-static int connect_console(const char *path, hutch_err *err)
-{
-	cleanup_close int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	cleanup_close int dirfd = -1;
-	cleanup_free char *dir = xstrdup(path);
-	struct sockaddr_un sa;
-	socklen_t len;
-	char *slash = strrchr(dir, '/');
-
-	if (fd < 0)
-		return hutch_fail(err, errno, "socket");
-	if (strlen(path) >= sizeof(sa.sun_path) && slash) {
-		*slash = '\0';
-		dirfd = open(*dir ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (dirfd < 0)
-			return hutch_fail(err, errno, "--console-socket `%s`", path);
-		unix_addr(dirfd, slash + 1, &sa, &len);
-	} else if (unix_addr(-1, path, &sa, &len) < 0) {
-		return hutch_fail(err, ENAMETOOLONG, "--console-socket `%s`", path);
-	}
-	if (connect(fd, (struct sockaddr *)&sa, len) < 0)
-		return hutch_fail(err, errno, "--console-socket: connect to `%s`", path);
-	return steal_fd(&fd);
-}
-
 int check_preserved_fds(int n, hutch_err *err)
 {
 	/* one that is not open could be taken by a file of hutch's, and leak */
@@ -167,6 +142,22 @@ static int state_adopt(struct hutch_state *st, json_object *o)
 	return 0;
 }
 
+void hutch_ctx_release(struct hutch_ctx *c)
+{
+	cleanup_closep(&c->console_fd);
+	for (size_t i = 0; i < c->njoin; i++)
+		cleanup_closep(&c->join_fds[i]);
+	c->njoin = 0;
+	for (size_t i = 0; i < c->ndev_fds; i++)
+		cleanup_closep(&c->dev_fds[i]);
+	free(c->dev_fds);
+	c->dev_fds = NULL;
+	c->ndev_fds = 0;
+	if (c->sec)
+		hutch_security_free(c->sec);
+	c->sec = NULL;
+}
+
 static void kill_and_reap(pid_t pid)
 {
 	if (pid <= 0)
@@ -183,16 +174,16 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 	cleanup_cgroup struct hutch_cgroup *cg = NULL;
 	cleanup_state struct hutch_state *st = NULL;
 	cleanup_net struct hutch_net *net = NULL;
-	struct hutch_security *sec = NULL;
-	struct hutch_ctx c = { .g = g, .id = id, .sync_fd = -1, .listen_fd = -1, .console_fd = -1,
-			       .state_fd = -1 };
+	cleanup_ctx struct hutch_ctx c = { .g = g, .id = id, .sync_fd = -1, .listen_fd = -1,
+					   .console_fd = -1, .state_fd = -1 };
 	cleanup_close int listen_fd = -1;
-	int sv[2] = { -1, -1 }, tty_sv[2] = { -1, -1 };
+	cleanup_close_pair int sv[2] = { -1, -1 };
+	cleanup_close_pair int tty_sv[2] = { -1, -1 };
 	struct sockaddr_un sa;
 	socklen_t salen;
 	pid_t stage1 = -1, init = -1;
 	bool cg_created = false, in_cgroup;
-	int r = -1, value;
+	int value;
 
 	if (state_validate_id(id, err) < 0 || check_preserved_fds(o->preserve_fds, err) < 0)
 		return -1;
@@ -215,11 +206,11 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 		if (hutch_cgroup_prepare(g, id, lin, &cg, err) < 0)
 			return -1;
 	}
-	if (hutch_security_prepare(s->json, s->process.json, NULL, s->process.no_new_privs, &sec, err) < 0)
+	if (hutch_security_prepare(s->json, s->process.json, NULL, s->process.no_new_privs, &c.sec,
+				   err) < 0)
 		return -1;
 	c.spec = s;
 	c.proc = &s->process;
-	c.sec = sec;
 	c.preserve_fds = o->preserve_fds;
 	c.no_pivot = o->no_pivot;
 	c.no_new_keyring = o->no_new_keyring;
@@ -230,28 +221,25 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 			continue;
 		c.join_fds[c.njoin] = open(s->namespaces[i].path, O_RDONLY | O_CLOEXEC);
 		if (c.join_fds[c.njoin] < 0) {
-			hutch_fail(err, errno, "config.json: linux.namespaces[%zu].path: `%s`", i,
-				   s->namespaces[i].path);
-			goto out;
+			return hutch_fail(err, errno, "config.json: linux.namespaces[%zu].path: `%s`", i,
+					  s->namespaces[i].path);
 		}
 		c.join_types[c.njoin++] = s->namespaces[i].type;
 	}
 	if (o->console_socket) {
-		c.console_fd = connect_console(o->console_socket, err);
+		c.console_fd = hutch_console_connect(o->console_socket, err);
 		if (c.console_fd < 0)
-			goto out;
+			return -1;
 	} else if (s->process.terminal) {
 		/* foreground run: the init sends the pty master to us (terminal.h) */
-		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tty_sv) < 0) {
-			hutch_fail(err, errno, "socketpair for the terminal");
-			goto out;
-		}
-		c.console_fd = tty_sv[1];
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tty_sv) < 0)
+			return hutch_fail(err, errno, "socketpair for the terminal");
+		c.console_fd = steal_fd(&tty_sv[1]);
 		hutch_terminal_default_size(&s->process.console_height, &s->process.console_width);
 	}
 
 	if (state_create(g, id, &st, err) < 0)
-		goto out;
+		return -1;
 	/* From here on, failure must leave nothing behind. */
 	{
 		const char *cfg = json_str(s->json, false);
@@ -262,6 +250,7 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 	if ((s->ns_new & CLONE_NEWUSER) && s->ndevices &&
 	    make_host_device_nodes(s, st->dirfd, &c.dev_fds, err) < 0)
 		goto fail;
+	c.ndev_fds = c.dev_fds ? s->ndevices : 0;
 	/* networking (net.h): lease, /etc files and their mounts, before the fork */
 	if (hutch_net_prepare(g, id, s, &o->net, st->dirfd, st->dir, &net, err) < 0)
 		goto fail;
@@ -296,8 +285,7 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 		close(sv[0]);
 		init_stage1(&c);
 	}
-	close(sv[1]);
-	sv[1] = -1;
+	cleanup_closep(&sv[1]);
 	/* v1 hierarchies (and v2 without clone3) are entered before stage 1 may go on */
 	if (hutch_cgroup_enter(cg, stage1, err) < 0 || sync_send(sv[0], SYNC_GO, 0, NULL) < 0)
 		goto fail;
@@ -362,8 +350,7 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 		goto fail;
 	if (init_pid)
 		*init_pid = init;
-	r = 0;
-	goto out;
+	return 0;
 
 fail:
 	hutch_error_prefix(err, "create `%s`", id);
@@ -390,24 +377,7 @@ fail:
 			log_warn("%s", e3->msg);
 		state_remove(st, NULL);
 	}
-out:
-	if (sv[0] >= 0)
-		close(sv[0]);
-	if (sv[1] >= 0)
-		close(sv[1]);
-	if (c.console_fd >= 0)
-		close(c.console_fd);
-	if (tty_sv[0] >= 0)
-		close(tty_sv[0]);
-	for (size_t i = 0; i < c.njoin; i++)
-		close(c.join_fds[i]);
-	for (size_t i = 0; c.dev_fds && i < s->ndevices; i++)
-		if (c.dev_fds[i] >= 0)
-			close(c.dev_fds[i]);
-	free(c.dev_fds);
-	if (sec)
-		hutch_security_free(sec);
-	return r;
+	return -1;
 }
 
 int container_start(struct hutch_global *g, const char *id, hutch_err *err)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The container lifecycle as a library; the cmd_*.c files are thin wrappers. */
+/* The container lifecycle as a library; the commands in helper/cli/ are thin wrappers. */
 #ifndef HUTCH_CONTAINER_H
 #define HUTCH_CONTAINER_H
 
@@ -28,7 +28,24 @@ struct hutch_create_opts {
 					pty master comes back here (terminal.h), else -1 */
 };
 
-/* What the setup processes need; they are forked, so they inherit a copy. */
+/* hutch exec: the process to run, as runc's exec options give it. */
+struct hutch_exec_opts {
+	const char *process_file;    /* --process: a whole process object, instead of args */
+	const char *console_socket;
+	const char *cwd, *user;      /* --cwd, --user UID[:GID] */
+	const char *pid_file;
+	const char *apparmor, *process_label; /* override process.apparmorProfile / selinuxLabel */
+	char **env, **caps;          /* --env NAME=VALUE, --cap CAP (NULL-terminated) */
+	gid_t *gids;                 /* --additional-gids */
+	size_t ngids;
+	int preserve_fds;
+	bool tty, detach, no_new_privs;
+};
+
+/*
+ * What the setup processes need; they are forked, so they inherit a copy. The parent's
+ * copy owns console_fd, join_fds, dev_fds and sec: cleanup_ctx releases them.
+ */
 struct hutch_ctx {
 	const struct hutch_global *g;
 	const char *id;
@@ -45,6 +62,7 @@ struct hutch_ctx {
 	int join_types[8];
 	size_t njoin;
 	int *dev_fds;                /* host nodes for linux.devices in a user namespace */
+	size_t ndev_fds;
 	int exec_pidfd;              /* exec: the container init */
 	int exec_rootfd;             /* exec: /proc/<init>/root */
 	int exec_nsflags;            /* exec: namespaces that differ from ours */
@@ -52,11 +70,20 @@ struct hutch_ctx {
 					namespace hid the paths (init.c: bind_cgroup) */
 };
 
+void hutch_ctx_release(struct hutch_ctx *c);
+#define cleanup_ctx __attribute__((cleanup(hutch_ctx_release)))
+
 int container_create(struct hutch_global *g, const char *id, const struct hutch_create_opts *o,
 		     pid_t *init_pid, hutch_err *err);
 int container_start(struct hutch_global *g, const char *id, hutch_err *err);
 int container_kill(struct hutch_global *g, const char *id, int sig, bool all, hutch_err *err);
 int container_delete(struct hutch_global *g, const char *id, bool force, hutch_err *err);
+/*
+ * Run args (or o->process_file) in container id (exec.c). Returns the process's exit
+ * code, 0 with --detach, or <0 with *err set.
+ */
+int container_exec(struct hutch_global *g, const char *id, const struct hutch_exec_opts *o,
+		   char **args, hutch_err *err);
 
 struct hutch_state;
 /* Every pid of the container (cgroup, or its pid namespace when cgroups are off). */

@@ -20,9 +20,11 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "secjson.h"
+#include "jsonutil.h"
 #include "security.h"
 #include "utils.h"
+
+#define CFG "config.json"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -55,25 +57,22 @@ static int hook_parse(json_object *o, const char *path, struct hook *h, hutch_er
 
 	memset(h, 0, sizeof(*h));
 	if (!o || !json_object_is_type(o, json_type_object))
-		return sj_fail(err, path, "expected an object");
+		return jfail(err, CFG, path, "expected an object");
 	has_timeout = json_object_object_get_ex(o, "timeout", NULL);
-	if (sj_str(o, path, "path", &h->path, err) < 0 || sj_strv(o, path, "args", &h->args, err) < 0 ||
-	    sj_strv(o, path, "env", &h->env, err) < 0 || sj_i64(o, path, "timeout", &h->timeout, err) < 0)
+	if (jget_str(o, CFG, path, "path", true, &h->path, err) < 0 ||
+	    jget_strv(o, CFG, path, "args", false, &h->args, err) < 0 ||
+	    jget_strv(o, CFG, path, "env", false, &h->env, err) < 0 ||
+	    jget_i64(o, CFG, path, "timeout", false, &h->timeout, err) < 0)
 		return -1;
-	if (!h->path) {
-		cleanup_free char *p = sj_key(path, "path");
-
-		return sj_fail(err, p, "missing required field");
-	}
 	if (h->path[0] != '/') {
-		cleanup_free char *p = sj_key(path, "path");
+		cleanup_free char *p = jpath_key(path, "path");
 
-		return sj_fail(err, p, "\"%s\" is not an absolute path", h->path);
+		return jfail(err, CFG, p, "\"%s\" is not an absolute path", h->path);
 	}
 	if (has_timeout && h->timeout <= 0) {
-		cleanup_free char *p = sj_key(path, "timeout");
+		cleanup_free char *p = jpath_key(path, "timeout");
 
-		return sj_fail(err, p, "must be greater than zero");
+		return jfail(err, CFG, p, "must be greater than zero");
 	}
 	return 0;
 }
@@ -82,16 +81,16 @@ int hutch_hooks_validate(json_object *config, hutch_err *err)
 {
 	json_object *hooks = NULL;
 
-	if (sj_obj(config, "", "hooks", &hooks, err) < 0)
+	if (jget_obj(config, CFG, "", "hooks", false, &hooks, err) < 0)
 		return -1;
 	for (size_t k = 0; hooks && hook_kinds[k]; k++) {
 		json_object *arr = NULL;
 		cleanup_free char *kp = xasprintf("hooks.%s", hook_kinds[k]);
 
-		if (sj_arr(hooks, "hooks", hook_kinds[k], &arr, err) < 0)
+		if (jget_array(hooks, CFG, "hooks", hook_kinds[k], false, &arr, err) < 0)
 			return -1;
 		for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
-			cleanup_free char *p = sj_idx(kp, i);
+			cleanup_free char *p = jpath_idx(kp, i);
 			struct hook h;
 			int r = hook_parse(json_object_array_get_idx(arr, i), p, &h, err);
 
@@ -252,7 +251,7 @@ int hutch_hooks_run(json_object *config, const char *kind, const char *state_jso
 		return 0;
 	n = json_object_array_length(arr);
 	for (size_t i = 0; i < n; i++) {
-		cleanup_free char *p = sj_idx(kp, i);
+		cleanup_free char *p = jpath_idx(kp, i);
 		cleanup_err hutch_err e = NULL;
 		struct hook h;
 		int r;

@@ -225,7 +225,7 @@ int image_bundle_create(struct image_store *s, const char *ref, const char *dir,
 {
 	cleanup_free char *name = NULL, *digest = NULL, *rootfs = NULL, *cfgpath = NULL;
 	cleanup_close int rfd = -1;
-	cleanup_jobj json_object *spec = NULL;
+	cleanup_json json_object *spec = NULL;
 	struct image_manifest m = { 0 };
 	bool made_dir = false, made_rootfs = false;
 	struct stat st;
@@ -367,7 +367,7 @@ int hutch_image_prepare_bundle(const char *ref, const char *id, const char *stat
 	cleanup_free char *name = NULL, *digest = NULL, *cdir = NULL, *p = NULL, *list = NULL;
 	cleanup_free char *upper = NULL, *work = NULL, *rootfs = NULL;
 	cleanup_strv char **lowers = NULL;
-	cleanup_jobj json_object *spec = NULL;
+	cleanup_json json_object *spec = NULL;
 	cleanup_close int rfd = -1;
 	bool made = false, mounted = false;
 	int ret = -1;

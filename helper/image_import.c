@@ -95,7 +95,7 @@ static int normalize_name(const char *n, char **out, hutch_err *err)
 static int import_docker(struct image_store *s, const struct entries *e, const char *file, const char *force_name,
 			 char ***names, char ***keep, hutch_err *err)
 {
-	cleanup_jobj json_object *mf = NULL;
+	cleanup_json json_object *mf = NULL;
 	cleanup_free char *buf = NULL;
 	const char *md = find(e, "manifest.json", 0);
 
@@ -106,7 +106,7 @@ static int import_docker(struct image_store *s, const struct entries *e, const c
 		return hutch_fail(err, 0, "%s: manifest.json: expected a non-empty array", file);
 	for (size_t i = 0; i < json_object_array_length(mf); i++) {
 		json_object *it = json_object_array_get_idx(mf, i), *v, *layers, *tags = NULL, *diffs = NULL;
-		cleanup_jobj json_object *man = NULL, *cfg = NULL;
+		cleanup_json json_object *man = NULL, *cfg = NULL;
 		const char *cfgd, *ms;
 		cleanup_free char *mdigest = NULL;
 		size_t nl;
@@ -180,7 +180,7 @@ static int import_docker(struct image_store *s, const struct entries *e, const c
 static int import_oci(struct image_store *s, const struct entries *e, const char *file, const char *force_name,
 		      char ***names, char ***keep, hutch_err *err)
 {
-	cleanup_jobj json_object *ix = NULL;
+	cleanup_json json_object *ix = NULL;
 	json_object *ms;
 	const char *id = find(e, "index.json", 0);
 
@@ -212,7 +212,7 @@ static int import_oci(struct image_store *s, const struct entries *e, const char
 			return -1;
 		mdig = xstrdup(dg);
 		if (strcmp(mt, MT_OCI_INDEX) == 0 || strcmp(mt, MT_DOCKER_LIST) == 0) {
-			cleanup_jobj json_object *sub = NULL;
+			cleanup_json json_object *sub = NULL;
 			const char *pick;
 
 			if (image_store_read_json(s, mdig, &sub, err) < 0 ||
@@ -348,7 +348,7 @@ out:
 		if (ret == 0 && strv_contains(keep, stored[i]))
 			continue;
 		{
-			cleanup_jobj json_object *refs = NULL;
+			cleanup_json json_object *refs = NULL;
 			bool used = false;
 
 			/* a blob an existing image uses stays */

@@ -9,13 +9,8 @@
 
 #include "error.h"
 #include "image.h"
+#include "jsonutil.h"
 
-static inline void image_json_putp(json_object **o)
-{
-	if (*o)
-		json_object_put(*o);
-}
-#define cleanup_jobj __attribute__((cleanup(image_json_putp)))
 
 /* "sha256:HEX" of a buffer, or of a finished 32-byte digest. */
 char *image_sha256(const void *data, size_t len);

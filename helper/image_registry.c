@@ -386,7 +386,7 @@ static int reg_get(struct reg *r, const char *path, const char *accept, size_t m
 static int authfile_creds(const char *registry, const char *path, bool explicit, char **out, hutch_err *err)
 {
 	cleanup_free char *buf = NULL;
-	cleanup_jobj json_object *j = NULL;
+	cleanup_json json_object *j = NULL;
 	json_object *auths;
 
 	if (read_file(path, &buf, NULL, NULL) < 0) {
@@ -808,7 +808,7 @@ int image_pull(struct image_store *s, const char *refstr, const struct image_pul
 	struct reg r = { 0 };
 	cleanup_free char *data = NULL, *digest = NULL, *index_digest = NULL, *name = NULL;
 	cleanup_strv char **want = NULL, **stored = NULL;
-	cleanup_jobj json_object *j = NULL;
+	cleanup_json json_object *j = NULL;
 	struct image_manifest m = { 0 };
 	int64_t *sizes = NULL;
 	int *locks = NULL;

@@ -330,7 +330,7 @@ int image_refs_set(const struct image_store *s, const char *name, const char *ma
 		   const char *index, hutch_err *err)
 {
 	cleanup_close int lk = refs_lock(s, err);
-	cleanup_jobj json_object *refs = NULL;
+	cleanup_json json_object *refs = NULL;
 	json_object *e = json_object_new_object();
 	cleanup_free char *now = rfc3339_now();
 
@@ -349,7 +349,7 @@ int image_refs_set(const struct image_store *s, const char *name, const char *ma
 int image_refs_remove(const struct image_store *s, const char *name, hutch_err *err)
 {
 	cleanup_close int lk = refs_lock(s, err);
-	cleanup_jobj json_object *refs = NULL;
+	cleanup_json json_object *refs = NULL;
 
 	if (lk < 0 || image_refs_load(s, &refs, err) < 0)
 		return -1;
@@ -369,7 +369,7 @@ static const char *ref_manifest(json_object *e)
 int image_lookup(const struct image_store *s, const char *ref, char **name, char **manifest,
 		 hutch_err *err)
 {
-	cleanup_jobj json_object *refs = NULL;
+	cleanup_json json_object *refs = NULL;
 	json_object *e;
 	const char *found = NULL, *found_m = NULL;
 	struct image_ref r;
@@ -454,66 +454,41 @@ bool image_layer_type_supported(const char *mt)
 	return false;
 }
 
-static int get_str(json_object *o, const char *key, const char *what, const char *path, bool required,
-		   const char **out, hutch_err *err)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null)) {
-		if (required)
-			return hutch_fail(err, 0, "%s: %s%s%s: missing", what, path, *path ? "." : "", key);
-		return 0;
-	}
-	if (!json_object_is_type(v, json_type_string))
-		return hutch_fail(err, 0, "%s: %s%s%s: expected a string", what, path, *path ? "." : "", key);
-	*out = json_object_get_string(v);
-	return 0;
-}
-
 int image_descriptor_parse(json_object *d, const char *what, const char *path, const char **digest,
 			   const char **mt, int64_t *size, hutch_err *err)
 {
-	json_object *v;
-
 	if (!json_object_is_type(d, json_type_object))
-		return hutch_fail(err, 0, "%s: %s: expected an object", what, path);
-	if (get_str(d, "digest", what, path, true, digest, err) < 0)
+		return jfail(err, what, path, "expected an object");
+	if (jget_str(d, what, path, "digest", true, digest, err) < 0)
 		return -1;
 	if (!image_digest_valid(*digest))
 		return hutch_fail(err, 0, "%s: %s.digest: unsupported or invalid digest `%s` (sha256 only)",
 				  what, path, *digest);
 	*mt = "";
-	if (get_str(d, "mediaType", what, path, false, mt, err) < 0)
-		return -1;
 	*size = -1;
-	if (json_object_object_get_ex(d, "size", &v)) {
-		if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
-			return hutch_fail(err, 0, "%s: %s.size: expected a non-negative integer", what, path);
-		*size = json_object_get_int64(v);
-	}
-	return 0;
+	return jget_str(d, what, path, "mediaType", false, mt, err) < 0 ||
+	       jget_range(d, what, path, "size", 0, INT64_MAX, NULL, size, err) < 0 ? -1 : 0;
 }
 
 int image_manifest_parse(json_object *j, const char *what, struct image_manifest *m, hutch_err *err)
 {
-	json_object *v, *layers;
+	json_object *v, *config = NULL, *layers = NULL;
 	const char *mt = NULL, *d, *lmt;
 	int64_t size;
 	size_t n;
 
 	if (!json_object_object_get_ex(j, "schemaVersion", &v) || json_object_get_int(v) != 2)
 		return hutch_fail(err, 0, "%s: schemaVersion: must be 2 (schema 1 manifests are not supported)", what);
-	if (get_str(j, "mediaType", what, "", false, &mt, err) < 0)
+	if (jget_str(j, what, "", "mediaType", false, &mt, err) < 0)
 		return -1;
 	if (mt && strcmp(mt, MT_OCI_MANIFEST) != 0 && strcmp(mt, MT_DOCKER_MANIFEST) != 0)
 		return hutch_fail(err, 0, "%s: mediaType: `%s` is not an image manifest", what, mt);
-	if (!json_object_object_get_ex(j, "config", &v))
-		return hutch_fail(err, 0, "%s: config: missing", what);
-	if (image_descriptor_parse(v, what, "config", &d, &lmt, &size, err) < 0)
+	if (jget_obj(j, what, "", "config", true, &config, err) < 0 ||
+	    image_descriptor_parse(config, what, "config", &d, &lmt, &size, err) < 0)
 		return -1;
 	m->config_digest = xstrdup(d);
-	if (!json_object_object_get_ex(j, "layers", &layers) || !json_object_is_type(layers, json_type_array))
-		return hutch_fail(err, 0, "%s: layers: expected an array", what);
+	if (jget_array(j, what, "", "layers", true, &layers, err) < 0)
+		return -1;
 	n = json_object_array_length(layers);
 	m->layers = xcalloc(n, sizeof(*m->layers));
 	for (size_t i = 0; i < n; i++) {
@@ -622,7 +597,7 @@ void image_store_clean_tmp(const struct image_store *s)
 
 int image_store_gc(const struct image_store *s, int *freed, hutch_err *err)
 {
-	cleanup_jobj json_object *refs = NULL;
+	cleanup_json json_object *refs = NULL;
 	cleanup_strv char **keep = NULL;
 	const char *subdirs[] = { "blobs/sha256", "layers" };
 	int n = 0;

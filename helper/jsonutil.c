@@ -69,26 +69,28 @@ static int lookup(json_object *obj, const char *file, const char *path, const ch
 	return 1;
 }
 
-int jget_obj(json_object *obj, const char *file, const char *path, const char *key,
-	     bool required, json_object **out, hutch_err *err)
+/* An object or array member, by type. */
+static int get_container(json_object *obj, const char *file, const char *path, const char *key,
+			 bool required, json_type type, json_object **out, hutch_err *err)
 {
 	json_object *v;
-	int r = lookup(obj, file, path, key, required, json_type_object, "an object", &v, err);
+	int r = lookup(obj, file, path, key, required, type, type_name(type), &v, err);
 
 	if (r > 0)
 		*out = v;
 	return r < 0 ? r : 0;
 }
 
+int jget_obj(json_object *obj, const char *file, const char *path, const char *key,
+	     bool required, json_object **out, hutch_err *err)
+{
+	return get_container(obj, file, path, key, required, json_type_object, out, err);
+}
+
 int jget_array(json_object *obj, const char *file, const char *path, const char *key,
 	       bool required, json_object **out, hutch_err *err)
 {
-	json_object *v;
-	int r = lookup(obj, file, path, key, required, json_type_array, "an array", &v, err);
-
-	if (r > 0)
-		*out = v;
-	return r < 0 ? r : 0;
+	return get_container(obj, file, path, key, required, json_type_array, out, err);
 }
 
 int jget_str(json_object *obj, const char *file, const char *path, const char *key,
@@ -103,14 +105,17 @@ int jget_str(json_object *obj, const char *file, const char *path, const char *k
 }
 
 int jget_bool(json_object *obj, const char *file, const char *path, const char *key,
-	      bool *out, hutch_err *err)
+	      bool *has, bool *out, hutch_err *err)
 {
 	json_object *v;
 	int r = lookup(obj, file, path, key, false, json_type_boolean, "a boolean", &v, err);
 
-	if (r > 0)
-		*out = json_object_get_boolean(v);
-	return r < 0 ? r : 0;
+	if (r <= 0)
+		return r;
+	if (has)
+		*has = true;
+	*out = json_object_get_boolean(v);
+	return 0;
 }
 
 /* An integer member; json-c parses 1e3 as a double, so accept integral doubles. */
@@ -146,9 +151,62 @@ int jget_i64(json_object *obj, const char *file, const char *path, const char *k
 	json_object *v;
 	int r = get_integer(obj, file, path, key, required, &v, err);
 
-	if (r > 0)
-		*out = json_object_get_int64(v);
-	return r < 0 ? r : 0;
+	if (r <= 0)
+		return r;
+	errno = 0;
+	*out = json_object_get_int64(v);
+	if (errno == ERANGE) {
+		cleanup_free char *p = jpath_key(path, key);
+
+		return jfail(err, file, p, "%s is out of range", json_object_to_json_string(v));
+	}
+	return 0;
+}
+
+int jget_range(json_object *obj, const char *file, const char *path, const char *key,
+	       int64_t min, int64_t max, bool *has, int64_t *out, hutch_err *err)
+{
+	cleanup_free char *p = NULL;
+	json_object *v;
+	int64_t x;
+	int r = get_integer(obj, file, path, key, false, &v, err);
+
+	if (r <= 0)
+		return r;
+	errno = 0;
+	x = json_object_get_int64(v);
+	if (errno == ERANGE || x > max) {
+		p = jpath_key(path, key);
+		return jfail(err, file, p, "%s is out of range (at most %" PRId64 ")",
+			     json_object_to_json_string(v), max);
+	}
+	if (x < min) {
+		p = jpath_key(path, key);
+		if (min == -1)
+			return jfail(err, file, p, "%" PRId64 " is invalid: must be -1 (unlimited) or >= 0", x);
+		return jfail(err, file, p, "%" PRId64 " is invalid: must be >= %" PRId64, x, min);
+	}
+	if (has)
+		*has = true;
+	*out = x;
+	return 0;
+}
+
+int jget_urange(json_object *obj, const char *file, const char *path, const char *key,
+		uint64_t min, uint64_t max, bool *has, uint64_t *out, hutch_err *err)
+{
+	int64_t v = 0;
+	bool h = false;
+
+	if (jget_range(obj, file, path, key, (int64_t)min, max > INT64_MAX ? INT64_MAX : (int64_t)max,
+		       &h, &v, err) < 0)
+		return -1;
+	if (h) {
+		if (has)
+			*has = true;
+		*out = (uint64_t)v;
+	}
+	return 0;
 }
 
 int jget_u64(json_object *obj, const char *file, const char *path, const char *key,

@@ -21,8 +21,10 @@
 #include "hutch.h"
 #include "log.h"
 #include "seccomp_filter.h"
-#include "secjson.h"
+#include "jsonutil.h"
 #include "utils.h"
+
+#define CFG "config.json"
 
 #ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
 #define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
@@ -114,7 +116,7 @@ static int parse_flags(json_object *sc, unsigned int *flags, hutch_err *err)
 	};
 	cleanup_strv char **v = NULL;
 
-	if (sj_strv(sc, "linux.seccomp", "flags", &v, err) < 0)
+	if (jget_strv(sc, CFG, "linux.seccomp", "flags", false, &v, err) < 0)
 		return -1;
 	for (size_t i = 0; v && v[i]; i++) {
 		size_t k;
@@ -146,41 +148,43 @@ static int parse_args(json_object *args, const char *path, struct scmp_arg_cmp *
 	*n = 0;
 	for (size_t j = 0; j < len; j++) {
 		json_object *a = json_object_array_get_idx(args, j);
-		cleanup_free char *ap = sj_idx(path, j);
+		cleanup_free char *ap = jpath_idx(path, j);
 		const char *op = NULL;
 		uint64_t idx = 0, value = 0, value2 = 0;
 		bool has_idx = false;
 
 		if (!a || !json_object_is_type(a, json_type_object))
-			return sj_fail(err, ap, "expected an object");
+			return jfail(err, CFG, ap, "expected an object");
 		if (json_object_object_get_ex(a, "index", NULL))
 			has_idx = true;
-		if (sj_u64(a, ap, "index", &idx, err) < 0 || sj_u64(a, ap, "value", &value, err) < 0 ||
-		    sj_u64(a, ap, "valueTwo", &value2, err) < 0 || sj_str(a, ap, "op", &op, err) < 0)
+		if (jget_u64(a, CFG, ap, "index", false, UINT64_MAX, &idx, err) < 0 ||
+		    jget_u64(a, CFG, ap, "value", false, UINT64_MAX, &value, err) < 0 ||
+		    jget_u64(a, CFG, ap, "valueTwo", false, UINT64_MAX, &value2, err) < 0 ||
+		    jget_str(a, CFG, ap, "op", false, &op, err) < 0)
 			return -1;
 		if (!has_idx) {
-			cleanup_free char *p = sj_key(ap, "index");
+			cleanup_free char *p = jpath_key(ap, "index");
 
-			return sj_fail(err, p, "missing required field");
+			return jfail(err, CFG, p, "missing required field");
 		}
 		if (idx > 5) {
-			cleanup_free char *p = sj_key(ap, "index");
+			cleanup_free char *p = jpath_key(ap, "index");
 
-			return sj_fail(err, p, "%llu is out of range (0-5)", (unsigned long long)idx);
+			return jfail(err, CFG, p, "%llu is out of range (0-5)", (unsigned long long)idx);
 		}
 		if (!op) {
-			cleanup_free char *p = sj_key(ap, "op");
+			cleanup_free char *p = jpath_key(ap, "op");
 
-			return sj_fail(err, p, "missing required field");
+			return jfail(err, CFG, p, "missing required field");
 		}
 		if (j >= 6) {
-			return sj_fail(err, ap, "at most 6 argument conditions");
+			return jfail(err, CFG, ap, "at most 6 argument conditions");
 		}
 		cmp[j] = (struct scmp_arg_cmp){ .arg = idx, .datum_a = value, .datum_b = value2 };
 		if (parse_op(op, &cmp[j].op) < 0) {
-			cleanup_free char *p = sj_key(ap, "op");
+			cleanup_free char *p = jpath_key(ap, "op");
 
-			return sj_fail(err, p, "unknown operator \"%s\"", op);
+			return jfail(err, CFG, p, "unknown operator \"%s\"", op);
 		}
 		(*n)++;
 	}
@@ -202,13 +206,13 @@ static int add_syscalls(scmp_filter_ctx ctx, json_object *sc, uint32_t def, bool
 	json_object *calls = NULL;
 	size_t n;
 
-	if (sj_arr(sc, "linux.seccomp", "syscalls", &calls, err) < 0)
+	if (jget_array(sc, CFG, "linux.seccomp", "syscalls", false, &calls, err) < 0)
 		return -1;
 	n = calls ? json_object_array_length(calls) : 0;
 	for (size_t i = 0; i < n; i++) {
 		json_object *c = json_object_array_get_idx(calls, i), *args = NULL;
 		cleanup_free char *cp = xasprintf("linux.seccomp.syscalls[%zu]", i);
-		cleanup_free char *argp = sj_key(cp, "args");
+		cleanup_free char *argp = jpath_key(cp, "args");
 		cleanup_strv char **names = NULL;
 		const char *action = NULL;
 		uint64_t eret = 0;
@@ -218,41 +222,43 @@ static int add_syscalls(scmp_filter_ctx ctx, json_object *sc, uint32_t def, bool
 		size_t ncmp = 0;
 
 		if (!c || !json_object_is_type(c, json_type_object))
-			return sj_fail(err, cp, "expected an object");
+			return jfail(err, CFG, cp, "expected an object");
 		has_eret = json_object_object_get_ex(c, "errnoRet", NULL);
-		if (sj_strv(c, cp, "names", &names, err) < 0 || sj_str(c, cp, "action", &action, err) < 0 ||
-		    sj_u64(c, cp, "errnoRet", &eret, err) < 0 || sj_arr(c, cp, "args", &args, err) < 0)
+		if (jget_strv(c, CFG, cp, "names", false, &names, err) < 0 ||
+		    jget_str(c, CFG, cp, "action", false, &action, err) < 0 ||
+		    jget_u64(c, CFG, cp, "errnoRet", false, UINT64_MAX, &eret, err) < 0 ||
+		    jget_array(c, CFG, cp, "args", false, &args, err) < 0)
 			return -1;
 		if (!names || !names[0]) {
-			cleanup_free char *p = sj_key(cp, "names");
+			cleanup_free char *p = jpath_key(cp, "names");
 
-			return sj_fail(err, p, "missing required field (at least one name)");
+			return jfail(err, CFG, p, "missing required field (at least one name)");
 		}
 		if (!action) {
-			cleanup_free char *p = sj_key(cp, "action");
+			cleanup_free char *p = jpath_key(cp, "action");
 
-			return sj_fail(err, p, "missing required field");
+			return jfail(err, CFG, p, "missing required field");
 		}
 		if (parse_action(action, has_eret, eret, &act) < 0) {
-			cleanup_free char *p = sj_key(cp, "action");
+			cleanup_free char *p = jpath_key(cp, "action");
 
-			return sj_fail(err, p, "unknown action \"%s\"", action);
+			return jfail(err, CFG, p, "unknown action \"%s\"", action);
 		}
 		if (has_eret && (!action_takes_errno(action) || eret > 0xffff)) {
-			cleanup_free char *p = sj_key(cp, "errnoRet");
+			cleanup_free char *p = jpath_key(cp, "errnoRet");
 
-			return sj_fail(err, p, eret > 0xffff ? "out of range" :
+			return jfail(err, CFG, p, eret > 0xffff ? "out of range" :
 				       "only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE");
 		}
 		if (args && json_object_array_length(args) > 6)
-			return sj_fail(err, argp, "at most 6 argument conditions");
+			return jfail(err, CFG, argp, "at most 6 argument conditions");
 		if (parse_args(args, argp, cmp, &ncmp, err) < 0)
 			return -1;
 		if (act == SCMP_ACT_NOTIFY) {
 			*notify = true;
 			for (size_t k = 0; names[k]; k++)
 				if (!strcmp(names[k], "write") || !strcmp(names[k], "sendmsg"))
-					return sj_fail(err, cp,
+					return jfail(err, CFG, cp,
 						       "SCMP_ACT_NOTIFY cannot be used for \"%s\" (the runtime needs it to hand over the listener)",
 						       names[k]);
 		}
@@ -274,7 +280,7 @@ static int add_syscalls(scmp_filter_ctx ctx, json_object *sc, uint32_t def, bool
 				r = seccomp_rule_add_array(ctx, act, nr, ncmp, ncmp ? cmp : NULL);
 			}
 			if (r < 0)
-				return sj_fail(err, cp, "add rule for \"%s\": %s", names[k], strerror(-r));
+				return jfail(err, CFG, cp, "add rule for \"%s\": %s", names[k], strerror(-r));
 		}
 	}
 	return 0;
@@ -338,11 +344,12 @@ int hutch_seccomp_compile(json_object *sc, struct hutch_seccomp **out, hutch_err
 	if (!json_object_is_type(sc, json_type_object))
 		return hutch_fail(err, 0, "config.json: linux.seccomp: expected an object");
 	has_deferrno = json_object_object_get_ex(sc, "defaultErrnoRet", NULL);
-	if (sj_str(sc, "linux.seccomp", "defaultAction", &defname, err) < 0 ||
-	    sj_u64(sc, "linux.seccomp", "defaultErrnoRet", &deferrno, err) < 0 ||
-	    sj_arr(sc, "linux.seccomp", "architectures", &archs, err) < 0 ||
-	    sj_str(sc, "linux.seccomp", "listenerPath", &lp, err) < 0 ||
-	    sj_str(sc, "linux.seccomp", "listenerMetadata", &meta, err) < 0)
+	if (jget_str(sc, CFG, "linux.seccomp", "defaultAction", false, &defname, err) < 0 ||
+	    jget_u64(sc, CFG, "linux.seccomp", "defaultErrnoRet", false, UINT64_MAX, &deferrno,
+		     err) < 0 ||
+	    jget_array(sc, CFG, "linux.seccomp", "architectures", false, &archs, err) < 0 ||
+	    jget_str(sc, CFG, "linux.seccomp", "listenerPath", false, &lp, err) < 0 ||
+	    jget_str(sc, CFG, "linux.seccomp", "listenerMetadata", false, &meta, err) < 0)
 		return -1;
 	if (!defname)
 		return hutch_fail(err, 0, "config.json: linux.seccomp.defaultAction: missing required field");

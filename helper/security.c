@@ -28,9 +28,11 @@
 
 #include "log.h"
 #include "seccomp_filter.h"
-#include "secjson.h"
+#include "jsonutil.h"
 #include "security.h"
 #include "utils.h"
+
+#define CFG "config.json"
 
 #ifndef SELINUX_MAGIC
 #define SELINUX_MAGIC 0xf97cff8c
@@ -138,7 +140,7 @@ static int parse_caps(struct hutch_security *s, json_object *process, char *cons
 {
 	json_object *c = NULL;
 
-	if (sj_obj(process, "process", "capabilities", &c, err) < 0)
+	if (jget_obj(process, CFG, "process", "capabilities", false, &c, err) < 0)
 		return -1;
 	if (c) {
 		s->has_caps = true;
@@ -146,7 +148,7 @@ static int parse_caps(struct hutch_security *s, json_object *process, char *cons
 			cleanup_strv char **names = NULL;
 			cleanup_free char *p = xasprintf("process.capabilities.%s", capset_names[set]);
 
-			if (sj_strv(c, "process.capabilities", capset_names[set], &names, err) < 0)
+			if (jget_strv(c, CFG, "process.capabilities", capset_names[set], false, &names, err) < 0)
 				return -1;
 			for (size_t i = 0; names && names[i]; i++) {
 				cleanup_free char *w = xasprintf("config.json: %s[%zu]", p, i);
@@ -300,24 +302,24 @@ static int parse_personality(struct hutch_security *s, json_object *lin, hutch_e
 	const char *domain = NULL;
 	cleanup_strv char **flags = NULL;
 
-	if (sj_obj(lin, "linux", "personality", &p, err) < 0)
+	if (jget_obj(lin, CFG, "linux", "personality", false, &p, err) < 0)
 		return -1;
 	if (!p)
 		return 0;
-	if (sj_str(p, "linux.personality", "domain", &domain, err) < 0 ||
-	    sj_strv(p, "linux.personality", "flags", &flags, err) < 0)
+	if (jget_str(p, CFG, "linux.personality", "domain", false, &domain, err) < 0 ||
+	    jget_strv(p, CFG, "linux.personality", "flags", false, &flags, err) < 0)
 		return -1;
 	if (!domain)
-		return sj_fail(err, "linux.personality.domain", "missing required field");
+		return jfail(err, CFG, "linux.personality.domain", "missing required field");
 	if (!strcmp(domain, "LINUX"))
 		s->persona = PER_LINUX;
 	else if (!strcmp(domain, "LINUX32"))
 		s->persona = PER_LINUX32;
 	else
-		return sj_fail(err, "linux.personality.domain", "unknown domain \"%s\" (LINUX or LINUX32)",
+		return jfail(err, CFG, "linux.personality.domain", "unknown domain \"%s\" (LINUX or LINUX32)",
 			       domain);
 	if (flags && flags[0])
-		return sj_fail(err, "linux.personality.flags", "no flags are supported (got \"%s\")",
+		return jfail(err, CFG, "linux.personality.flags", "no flags are supported (got \"%s\")",
 			       flags[0]);
 	s->has_personality = true;
 	return 0;
@@ -346,32 +348,35 @@ static int parse_scheduler(struct hutch_security *s, json_object *process, hutch
 	uint64_t runtime = 0, deadline = 0, period = 0;
 	size_t i;
 
-	if (sj_obj(process, "process", "scheduler", &o, err) < 0)
+	if (jget_obj(process, CFG, "process", "scheduler", false, &o, err) < 0)
 		return -1;
 	if (!o)
 		return 0;
-	if (sj_str(o, P, "policy", &policy, err) < 0 || sj_i64(o, P, "nice", &nice, err) < 0 ||
-	    sj_i64(o, P, "priority", &prio, err) < 0 || sj_strv(o, P, "flags", &flags, err) < 0 ||
-	    sj_u64(o, P, "runtime", &runtime, err) < 0 || sj_u64(o, P, "deadline", &deadline, err) < 0 ||
-	    sj_u64(o, P, "period", &period, err) < 0)
+	if (jget_str(o, CFG, P, "policy", false, &policy, err) < 0 ||
+	    jget_i64(o, CFG, P, "nice", false, &nice, err) < 0 ||
+	    jget_i64(o, CFG, P, "priority", false, &prio, err) < 0 ||
+	    jget_strv(o, CFG, P, "flags", false, &flags, err) < 0 ||
+	    jget_u64(o, CFG, P, "runtime", false, UINT64_MAX, &runtime, err) < 0 ||
+	    jget_u64(o, CFG, P, "deadline", false, UINT64_MAX, &deadline, err) < 0 ||
+	    jget_u64(o, CFG, P, "period", false, UINT64_MAX, &period, err) < 0)
 		return -1;
 	if (!policy)
-		return sj_fail(err, "process.scheduler.policy", "missing required field");
+		return jfail(err, CFG, "process.scheduler.policy", "missing required field");
 	for (i = 0; i < ARRAY_SIZE(policies); i++)
 		if (!strcmp(policy, policies[i].n))
 			break;
 	if (i == ARRAY_SIZE(policies))
-		return sj_fail(err, "process.scheduler.policy", "unknown policy \"%s\"", policy);
+		return jfail(err, CFG, "process.scheduler.policy", "unknown policy \"%s\"", policy);
 	s->sched.size = sizeof(s->sched);
 	s->sched.sched_policy = policies[i].v;
 	if (nice < -20 || nice > 19)
-		return sj_fail(err, "process.scheduler.nice", "%lld is out of range (-20..19)", (long long)nice);
+		return jfail(err, CFG, "process.scheduler.nice", "%lld is out of range (-20..19)", (long long)nice);
 	if (prio < 0 || prio > 99)
-		return sj_fail(err, "process.scheduler.priority", "%lld is out of range (0..99)", (long long)prio);
+		return jfail(err, CFG, "process.scheduler.priority", "%lld is out of range (0..99)", (long long)prio);
 	if ((policies[i].v == SCHED_FIFO || policies[i].v == SCHED_RR) && prio == 0)
-		return sj_fail(err, "process.scheduler.priority", "%s needs a priority of 1..99", policy);
+		return jfail(err, CFG, "process.scheduler.priority", "%s needs a priority of 1..99", policy);
 	if (policies[i].v != SCHED_FIFO && policies[i].v != SCHED_RR && prio != 0)
-		return sj_fail(err, "process.scheduler.priority", "must be 0 for %s", policy);
+		return jfail(err, CFG, "process.scheduler.priority", "must be 0 for %s", policy);
 	s->sched.sched_nice = nice;
 	s->sched.sched_priority = prio;
 	s->sched.sched_runtime = runtime;
@@ -397,15 +402,15 @@ static int parse_ioprio(struct hutch_security *s, json_object *process, hutch_er
 	int64_t prio = 0;
 	int c;
 
-	if (sj_obj(process, "process", "ioPriority", &o, err) < 0)
+	if (jget_obj(process, CFG, "process", "ioPriority", false, &o, err) < 0)
 		return -1;
 	if (!o)
 		return 0;
-	if (sj_str(o, "process.ioPriority", "class", &cls, err) < 0 ||
-	    sj_i64(o, "process.ioPriority", "priority", &prio, err) < 0)
+	if (jget_str(o, CFG, "process.ioPriority", "class", false, &cls, err) < 0 ||
+	    jget_i64(o, CFG, "process.ioPriority", "priority", false, &prio, err) < 0)
 		return -1;
 	if (!cls)
-		return sj_fail(err, "process.ioPriority.class", "missing required field");
+		return jfail(err, CFG, "process.ioPriority.class", "missing required field");
 	if (!strcmp(cls, "IOPRIO_CLASS_RT"))
 		c = 1;
 	else if (!strcmp(cls, "IOPRIO_CLASS_BE"))
@@ -413,9 +418,9 @@ static int parse_ioprio(struct hutch_security *s, json_object *process, hutch_er
 	else if (!strcmp(cls, "IOPRIO_CLASS_IDLE"))
 		c = 3;
 	else
-		return sj_fail(err, "process.ioPriority.class", "unknown class \"%s\"", cls);
+		return jfail(err, CFG, "process.ioPriority.class", "unknown class \"%s\"", cls);
 	if (prio < 0 || prio > 7)
-		return sj_fail(err, "process.ioPriority.priority", "%lld is out of range (0..7)",
+		return jfail(err, CFG, "process.ioPriority.priority", "%lld is out of range (0..7)",
 			       (long long)prio);
 	s->ioprio = (c << IOPRIO_CLASS_SHIFT) | (int)prio;
 	s->has_ioprio = true;
@@ -464,7 +469,7 @@ static int parse_sysctl(struct hutch_security *s, json_object *lin, hutch_err *e
 {
 	json_object *o = NULL;
 
-	if (sj_obj(lin, "linux", "sysctl", &o, err) < 0)
+	if (jget_obj(lin, CFG, "linux", "sysctl", false, &o, err) < 0)
 		return -1;
 	if (!o)
 		return 0;
@@ -474,17 +479,17 @@ static int parse_sysctl(struct hutch_security *s, json_object *lin, hutch_err *e
 		const char *ns;
 
 		if (!val || !json_object_is_type(val, json_type_string))
-			return sj_fail(err, p, "expected a string");
+			return jfail(err, CFG, p, "expected a string");
 		for (char *c = norm; *c; c++)
 			if (*c == '/')
 				*c = '.';
 		if (!*norm || strstr(norm, "..") || norm[0] == '.' || norm[strlen(norm) - 1] == '.')
-			return sj_fail(err, p, "invalid key");
+			return jfail(err, CFG, p, "invalid key");
 		ns = sysctl_ns(norm);
 		if (!ns)
-			return sj_fail(err, p, "not a namespaced sysctl: it would change the host (only IPC, network and UTS sysctls are allowed)");
+			return jfail(err, CFG, p, "not a namespaced sysctl: it would change the host (only IPC, network and UTS sysctls are allowed)");
 		if (!ns_private(lin, ns))
-			return sj_fail(err, p, "needs a %s namespace of the container's own (linux.namespaces has none)",
+			return jfail(err, CFG, p, "needs a %s namespace of the container's own (linux.namespaces has none)",
 				       ns);
 		for (char *c = norm; *c; c++)
 			if (*c == '.')
@@ -644,14 +649,15 @@ int hutch_security_prepare(json_object *config, json_object *process, char *cons
 	*out = NULL;
 	s->no_new_privs = no_new_privs;
 	s->pid = -1;
-	if (sj_obj(config, "", "linux", &lin, err) < 0 || parse_caps(s, process, extra_caps, err) < 0 ||
-	    sj_str(process, "process", "apparmorProfile", &aa, err) < 0 ||
-	    sj_str(process, "process", "selinuxLabel", &se, err) < 0 ||
-	    sj_str(lin, "linux", "mountLabel", &ml, err) < 0 ||
+	if (jget_obj(config, CFG, "", "linux", false, &lin, err) < 0 ||
+	    parse_caps(s, process, extra_caps, err) < 0 ||
+	    jget_str(process, CFG, "process", "apparmorProfile", false, &aa, err) < 0 ||
+	    jget_str(process, CFG, "process", "selinuxLabel", false, &se, err) < 0 ||
+	    jget_str(lin, CFG, "linux", "mountLabel", false, &ml, err) < 0 ||
 	    parse_scheduler(s, process, err) < 0 || parse_ioprio(s, process, err) < 0 ||
 	    parse_personality(s, lin, err) < 0 || parse_sysctl(s, lin, err) < 0 ||
-	    sj_strv(lin, "linux", "maskedPaths", &s->masked, err) < 0 ||
-	    sj_strv(lin, "linux", "readonlyPaths", &s->readonly, err) < 0 ||
+	    jget_strv(lin, CFG, "linux", "maskedPaths", false, &s->masked, err) < 0 ||
+	    jget_strv(lin, CFG, "linux", "readonlyPaths", false, &s->readonly, err) < 0 ||
 	    check_abs_paths(s->masked, "linux.maskedPaths", err) < 0 ||
 	    check_abs_paths(s->readonly, "linux.readonlyPaths", err) < 0 ||
 	    hutch_hooks_validate(config, err) < 0)

@@ -278,11 +278,11 @@ int spec_parse_process(json_object *proc, const char *file, const char *path,
 	int64_t oom;
 
 	p->json = proc;
-	if (jget_bool(proc, file, path, "terminal", &p->terminal, err) < 0 ||
+	if (jget_bool(proc, file, path, "terminal", NULL, &p->terminal, err) < 0 ||
 	    jget_strv(proc, file, path, "args", false, &p->args, err) < 0 ||
 	    jget_strv(proc, file, path, "env", false, &p->env, err) < 0 ||
 	    jget_str(proc, file, path, "cwd", true, &cwd, err) < 0 ||
-	    jget_bool(proc, file, path, "noNewPrivileges", &p->no_new_privs, err) < 0 ||
+	    jget_bool(proc, file, path, "noNewPrivileges", NULL, &p->no_new_privs, err) < 0 ||
 	    jget_obj(proc, file, path, "user", false, &user, err) < 0 ||
 	    jget_obj(proc, file, path, "consoleSize", false, &console, err) < 0)
 		return -1;
@@ -603,7 +603,7 @@ int spec_load(const char *bundle, const char *config_path, struct hutch_spec **o
 	if (jget_obj(s->json, CFG, "", "root", true, &root, err) < 0 ||
 	    jget_str(root, CFG, "root", "path", true, &rootpath, err) < 0)
 		return -1;
-	if (jget_bool(root, CFG, "root", "readonly", &s->root_readonly, err) < 0)
+	if (jget_bool(root, CFG, "root", "readonly", NULL, &s->root_readonly, err) < 0)
 		return -1;
 	s->root = rootpath[0] == '/' ? xstrdup(rootpath) : xasprintf("%s/%s", s->bundle, rootpath);
 	if (stat(s->root, &st) < 0)

@@ -96,6 +96,12 @@ char *xasprintf(const char *fmt, ...)
 	return r;
 }
 
+void cleanup_close_pairp(int (*fds)[2])
+{
+	cleanup_closep(&(*fds)[0]);
+	cleanup_closep(&(*fds)[1]);
+}
+
 void cleanup_closep(int *fd)
 {
 	if (*fd >= 0) {

@@ -33,11 +33,14 @@ static inline void cleanup_freep(void *p)
 }
 
 void cleanup_closep(int *fd);
+void cleanup_close_pairp(int (*fds)[2]);
 void cleanup_fclosep(FILE **f);
 void cleanup_strvp(char ***v);
 
 #define cleanup_free __attribute__((cleanup(cleanup_freep)))
 #define cleanup_close __attribute__((cleanup(cleanup_closep)))
+/* int sv[2] cleanup_close_pair = { -1, -1 }: both ends of a socketpair or pipe */
+#define cleanup_close_pair __attribute__((cleanup(cleanup_close_pairp)))
 #define cleanup_file __attribute__((cleanup(cleanup_fclosep)))
 #define cleanup_strv __attribute__((cleanup(cleanup_strvp)))
 

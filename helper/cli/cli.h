@@ -3,6 +3,7 @@
 #ifndef HUTCH_CLI_H
 #define HUTCH_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 
 #include "hutch.h"
@@ -20,12 +21,64 @@ struct hutch_command {
 };
 
 const struct hutch_command *hutch_find_command(const char *name);
-/* For a command's --help and for argument errors. */
+/* For a command's --help and for argument errors (c NULL: the global options). */
 int hutch_usage_error(const struct hutch_command *c, hutch_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void hutch_print_usage(const struct hutch_command *c);
-/* --format VALUE of list, ps, stats, net ls: *json for "json", not for "table". */
+/*
+ * --format VALUE of list, ps, stats, net ls, image ls, module status: *json for "json",
+ * not for "table" (or "text").
+ */
 int hutch_parse_format(const struct hutch_command *c, const char *value, bool *json, hutch_err *err);
+
+/*
+ * The options of one command (opts.c), getopt_long's way: "--name value", "--name=value",
+ * "-x value", "-xVALUE", clusters of short flags, and "--" to end the options.
+ *
+ *	struct cli_parser p = { .cmd = cmd, .argc = argc, .argv = argv,
+ *				.shortopts = "b:d", .longopts = longopts };
+ *	while ((c = cli_next(&p, err)) > 0)
+ *		switch (c) { case 'b': bundle = p.arg; break; ... }
+ *	if (c < 0)
+ *		return -1;
+ *	operands: argv[p.ind] .. argv[argc - 1]
+ */
+struct cli_parser {
+	const struct hutch_command *cmd;   /* for the errors; NULL: the global options */
+	int argc;
+	char **argv;                       /* argv[0] is the command (not parsed) */
+	const char *shortopts;             /* getopt's letters: "b:dp:" ("" or NULL: none) */
+	const struct option *longopts;     /* getopt_long's table (flag NULL, val != 0) */
+	bool in_order;                     /* stop at the first operand (exec CMD ARGS...);
+					      else options may follow operands */
+	bool *json;                        /* set: cli_next parses CLI_OPT_FORMAT itself, into
+					      *json (hutch_parse_format) */
+	int ind;                           /* out: where parsing stopped (the first operand) */
+	const char *arg;                   /* out: the value of the option just returned */
+	bool started;
+};
+/*
+ * The next option's val (> 0); 0 when the options end; <0 with *err set for an unknown
+ * option ("unknown option `--bogus`"), a missing value ("option `--pid-file` needs a
+ * value") or a value given to a flag ("option `--detach` takes no value").
+ */
+int cli_next(struct cli_parser *p, hutch_err *err);
+/*
+ * After cli_next's 0: the operands must number min to max ("missing container id",
+ * "unexpected argument `X`"); returns 0, or <0 with *err set.
+ */
+int cli_operands(const struct cli_parser *p, int min, int max, hutch_err *err);
+/* A command that takes one container id and no option (start, state, pause, resume):
+ * the id, or NULL with *err set. */
+const char *cli_only_id(const struct hutch_command *c, int argc, char **argv, hutch_err *err);
+/* -f|--format table|json in a longopts table ("f:" in shortopts for -f). */
+#define CLI_OPT_FORMAT { "format", required_argument, NULL, 'f' }
+/*
+ * A command whose only option is -f|--format: the index of its first operand, or <0
+ * with *err set.
+ */
+int cli_parse_format(const struct hutch_command *c, int argc, char **argv, bool in_order,
+		     bool *json, hutch_err *err);
 
 #define HUTCH_COMMAND(n) \
 	int cmd_##n(struct hutch_global *g, int argc, char **argv, hutch_err *err)
@@ -34,9 +87,5 @@ int hutch_parse_format(const struct hutch_command *c, const char *value, bool *j
 #define C(n, sum, use) HUTCH_COMMAND(n);
 #include "commands.list"
 #undef C
-
-/* "--name value" or "--name=value" at argv[*i]: the value, or NULL when argv[*i]
- * is another argument (or, with *bad set, when the value is missing). */
-const char *image_opt(int argc, char **argv, int *i, const char *name, hutch_err *err, bool *bad);
 
 #endif

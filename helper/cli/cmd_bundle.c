@@ -11,37 +11,47 @@
 HUTCH_COMMAND(bundle);
 HUTCH_COMMAND(bundle)
 {
+	enum { O_IMAGE = 256, O_STORE };
+	static const struct option opts[] = {
+		{ "image", required_argument, NULL, O_IMAGE },
+		{ "store", required_argument, NULL, O_STORE },
+		{ "tty", no_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
 	const struct hutch_command *c = hutch_find_command("bundle");
+	struct cli_parser p = { .cmd = c, .shortopts = "t", .longopts = opts };
+	int dashes;
 	struct image_store s;
 	struct image_bundle_opts o = { 0 };
-	const char *ref = NULL, *store = NULL, *dir = NULL, *v;
+	const char *ref = NULL, *store = NULL, *dir = NULL;
 	cleanup_strv char **args = NULL;
-	bool bad = false;
-	int ret;
+	int ret, opt;
 
 	if (argc < 2 || strcmp(argv[1], "create") != 0)
 		return hutch_usage_error(c, err, "%s", argc < 2 ? "missing subcommand" : "unknown subcommand");
-	for (int i = 2; i < argc; i++) {
-		if ((v = image_opt(argc, argv, &i, "--image", err, &bad)))
-			ref = v;
-		else if ((v = image_opt(argc, argv, &i, "--store", err, &bad)))
-			store = v;
-		else if (bad)
-			return -1;
-		else if (strcmp(argv[i], "-t") == 0 || strcmp(argv[i], "--tty") == 0)
-			o.terminal = true;
-		else if (strcmp(argv[i], "--") == 0) {
-			for (i++; i < argc; i++)
-				strv_push(&args, xstrdup(argv[i]));
-		} else if (argv[i][0] == '-' && argv[i][1])
-			return hutch_usage_error(c, err, "unknown option `%s`", argv[i]);
-		else if (!dir)
-			dir = argv[i];
+	/* the options follow the subcommand (argv[1] is the parser's argv[0]) and end at
+	 * the "--" before ARGS, which keep their own options */
+	for (dashes = 2; dashes < argc && strcmp(argv[dashes], "--") != 0; dashes++)
+		;
+	p.argc = dashes - 1;
+	p.argv = argv + 1;
+	while ((opt = cli_next(&p, err)) > 0) {
+		if (opt == O_IMAGE)
+			ref = p.arg;
+		else if (opt == O_STORE)
+			store = p.arg;
 		else
-			return hutch_usage_error(c, err, "unexpected argument `%s`", argv[i]);
+			o.terminal = true;
 	}
-	if (bad)
+	if (opt < 0)
 		return -1;
+	for (int i = p.ind + 1; i < dashes; i++) {
+		if (dir)
+			return hutch_usage_error(c, err, "unexpected argument `%s`", argv[i]);
+		dir = argv[i];
+	}
+	for (int i = dashes + 1; i < argc; i++)
+		strv_push(&args, xstrdup(argv[i]));
 	if (!ref)
 		return hutch_usage_error(c, err, "--image REF is required");
 	if (!dir || !*dir)

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* hutch create, start and run. */
 #define _GNU_SOURCE
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -39,29 +38,29 @@ static int parse_create(const struct hutch_command *cmd, bool is_run, int argc, 
 			struct hutch_create_opts *o, bool *detach, bool *keep, const char **id,
 			const char **image, char ***args, hutch_err *err)
 {
+	struct cli_parser p = { .cmd = cmd, .argc = argc, .argv = argv,
+				.shortopts = is_run ? "b:dp:" : "b:p:", .longopts = create_opts };
 	int c;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, is_run ? ":b:dp:" : ":b:p:", create_opts, NULL)) != -1) {
+	while ((c = cli_next(&p, err)) > 0) {
 		uint64_t n;
 
 		switch (c) {
 		case 'b':
-			o->bundle = optarg;
+			o->bundle = p.arg;
 			break;
 		case OPT_CONFIG:
-			o->config_path = optarg;
+			o->config_path = p.arg;
 			break;
 		case OPT_PID_FILE:
-			o->pid_file = optarg;
+			o->pid_file = p.arg;
 			break;
 		case OPT_CONSOLE:
-			o->console_socket = optarg;
+			o->console_socket = p.arg;
 			break;
 		case OPT_PRESERVE:
-			if (parse_u64(optarg, &n) < 0 || n > 1024)
-				return hutch_usage_error(cmd, err, "--preserve-fds: `%s` is not a number from 0 to 1024", optarg);
+			if (parse_u64(p.arg, &n) < 0 || n > 1024)
+				return hutch_usage_error(cmd, err, "--preserve-fds: `%s` is not a number from 0 to 1024", p.arg);
 			o->preserve_fds = n;
 			break;
 		case OPT_NO_PIVOT:
@@ -72,50 +71,47 @@ static int parse_create(const struct hutch_command *cmd, bool is_run, int argc, 
 			break;
 		case 'd':
 			if (!is_run)
-				goto bad;
+				return hutch_usage_error(cmd, err, "unknown option `--detach`");
 			*detach = true;
 			break;
 		case OPT_KEEP:
 			if (!is_run)
-				goto bad;
+				return hutch_usage_error(cmd, err, "unknown option `--keep`");
 			*keep = true;
 			break;
 		case OPT_IMAGE:
-			*image = optarg;
+			*image = p.arg;
 			break;
 		case OPT_NET:
-			if (strcmp(optarg, "bridge") != 0 && strcmp(optarg, "none") != 0)
-				return hutch_usage_error(cmd, err, "--net: \"%s\" is not bridge or none", optarg);
-			o->net.mode = optarg;
+			if (strcmp(p.arg, "bridge") != 0 && strcmp(p.arg, "none") != 0)
+				return hutch_usage_error(cmd, err, "--net: \"%s\" is not bridge or none", p.arg);
+			o->net.mode = p.arg;
 			break;
 		case 'p':
-			strv_push(&o->net.ports, xstrdup(optarg));
+			strv_push(&o->net.ports, xstrdup(p.arg));
 			break;
 		case OPT_IP:
-			o->net.ip = optarg;
+			o->net.ip = p.arg;
 			break;
-		case ':':
-			return hutch_usage_error(cmd, err, "option `%s` needs a value", argv[optind - 1]);
-		default:
-		bad:
-			return hutch_usage_error(cmd, err, "unknown option `%s`", argv[optind - 1]);
 		}
 	}
+	if (c < 0)
+		return -1;
 	/* --image REF ID [--] [ARGS...]: ARGS replace the image's Cmd */
-	if (*image && optind < argc - 1) {
-		int i = optind + 1;
+	if (*image && p.ind < argc - 1) {
+		int i = p.ind + 1;
 
 		if (strcmp(argv[i], "--") == 0)
 			i++;
 		for (; i < argc; i++)
 			strv_push(args, xstrdup(argv[i]));
-		argc = optind + 1;
+		argc = p.ind + 1;
 	}
 	if (*image && o->bundle)
 		return hutch_usage_error(cmd, err, "--image and --bundle cannot be used together");
-	if (optind != argc - 1)
-		return hutch_usage_error(cmd, err, optind >= argc ? "missing container id" : "too many arguments");
-	*id = argv[optind];
+	if (p.ind != argc - 1)
+		return hutch_usage_error(cmd, err, p.ind >= argc ? "missing container id" : "too many arguments");
+	*id = argv[p.ind];
 	if (*keep && *detach)
 		return hutch_usage_error(cmd, err, "--keep and --detach cannot be used together");
 	return 0;
@@ -161,10 +157,9 @@ HUTCH_COMMAND(create)
 
 HUTCH_COMMAND(start)
 {
-	if (argc != 2 || argv[1][0] == '-')
-		return hutch_usage_error(hutch_find_command("start"), err,
-					 argc < 2 ? "missing container id" : "expected exactly one container id");
-	return container_start(g, argv[1], err);
+	const char *id = cli_only_id(hutch_find_command("start"), argc, argv, err);
+
+	return id ? container_start(g, id, err) : -1;
 }
 
 HUTCH_COMMAND(run)

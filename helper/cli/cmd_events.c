@@ -8,7 +8,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,29 +58,23 @@ HUTCH_COMMAND(events)
 	bool once = false;
 	int64_t interval = 5000, next;
 	int c, oomfd;
+	struct cli_parser p = { .cmd = cmd, .argc = argc, .argv = argv, .shortopts = "",
+				.longopts = opts };
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+	while ((c = cli_next(&p, err)) > 0) {
 		if (c == 's') {
 			once = true;
 		} else if (c == 'i') {
-			if (parse_duration_ms(optarg, &interval, err) < 0)
+			if (parse_duration_ms(p.arg, &interval, err) < 0)
 				return hutch_error_prefix(err, "--interval");
-		} else if (c == ':') {
-			return hutch_usage_error(cmd, err, "option `%s` needs a value", argv[optind - 1]);
-		} else {
-			return hutch_usage_error(cmd, err, "unknown option `%s`", argv[optind - 1]);
 		}
 	}
-	if (optind >= argc)
-		return hutch_usage_error(cmd, err, "missing container id");
-	if (argc - optind > 1)
-		return hutch_usage_error(cmd, err, "unexpected argument `%s`", argv[optind + 1]);
-	if (cgcmd_open(g, argv[optind], false, &st, &status, err) < 0)
+	if (c < 0 || cli_operands(&p, 1, 1, err) < 0)
+		return -1;
+	if (cgcmd_open(g, argv[p.ind], false, &st, &status, err) < 0)
 		return -1;
 	if (status == STATUS_STOPPED)
-		return hutch_fail(err, 0, "container `%s` is stopped: no events", argv[optind]);
+		return hutch_fail(err, 0, "container `%s` is stopped: no events", argv[p.ind]);
 	id = xstrdup(st->id);
 	if (once) {
 		emit("stats", id, hutch_cgroup_runc_stats(st->cg));

@@ -12,25 +12,6 @@
 #include "image_internal.h"
 #include "utils.h"
 
-const char *image_opt(int argc, char **argv, int *i, const char *name, hutch_err *err, bool *bad)
-{
-	size_t n = strlen(name);
-	const char *a = argv[*i];
-
-	if (strncmp(a, name, n) != 0)
-		return NULL;
-	if (a[n] == '=')
-		return a + n + 1;
-	if (a[n] != '\0')
-		return NULL;
-	if (*i + 1 >= argc) {
-		*bad = true;
-		hutch_fail(err, 0, "%s needs a value", name);
-		return NULL;
-	}
-	return argv[++*i];
-}
-
 static int usage(hutch_err *err, const char *fmt, const char *arg)
 {
 	const struct hutch_command *c = hutch_find_command("image");
@@ -49,7 +30,7 @@ static int64_t image_size(const struct image_manifest *m)
 
 static int do_ls(struct image_store *s, bool json, hutch_err *err)
 {
-	cleanup_jobj json_object *refs = NULL, *out = json_object_new_array();
+	cleanup_json json_object *refs = NULL, *out = json_object_new_array();
 
 	if (image_store_lock(s, false, err) < 0 || image_refs_load(s, &refs, err) < 0)
 		return -1;
@@ -91,7 +72,7 @@ static int do_ls(struct image_store *s, bool json, hutch_err *err)
 static int do_inspect(struct image_store *s, const char *ref, hutch_err *err)
 {
 	cleanup_free char *name = NULL, *digest = NULL, *upath = NULL;
-	cleanup_jobj json_object *out = json_object_new_object(), *refs = NULL;
+	cleanup_json json_object *out = json_object_new_object(), *refs = NULL;
 	json_object *layers = json_object_new_array(), *e, *ix;
 	struct image_manifest m;
 	int ret = -1;
@@ -163,11 +144,27 @@ HUTCH_COMMAND(image);
 HUTCH_COMMAND(image)
 {
 	struct image_store s = { .dirfd = -1, .lockfd = -1 };
+	enum { O_STORE = 256, O_CREDS, O_AUTHFILE, O_CA_FILE, O_PLATFORM, O_NAME, O_INSECURE,
+	       O_TLS_VERIFY };
+	static const struct option opts[] = {
+		{ "store", required_argument, NULL, O_STORE },
+		{ "creds", required_argument, NULL, O_CREDS },
+		{ "authfile", required_argument, NULL, O_AUTHFILE },
+		{ "ca-file", required_argument, NULL, O_CA_FILE },
+		{ "platform", required_argument, NULL, O_PLATFORM },
+		{ "name", required_argument, NULL, O_NAME },
+		CLI_OPT_FORMAT,
+		{ "insecure", no_argument, NULL, O_INSECURE },
+		{ "tls-verify", optional_argument, NULL, O_TLS_VERIFY },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct hutch_command *cmd = hutch_find_command("image");
 	struct image_pull_opts po = { 0 };
-	const char *store = NULL, *name = NULL, *sub, *v;
+	const char *store = NULL, *name = NULL, *sub;
 	cleanup_strv char **args = NULL;
-	bool json = false, bad = false;
-	int ret = -1;
+	bool json = false;
+	int ret = -1, c;
 
 	if (argc < 2)
 		return usage(err, "missing subcommand%s", "");
@@ -175,42 +172,32 @@ HUTCH_COMMAND(image)
 	if (strcmp(sub, "pull") && strcmp(sub, "import") && strcmp(sub, "ls") && strcmp(sub, "list") &&
 	    strcmp(sub, "inspect") && strcmp(sub, "rm"))
 		return usage(err, "unknown subcommand `%s`", sub);
-	for (int i = 2; i < argc; i++) {
-		const char *a = argv[i];
+	/* the options follow the subcommand: argv[1] is the parser's argv[0] */
+	struct cli_parser p = { .cmd = cmd, .argc = argc - 1, .argv = argv + 1, .shortopts = "q",
+				.longopts = opts, .json = &json };
 
-		if ((v = image_opt(argc, argv, &i, "--store", err, &bad)))
-			store = v;
-		else if ((v = image_opt(argc, argv, &i, "--creds", err, &bad)))
-			po.creds = v;
-		else if ((v = image_opt(argc, argv, &i, "--authfile", err, &bad)))
-			po.authfile = v;
-		else if ((v = image_opt(argc, argv, &i, "--ca-file", err, &bad)))
-			po.ca_file = v;
-		else if ((v = image_opt(argc, argv, &i, "--platform", err, &bad)))
-			po.platform = v;
-		else if ((v = image_opt(argc, argv, &i, "--name", err, &bad)))
-			name = v;
-		else if ((v = image_opt(argc, argv, &i, "--format", err, &bad))) {
-			if (strcmp(v, "json") == 0)
-				json = true;
-			else if (strcmp(v, "table") != 0)
-				return usage(err, "--format: `%s` is not json or table", v);
-		} else if (bad)
-			return -1;
-		else if (strcmp(a, "--insecure") == 0 || strcmp(a, "--tls-verify=false") == 0)
-			po.insecure = true;
-		else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0)
-			po.quiet = true;
-		else if (strcmp(a, "--") == 0) {
-			for (i++; i < argc; i++)
-				strv_push(&args, xstrdup(argv[i]));
-		} else if (a[0] == '-' && a[1])
-			return usage(err, "unknown option `%s`", a);
-		else
-			strv_push(&args, xstrdup(a));
+	while ((c = cli_next(&p, err)) > 0) {
+		switch (c) {
+		case O_STORE: store = p.arg; break;
+		case O_CREDS: po.creds = p.arg; break;
+		case O_AUTHFILE: po.authfile = p.arg; break;
+		case O_CA_FILE: po.ca_file = p.arg; break;
+		case O_PLATFORM: po.platform = p.arg; break;
+		case O_NAME: name = p.arg; break;
+		case O_INSECURE: po.insecure = true; break;
+		case O_TLS_VERIFY:
+			if (p.arg && strcmp(p.arg, "false") == 0)
+				po.insecure = true;
+			else if (p.arg && strcmp(p.arg, "true") != 0)
+				return usage(err, "--tls-verify: `%s` is not true or false", p.arg);
+			break;
+		case 'q': po.quiet = true; break;
+		}
 	}
-	if (bad)
+	if (c < 0)
 		return -1;
+	for (int i = p.ind; i < argc - 1; i++)
+		strv_push(&args, xstrdup(argv[1 + i]));
 	if ((!strcmp(sub, "pull") || !strcmp(sub, "import") || !strcmp(sub, "inspect")) && strv_len(args) != 1)
 		return usage(err, "%s takes one argument", sub);
 	if (!strcmp(sub, "rm") && !args)

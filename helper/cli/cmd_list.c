@@ -2,7 +2,6 @@
 /* hutch list and ps. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +16,7 @@
 HUTCH_COMMAND(list)
 {
 	static const struct option opts[] = {
-		{ "format", required_argument, NULL, 'f' },
+		CLI_OPT_FORMAT,
 		{ "quiet", no_argument, NULL, 'q' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -26,23 +25,13 @@ HUTCH_COMMAND(list)
 	bool json = false, quiet = false;
 	json_object *arr;
 	int c;
+	struct cli_parser p = { .cmd = cmd, .argc = argc, .argv = argv, .shortopts = "f:q",
+				.longopts = opts, .json = &json };
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":f:q", opts, NULL)) != -1) {
-		if (c == 'f') {
-			if (hutch_parse_format(cmd, optarg, &json, err) < 0)
-				return -1;
-		} else if (c == 'q') {
-			quiet = true;
-		} else if (c == ':') {
-			return hutch_usage_error(cmd, err, "option `%s` needs a value", argv[optind - 1]);
-		} else {
-			return hutch_usage_error(cmd, err, "unknown option `%s`", argv[optind - 1]);
-		}
-	}
-	if (optind != argc)
-		return hutch_usage_error(cmd, err, "unexpected argument `%s`", argv[optind]);
+	while ((c = cli_next(&p, err)) > 0)
+		quiet = true;
+	if (c < 0 || cli_operands(&p, 0, 0, err) < 0)
+		return -1;
 	if (state_list(g, &ids, err) < 0)
 		return -1;
 	arr = json_object_new_array();
@@ -113,33 +102,19 @@ static void ps_row(pid_t pid)
 
 HUTCH_COMMAND(ps)
 {
-	static const struct option opts[] = {
-		{ "format", required_argument, NULL, 'f' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const struct hutch_command *cmd = hutch_find_command("ps");
 	cleanup_state struct hutch_state *st = NULL;
 	cleanup_free pid_t *pids = NULL;
 	bool json = false;
 	size_t n = 0;
-	int c;
+	int ind = cli_parse_format(cmd, argc, argv, false, &json, err);
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":f:", opts, NULL)) != -1) {
-		if (c == 'f') {
-			if (hutch_parse_format(cmd, optarg, &json, err) < 0)
-				return -1;
-		} else if (c == ':') {
-			return hutch_usage_error(cmd, err, "option `%s` needs a value", argv[optind - 1]);
-		} else {
-			return hutch_usage_error(cmd, err, "unknown option `%s`", argv[optind - 1]);
-		}
-	}
-	if (optind >= argc)
+	if (ind < 0)
+		return -1;
+	if (ind >= argc)
 		return hutch_usage_error(cmd, err, "missing container id");
 	/* runc passes extra arguments to ps(1); we accept and ignore them for table output */
-	if (state_open(g, argv[optind], false, &st, err) < 0)
+	if (state_open(g, argv[ind], false, &st, err) < 0)
 		return -1;
 	if (state_status(st) == STATUS_STOPPED) {
 		pids = NULL;

@@ -56,18 +56,12 @@ static int module_status(struct hutch_global *g, int argc, char **argv, hutch_er
 	struct hutch_kmod_info info = { 0 };
 	bool json = false, loaded, family = false;
 	cleanup_err hutch_err e = NULL;
+	int ind = cli_parse_format(c, argc, argv, false, &json, err);
 
-	for (int i = 1; i < argc; i++) {
-		if ((!strcmp(argv[i], "-f") || !strcmp(argv[i], "--format")) && i + 1 < argc) {
-			i++;
-			if (!strcmp(argv[i], "json"))
-				json = true;
-			else if (strcmp(argv[i], "text"))
-				return hutch_usage_error(c, err, "unknown format `%s`", argv[i]);
-		} else {
-			return hutch_usage_error(c, err, "unexpected argument `%s`", argv[i]);
-		}
-	}
+	if (ind < 0)
+		return -1;
+	if (ind < argc)
+		return hutch_usage_error(c, err, "unexpected argument `%s`", argv[ind]);
 	if (open_ctx(&ctx, err) < 0)
 		return -1;
 	loaded = is_live(ctx);
@@ -126,12 +120,20 @@ static int module_load(struct hutch_global *g, int argc, char **argv, hutch_err 
 	cleanup_kmodule struct kmod_module *m = NULL;
 	cleanup_free char *opts = NULL;
 	const char *path = NULL;
+	static const struct option lopts[] = {
+		{ "path", required_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli_parser p = { .cmd = c, .argc = argc, .argv = argv, .longopts = lopts };
 	int r;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--path") && i + 1 < argc) {
-			path = argv[++i];
-		} else if (strchr(argv[i], '=') && argv[i][0] != '-') {
+	while ((r = cli_next(&p, err)) > 0)
+		path = p.arg;
+	if (r < 0)
+		return -1;
+	/* the operands are the module's parameters, NAME=VALUE */
+	for (int i = p.ind; i < argc; i++) {
+		if (strchr(argv[i], '=') && argv[i][0] != '-') {
 			char *n = opts ? xasprintf("%s %s", opts, argv[i]) : xstrdup(argv[i]);
 
 			free(opts);

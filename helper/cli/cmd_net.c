@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* hutch net ls: the bridge, its subnet and every container's address and ports. */
 #define _GNU_SOURCE
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -36,32 +35,18 @@ static char *ports_str(json_object *lease)
 
 static int net_ls(int argc, char **argv, hutch_err *err)
 {
-	static const struct option opts[] = {
-		{ "format", required_argument, NULL, 'f' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const struct hutch_command *cmd = hutch_find_command("net");
 	cleanup_net_conf struct hutch_net_conf *c = NULL;
 	cleanup_json json_object *leases = NULL;
 	cleanup_free char *sn = NULL;
 	cleanup_free char *gw = NULL;
 	bool json = false;
-	int o;
+	int ind = cli_parse_format(cmd, argc, argv, true, &json, err);
 
-	optind = 0;
-	opterr = 0;
-	while ((o = getopt_long(argc, argv, "+:f:", opts, NULL)) != -1) {
-		if (o == 'f') {
-			if (hutch_parse_format(cmd, optarg, &json, err) < 0)
-				return -1;
-		} else if (o == ':') {
-			return hutch_usage_error(cmd, err, "option `%s` needs a value", argv[optind - 1]);
-		} else {
-			return hutch_usage_error(cmd, err, "unknown option `%s`", argv[optind - 1]);
-		}
-	}
-	if (optind != argc)
-		return hutch_usage_error(cmd, err, "unexpected argument `%s`", argv[optind]);
+	if (ind < 0)
+		return -1;
+	if (ind != argc)
+		return hutch_usage_error(cmd, err, "unexpected argument `%s`", argv[ind]);
 	if (net_conf_load(NULL, &c, err) < 0)
 		return -1;
 	/* the file is replaced atomically: no lock needed to read it */

@@ -1,23 +1,36 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* hutch pause: freeze every process of a container (v1 freezer or v2 cgroup.freeze). */
+/* hutch pause and resume: freeze or thaw every process of a container (v1 freezer or v2
+ * cgroup.freeze). */
 #define _GNU_SOURCE
 #include "cgroup_cmd.h"
 #include "utils.h"
 
-HUTCH_COMMAND(pause)
+static int freeze(struct hutch_global *g, const char *name, bool on, int argc, char **argv,
+		  hutch_err *err)
 {
 	cleanup_state struct hutch_state *st = NULL;
+	const char *id = cli_only_id(hutch_find_command(name), argc, argv, err);
 	enum hutch_status s;
 
-	if (argc != 2 || argv[1][0] == '-')
-		return hutch_usage_error(hutch_find_command("pause"), err,
-					 argc < 2 ? "missing container id" : "expected exactly one container id");
-	if (cgcmd_open(g, argv[1], true, &st, &s, err) < 0)
+	if (!id || cgcmd_open(g, id, true, &st, &s, err) < 0)
 		return -1;
-	if (s == STATUS_PAUSED)
-		return hutch_fail(err, 0, "container `%s` is already paused", argv[1]);
-	if (s != STATUS_RUNNING)
-		return hutch_fail(err, 0, "container `%s` is %s, not running: cannot pause", argv[1],
+	if (on && s == STATUS_PAUSED)
+		return hutch_fail(err, 0, "container `%s` is already paused", id);
+	if (on && s != STATUS_RUNNING)
+		return hutch_fail(err, 0, "container `%s` is %s, not running: cannot pause", id,
 				  status_name(s));
-	return hutch_cgroup_freeze(st->cg, true, err) < 0 ? -1 : 0;
+	if (!on && s != STATUS_PAUSED)
+		return hutch_fail(err, 0, "container `%s` is %s, not paused: cannot resume", id,
+				  status_name(s));
+	return hutch_cgroup_freeze(st->cg, on, err) < 0 ? -1 : 0;
+}
+
+HUTCH_COMMAND(pause)
+{
+	return freeze(g, "pause", true, argc, argv, err);
+}
+
+HUTCH_COMMAND(resume)
+{
+	return freeze(g, "resume", false, argc, argv, err);
 }

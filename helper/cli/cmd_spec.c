@@ -3,7 +3,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -31,21 +30,17 @@ HUTCH_COMMAND(spec)
 	const char *text;
 	bool rootless = false;
 	int c;
+	struct cli_parser p = { .cmd = cmd, .argc = argc, .argv = argv, .shortopts = "b:",
+				.longopts = opts };
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":b:", opts, NULL)) != -1) {
+	while ((c = cli_next(&p, err)) > 0) {
 		if (c == 'b')
-			bundle = optarg;
+			bundle = p.arg;
 		else if (c == 'r')
 			rootless = true;
-		else if (c == ':')
-			return hutch_usage_error(cmd, err, "option `%s` needs a value", argv[optind - 1]);
-		else
-			return hutch_usage_error(cmd, err, "unknown option `%s`", argv[optind - 1]);
 	}
-	if (optind != argc)
-		return hutch_usage_error(cmd, err, "unexpected argument `%s`", argv[optind]);
+	if (c < 0 || cli_operands(&p, 0, 0, err) < 0)
+		return -1;
 	path = xasprintf("%s/config.json", bundle);
 	s = spec_default(rootless);
 	text = json_str(s, true);

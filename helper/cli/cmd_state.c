@@ -2,7 +2,6 @@
 /* hutch state, kill, delete. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,12 +16,10 @@
 HUTCH_COMMAND(state)
 {
 	cleanup_state struct hutch_state *st = NULL;
+	const char *id = cli_only_id(hutch_find_command("state"), argc, argv, err);
 	json_object *o;
 
-	if (argc != 2 || argv[1][0] == '-')
-		return hutch_usage_error(hutch_find_command("state"), err,
-					 argc < 2 ? "missing container id" : "expected exactly one container id");
-	if (state_open(g, argv[1], false, &st, err) < 0)
+	if (!id || state_open(g, id, false, &st, err) < 0)
 		return -1;
 	o = state_oci_json(st, state_status(st));
 	printf("%s\n", json_str(o, true));
@@ -39,22 +36,18 @@ HUTCH_COMMAND(kill)
 	const struct hutch_command *cmd = hutch_find_command("kill");
 	bool all = false;
 	int c, sig = SIGTERM;
+	struct cli_parser p = { .cmd = cmd, .argc = argc, .argv = argv, .shortopts = "a",
+				.longopts = opts };
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "a", opts, NULL)) != -1) {
+	while ((c = cli_next(&p, err)) > 0) {
 		if (c == 'a')
 			all = true;
-		else
-			return hutch_usage_error(cmd, err, "unknown option `%s`", argv[optind - 1]);
 	}
-	if (optind >= argc)
-		return hutch_usage_error(cmd, err, "missing container id");
-	if (argc - optind > 2)
-		return hutch_usage_error(cmd, err, "too many arguments");
-	if (argc - optind == 2 && parse_signal(argv[optind + 1], &sig, err) < 0)
+	if (c < 0 || cli_operands(&p, 1, 2, err) < 0)
 		return -1;
-	return container_kill(g, argv[optind], sig, all, err);
+	if (argc - p.ind == 2 && parse_signal(argv[p.ind + 1], &sig, err) < 0)
+		return -1;
+	return container_kill(g, argv[p.ind], sig, all, err);
 }
 
 HUTCH_COMMAND(delete)
@@ -66,24 +59,22 @@ HUTCH_COMMAND(delete)
 	const struct hutch_command *cmd = hutch_find_command("delete");
 	bool force = false;
 	int c;
+	struct cli_parser p = { .cmd = cmd, .argc = argc, .argv = argv, .shortopts = "f",
+				.longopts = opts };
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
+	while ((c = cli_next(&p, err)) > 0) {
 		if (c == 'f')
 			force = true;
-		else
-			return hutch_usage_error(cmd, err, "unknown option `%s`", argv[optind - 1]);
 	}
-	if (optind != argc - 1)
-		return hutch_usage_error(cmd, err, optind >= argc ? "missing container id" : "too many arguments");
+	if (c < 0 || cli_operands(&p, 1, 1, err) < 0)
+		return -1;
 	/* Like runc and crun: --force on a container that is already gone succeeds, so a
 	 * client cleaning up after a failed create (podman, containerd) sees no error. */
-	if (force && state_validate_id(argv[optind], NULL) == 0) {
-		cleanup_free char *dir = xasprintf("%s/%s", g->root, argv[optind]);
+	if (force && state_validate_id(argv[p.ind], NULL) == 0) {
+		cleanup_free char *dir = xasprintf("%s/%s", g->root, argv[p.ind]);
 
 		if (access(dir, F_OK) < 0 && errno == ENOENT)
 			return 0;
 	}
-	return container_delete(g, argv[optind], force, err);
+	return container_delete(g, argv[p.ind], force, err);
 }

@@ -5,7 +5,6 @@
  * Fields are documented in README.md and stay stable; a field a source lacks is null.
  */
 #define _GNU_SOURCE
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -114,7 +113,7 @@ static int snapshot(struct hutch_global *g, const char *id, bool json, hutch_err
 HUTCH_COMMAND(stats)
 {
 	static const struct option opts[] = {
-		{ "format", required_argument, NULL, 'f' },
+		CLI_OPT_FORMAT,
 		{ "all", no_argument, NULL, 'a' },
 		{ "watch", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
@@ -124,34 +123,29 @@ HUTCH_COMMAND(stats)
 	int64_t watch_ms = 0;
 	const char *id = NULL;
 	int c;
+	struct cli_parser p = { .cmd = cmd, .argc = argc, .argv = argv, .shortopts = "f:aw:",
+				.longopts = opts, .json = &json };
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":f:aw:", opts, NULL)) != -1) {
-		if (c == 'f') {
-			if (hutch_parse_format(cmd, optarg, &json, err) < 0)
-				return -1;
-		} else if (c == 'a') {
+	while ((c = cli_next(&p, err)) > 0) {
+		if (c == 'a') {
 			all = true;
 		} else if (c == 'w') {
-			if (parse_duration_ms(optarg, &watch_ms, err) < 0)
+			if (parse_duration_ms(p.arg, &watch_ms, err) < 0)
 				return hutch_error_prefix(err, "--watch");
 			if (watch_ms <= 0)
 				return hutch_usage_error(cmd, err, "--watch: the interval must be positive");
-		} else if (c == ':') {
-			return hutch_usage_error(cmd, err, "option `%s` needs a value", argv[optind - 1]);
-		} else {
-			return hutch_usage_error(cmd, err, "unknown option `%s`", argv[optind - 1]);
 		}
 	}
-	if (all && optind < argc)
+	if (c < 0)
+		return -1;
+	if (all && p.ind < argc)
 		return hutch_usage_error(cmd, err, "--all takes no container id");
-	if (!all && optind >= argc)
+	if (!all && p.ind >= argc)
 		return hutch_usage_error(cmd, err, "missing container id (or --all)");
-	if (argc - optind > 1)
-		return hutch_usage_error(cmd, err, "unexpected argument `%s`", argv[optind + 1]);
+	if (argc - p.ind > 1)
+		return hutch_usage_error(cmd, err, "unexpected argument `%s`", argv[p.ind + 1]);
 	if (!all)
-		id = argv[optind];
+		id = argv[p.ind];
 	for (;;) {
 		struct timespec ts = { watch_ms / 1000, (watch_ms % 1000) * 1000000L };
 

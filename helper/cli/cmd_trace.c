@@ -42,33 +42,34 @@ static void print_event(const struct hutch_kmod_event *ev, const char *id)
  */
 HUTCH_COMMAND(trace)
 {
+	enum { O_COUNT = 256, O_TIMEOUT, O_MODULE_NAME };
+	static const struct option opts[] = {
+		{ "count", required_argument, NULL, O_COUNT },
+		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "module-name", no_argument, NULL, O_MODULE_NAME },
+		{ NULL, 0, NULL, 0 },
+	};
 	const struct hutch_command *c = hutch_find_command("trace");
+	struct cli_parser p = { .cmd = c, .argc = argc, .argv = argv, .longopts = opts };
 	cleanup_kmod struct hutch_kmod *k = NULL, *ev = NULL;
 	struct hutch_kmod_ct ct;
 	uint64_t count = 0, printed = 0, timeout = 0;
 	cleanup_free char *name = NULL;
 	const char *id = NULL;
 	bool raw = false;
+	int opt;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--count") && i + 1 < argc) {
-			if (parse_u64(argv[++i], &count) < 0)
-				return hutch_usage_error(c, err, "--count: not a number `%s`", argv[i]);
-		} else if (!strcmp(argv[i], "--timeout") && i + 1 < argc) {
-			if (parse_u64(argv[++i], &timeout) < 0)
-				return hutch_usage_error(c, err, "--timeout: not a number `%s`", argv[i]);
-		} else if (!strcmp(argv[i], "--module-name")) {
+	while ((opt = cli_next(&p, err)) > 0) {
+		if (opt == O_COUNT && parse_u64(p.arg, &count) < 0)
+			return hutch_usage_error(c, err, "--count: not a number `%s`", p.arg);
+		if (opt == O_TIMEOUT && parse_u64(p.arg, &timeout) < 0)
+			return hutch_usage_error(c, err, "--timeout: not a number `%s`", p.arg);
+		if (opt == O_MODULE_NAME)
 			raw = true;
-		} else if (argv[i][0] == '-') {
-			return hutch_usage_error(c, err, "unknown option `%s`", argv[i]);
-		} else if (!id) {
-			id = argv[i];
-		} else {
-			return hutch_usage_error(c, err, "unexpected argument `%s`", argv[i]);
-		}
 	}
-	if (!id)
-		return hutch_usage_error(c, err, "missing container id");
+	if (opt < 0 || cli_operands(&p, 1, 1, err) < 0)
+		return -1;
+	id = argv[p.ind];
 	if (g->module_mode == MODULE_OFF)
 		return hutch_fail(err, 0, "trace: needs the hutch.ko kernel module (not with --module off)");
 	name = raw ? xstrdup(id) : hutch_kmod_name(id);

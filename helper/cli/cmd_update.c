@@ -7,7 +7,6 @@
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,11 +125,11 @@ HUTCH_COMMAND(update)
 	const char *rfile = NULL;
 	enum hutch_status status;
 	int c;
+	struct cli_parser p = { .cmd = cmd, .argc = argc, .argv = argv, .shortopts = "r:",
+				.longopts = opts };
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":r:", opts, NULL)) != -1) {
-		const char *flag = argv[optind - 1];
+	while ((c = cli_next(&p, err)) > 0) {
+		const char *flag = "";
 		bool done = false;
 
 		for (const struct option *o = opts; o->name; o++)
@@ -140,33 +139,27 @@ HUTCH_COMMAND(update)
 			}
 
 		if (c == 'r') {
-			rfile = optarg;
+			rfile = p.arg;
 			continue;
 		}
-		if (c == ':')
-			return hutch_usage_error(cmd, err, "option `%s` needs a value", flag);
-		if (c == '?')
-			return hutch_usage_error(cmd, err, "unknown option `%s`", flag);
 		for (size_t i = 0; i < ARRAY_SIZE(map); i++) {
 			int64_t v;
 
 			if (map[i].opt != c)
 				continue;
-			if (map[i].size ? parse_size(flag, optarg, &v, err) < 0 :
-					  parse_int(flag, optarg, &v, err) < 0)
+			if (map[i].size ? parse_size(flag, p.arg, &v, err) < 0 :
+					  parse_int(flag, p.arg, &v, err) < 0)
 				return -1;
 			set(flags, map[i].sect, map[i].key, json_object_new_int64(v));
 			done = true;
 		}
 		if (!done && c == O_CPUSET_CPUS)
-			set(flags, "cpu", "cpus", json_object_new_string(optarg));
+			set(flags, "cpu", "cpus", json_object_new_string(p.arg));
 		else if (!done && c == O_CPUSET_MEMS)
-			set(flags, "cpu", "mems", json_object_new_string(optarg));
+			set(flags, "cpu", "mems", json_object_new_string(p.arg));
 	}
-	if (optind >= argc)
-		return hutch_usage_error(cmd, err, "missing container id");
-	if (argc - optind > 1)
-		return hutch_usage_error(cmd, err, "unexpected argument `%s`", argv[optind + 1]);
+	if (c < 0 || cli_operands(&p, 1, 1, err) < 0)
+		return -1;
 	if (rfile) {
 		const char *path = strcmp(rfile, "-") == 0 ? "/dev/stdin" : rfile;
 
@@ -184,9 +177,9 @@ HUTCH_COMMAND(update)
 	}
 	if (json_object_object_length(res) == 0)
 		return hutch_usage_error(cmd, err, "nothing to update: give -r FILE or a resource flag");
-	if (cgcmd_open(g, argv[optind], true, &st, &status, err) < 0)
+	if (cgcmd_open(g, argv[p.ind], true, &st, &status, err) < 0)
 		return -1;
 	if (status == STATUS_STOPPED)
-		return hutch_fail(err, 0, "container `%s` is stopped: cannot update", argv[optind]);
+		return hutch_fail(err, 0, "container `%s` is stopped: cannot update", argv[p.ind]);
 	return hutch_cgroup_update(st->cg, res, rfile ? rfile : "update", "", err) < 0 ? -1 : 0;
 }

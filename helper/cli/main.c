@@ -2,7 +2,6 @@
 /* hutch: command-line entry point. Global options, then one command. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,28 +29,6 @@ const struct hutch_command *hutch_find_command(const char *name)
 void hutch_print_usage(const struct hutch_command *c)
 {
 	printf("usage: hutch [GLOBAL OPTIONS] %s %s\n\n%s.\n", c->name, c->usage, c->summary);
-}
-
-int hutch_parse_format(const struct hutch_command *c, const char *value, bool *json, hutch_err *err)
-{
-	if (strcmp(value, "json") == 0)
-		*json = true;
-	else if (strcmp(value, "table") == 0)
-		*json = false;
-	else
-		return hutch_usage_error(c, err, "--format: unknown format `%s` (table or json)", value);
-	return 0;
-}
-
-int hutch_usage_error(const struct hutch_command *c, hutch_err *err, const char *fmt, ...)
-{
-	cleanup_free char *msg = NULL;
-	va_list ap;
-
-	va_start(ap, fmt);
-	msg = xvasprintf(fmt, ap);
-	va_end(ap);
-	return hutch_fail(err, 0, "%s: %s (usage: hutch %s %s)", c->name, msg, c->name, c->usage);
 }
 
 static void print_help(void)
@@ -94,74 +71,62 @@ HUTCH_COMMAND(version)
 	return 0;
 }
 
-/* Value of a global option given as "--name value" or "--name=value". */
-static const char *opt_value(int argc, char **argv, int *i, const char *name, hutch_err *err)
-{
-	size_t n = strlen(name);
-	const char *a = argv[*i];
-
-	if (strncmp(a, name, n) == 0 && a[n] == '=')
-		return a + n + 1;
-	if (*i + 1 >= argc) {
-		hutch_fail(err, 0, "global option %s needs a value", name);
-		return NULL;
-	}
-	return argv[++*i];
-}
-
-static bool opt_is(const char *a, const char *name)
-{
-	size_t n = strlen(name);
-
-	return strncmp(a, name, n) == 0 && (a[n] == '\0' || a[n] == '=');
-}
-
 static int parse_global(struct hutch_global *g, int argc, char **argv, int *next, hutch_err *err)
 {
-	int i;
+	enum { O_ROOT = 256, O_LOG, O_LOG_FORMAT, O_DEBUG, O_CGROUP_MANAGER, O_SYSTEMD_CGROUP,
+	       O_MODULE, O_ROOTLESS };
+	static const struct option opts[] = {
+		{ "root", required_argument, NULL, O_ROOT },
+		{ "log", required_argument, NULL, O_LOG },
+		{ "log-format", required_argument, NULL, O_LOG_FORMAT },
+		{ "debug", no_argument, NULL, O_DEBUG },
+		{ "cgroup-manager", required_argument, NULL, O_CGROUP_MANAGER },
+		{ "systemd-cgroup", optional_argument, NULL, O_SYSTEMD_CGROUP },
+		{ "module", required_argument, NULL, O_MODULE },
+		{ "rootless", optional_argument, NULL, O_ROOTLESS },
+		{ "version", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli_parser p = { .argc = argc, .argv = argv, .shortopts = "vh", .longopts = opts,
+				.in_order = true };
+	const char *v;
+	int c;
 
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		const char *a = argv[i], *v;
-
-		if (strcmp(a, "--") == 0) {
-			i++;
-			break;
-		}
-		if (strcmp(a, "--debug") == 0) {
+	while ((c = cli_next(&p, err)) > 0) {
+		v = p.arg;
+		switch (c) {
+		case O_DEBUG:
 			g->debug = true;
-		} else if (strcmp(a, "--version") == 0 || strcmp(a, "-v") == 0) {
+			break;
+		case 'v':
 			*next = -1;
 			return 0;
-		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+		case 'h':
 			*next = -2;
 			return 0;
-		} else if (opt_is(a, "--systemd-cgroup")) {
-			if (strchr(a, '=') && strcmp(strchr(a, '=') + 1, "false") == 0)
-				continue;
+		case O_SYSTEMD_CGROUP:
+			if (v && strcmp(v, "false") == 0)
+				break;
 			return hutch_fail(err, 0,
 					  "--systemd-cgroup: the systemd cgroup manager is not supported; use --cgroup-manager cgroupfs");
-		} else if (opt_is(a, "--root")) {
-			if (!(v = opt_value(argc, argv, &i, "--root", err)))
-				return -1;
+		case O_ROOT:
 			if (!*v)
 				return hutch_fail(err, 0, "--root: empty path");
 			g->root = v;
-		} else if (opt_is(a, "--log")) {
-			if (!(v = opt_value(argc, argv, &i, "--log", err)))
-				return -1;
+			break;
+		case O_LOG:
 			g->log_path = v;
-		} else if (opt_is(a, "--log-format")) {
-			if (!(v = opt_value(argc, argv, &i, "--log-format", err)))
-				return -1;
+			break;
+		case O_LOG_FORMAT:
 			if (strcmp(v, "json") == 0)
 				g->log_json = true;
 			else if (strcmp(v, "text") == 0)
 				g->log_json = false;
 			else
 				return hutch_fail(err, 0, "--log-format: unknown format `%s` (text or json)", v);
-		} else if (opt_is(a, "--cgroup-manager")) {
-			if (!(v = opt_value(argc, argv, &i, "--cgroup-manager", err)))
-				return -1;
+			break;
+		case O_CGROUP_MANAGER:
 			if (strcmp(v, "cgroupfs") == 0)
 				g->cgroup_manager = CGROUP_MANAGER_CGROUPFS;
 			else if (strcmp(v, "disabled") == 0)
@@ -172,9 +137,8 @@ static int parse_global(struct hutch_global *g, int argc, char **argv, int *next
 			else
 				return hutch_fail(err, EINVAL,
 						  "--cgroup-manager: unknown manager `%s` (cgroupfs or disabled)", v);
-		} else if (opt_is(a, "--module")) {
-			if (!(v = opt_value(argc, argv, &i, "--module", err)))
-				return -1;
+			break;
+		case O_MODULE:
 			if (strcmp(v, "auto") == 0)
 				g->module_mode = MODULE_AUTO;
 			else if (strcmp(v, "on") == 0)
@@ -183,17 +147,19 @@ static int parse_global(struct hutch_global *g, int argc, char **argv, int *next
 				g->module_mode = MODULE_OFF;
 			else
 				return hutch_fail(err, 0, "--module: unknown mode `%s` (auto, on or off)", v);
-		} else if (opt_is(a, "--rootless")) {
-			/* runc's --rootless=auto|true|false: hutch detects this itself. */
-			if (!strchr(a, '=') && i + 1 < argc && argv[i + 1][0] != '-' &&
-			    (strcmp(argv[i + 1], "true") == 0 || strcmp(argv[i + 1], "false") == 0 ||
-			     strcmp(argv[i + 1], "auto") == 0))
-				i++;
-		} else {
-			return hutch_fail(err, 0, "unknown global option `%s` (see `hutch --help`)", a);
+			break;
+		case O_ROOTLESS:
+			/* runc's --rootless[=]auto|true|false: hutch detects this itself. */
+			if (!v && p.ind < argc && (strcmp(argv[p.ind], "true") == 0 ||
+						   strcmp(argv[p.ind], "false") == 0 ||
+						   strcmp(argv[p.ind], "auto") == 0))
+				p.ind++;
+			break;
 		}
 	}
-	*next = i;
+	if (c < 0)
+		return -1;
+	*next = p.ind;
 	return 0;
 }
 

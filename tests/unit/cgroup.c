@@ -2,7 +2,7 @@
 /*
  * The cgroup interface on the real host layout (v1, v2 or hybrid), for a forked child:
  * prepare/create/enter/pids/freeze/to_json/from_json/destroy and resource errors.
- * Needs root and a writable /sys/fs/cgroup; prints "ok - cgroup: ... # SKIP" otherwise.
+ * Needs root and a writable /sys/fs/cgroup; prints "ok - unit/cgroup: ... # SKIP" otherwise.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,7 +23,8 @@
 #include "cgroup_internal.h"
 #include "utils.h"
 
-static int failures;
+#define CHECK_SUITE "cgroup"
+#include "check.h"
 
 static bool statfs_is_cgroup2(const char *p)
 {
@@ -31,17 +32,6 @@ static bool statfs_is_cgroup2(const char *p)
 
 	return statfs(p, &s) == 0 && s.f_type == CGROUP2_SUPER_MAGIC;
 }
-
-#define CHECK(cond, name)                                                        \
-	do {                                                                     \
-		if (cond) {                                                      \
-			printf("ok - cgroup: %s\n", name);                      \
-		} else {                                                         \
-			printf("not ok - cgroup: %s\n", name);                  \
-			printf("# %s:%d: %s\n", __FILE__, __LINE__, #cond);      \
-			failures++;                                              \
-		}                                                                \
-	} while (0)
 
 static const struct hutch_global G = { .cgroup_manager = CGROUP_MANAGER_CGROUPFS };
 
@@ -79,20 +69,20 @@ static void test_lifecycle(void)
 	int r;
 
 	r = hutch_cgroup_prepare(&G, "x", lin, &cg, &err);
-	CHECK(r == 0, "prepare with resources");
+	CHECK("prepare with resources", r == 0);
 	if (r < 0) {
 		printf("# %s\n", err->msg);
 		json_object_put(lin);
 		return;
 	}
-	CHECK(strcmp(hutch_cgroup_path(cg), "/hutch-unit/a/b") == 0, "absolute path kept");
+	CHECK("absolute path kept", strcmp(hutch_cgroup_path(cg), "/hutch-unit/a/b") == 0);
 	bool ok = true;
 
 	for (size_t i = 0; i < cg->nh; i++)
 		ok = ok && !dir_exists(cg->h[i].dir);
-	CHECK(ok, "prepare creates nothing");
+	CHECK("prepare creates nothing", ok);
 	r = hutch_cgroup_create(cg, &err);
-	CHECK(r == 0, "create");
+	CHECK("create", r == 0);
 	if (r < 0) {
 		printf("# %s\n", err->msg);
 		json_object_put(lin);
@@ -104,30 +94,28 @@ static void test_lifecycle(void)
 		dirs = dirs && dir_exists(cg->h[i].dir);
 		rec = rec && strv_len(cg->h[i].created) == 3;
 	}
-	CHECK(dirs && cg->nh > 0, "a directory per hierarchy");
-	CHECK(rec, "parents recorded as created");
+	CHECK("a directory per hierarchy", dirs && cg->nh > 0);
+	CHECK("parents recorded as created", rec);
 	struct cg_hier *ph = cg_find(cg, "pids");
 	uint64_t v = 0;
 
 	if (ph) {
-		CHECK(cg_read_u64(ph->dir, "pids.max", &v) == 0 && v == 42, "pids.max written");
+		CHECK("pids.max written", cg_read_u64(ph->dir, "pids.max", &v) == 0 && v == 42);
 	}
 	struct cg_hier *mh = cg_find(cg, "memory");
 	if (mh) {
-		CHECK(cg_read_u64(mh->dir, mh->v2 ? "memory.max" : "memory.limit_in_bytes", &v) == 0 &&
-		      v == 67108864, "memory limit written");
+		CHECK("memory limit written", cg_read_u64(mh->dir, mh->v2 ? "memory.max" : "memory.limit_in_bytes", &v) == 0 &&
+		      v == 67108864);
 	}
 	struct cg_hier *ch = cg_find(cg, "cpu");
 	if (ch && !ch->v2) {
-		CHECK(cg_read_u64(ch->dir, "cpu.shares", &v) == 0 && v == 512, "cpu.shares written");
-		CHECK(cg_read_u64(ch->dir, "cpu.cfs_quota_us", &v) == 0 && v == 50000,
-		      "cpu.cfs_quota_us written");
+		CHECK("cpu.shares written", cg_read_u64(ch->dir, "cpu.shares", &v) == 0 && v == 512);
+		CHECK("cpu.cfs_quota_us written", cg_read_u64(ch->dir, "cpu.cfs_quota_us", &v) == 0 && v == 50000);
 	} else if (ch) {
 		cleanup_free char *s = NULL;
 
-		CHECK(cg_read_u64(ch->dir, "cpu.weight", &v) == 0 && v == 20, "cpu.weight converted");
-		CHECK(cg_read(ch->dir, "cpu.max", &s, &err) == 0 && strcmp(s, "50000 100000\n") == 0,
-		      "cpu.max written");
+		CHECK("cpu.weight converted", cg_read_u64(ch->dir, "cpu.weight", &v) == 0 && v == 20);
+		CHECK("cpu.max written", cg_read(ch->dir, "cpu.max", &s, &err) == 0 && strcmp(s, "50000 100000\n") == 0);
 	}
 
 	child = fork();
@@ -136,9 +124,9 @@ static void test_lifecycle(void)
 		_exit(0);
 	}
 	r = hutch_cgroup_enter(cg, child, &err);
-	CHECK(r == 0, "enter");
+	CHECK("enter", r == 0);
 	r = hutch_cgroup_pids(cg, &pids, &n, &err);
-	CHECK(r == 0 && n == 1 && pids[0] == child, "pids lists the child");
+	CHECK("pids lists the child", r == 0 && n == 1 && pids[0] == child);
 
 	/* state round trip */
 	json_object *j = hutch_cgroup_to_json(cg);
@@ -148,12 +136,11 @@ static void test_lifecycle(void)
 	json_object_put(j);
 	r = hutch_cgroup_from_json(j2, &cg2, &err);
 	json_object_put(j2);
-	CHECK(r == 0, "from_json");
-	CHECK(r == 0 && cg2->nh == cg->nh && strcmp(hutch_cgroup_path(cg2), hutch_cgroup_path(cg)) == 0,
-	      "from_json keeps path and hierarchies");
+	CHECK("from_json", r == 0);
+	CHECK("from_json keeps path and hierarchies", r == 0 && cg2->nh == cg->nh && strcmp(hutch_cgroup_path(cg2), hutch_cgroup_path(cg)) == 0);
 
 	r = hutch_cgroup_freeze(cg2, true, &err);
-	CHECK(r == 0 && hutch_cgroup_frozen(cg2), "freeze");
+	CHECK("freeze", r == 0 && hutch_cgroup_frozen(cg2));
 	if (r < 0)
 		printf("# %s\n", err->msg);
 	{
@@ -166,13 +153,13 @@ static void test_lifecycle(void)
 		}
 	}
 	r = hutch_cgroup_freeze(cg2, false, &err);
-	CHECK(r == 0 && !hutch_cgroup_frozen(cg2), "thaw");
+	CHECK("thaw", r == 0 && !hutch_cgroup_frozen(cg2));
 
 	/* destroy while the child lives fails (EBUSY after the retries) */
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
 	r = hutch_cgroup_destroy(cg2, &err);
-	CHECK(r == 0, "destroy");
+	CHECK("destroy", r == 0);
 	if (r < 0)
 		printf("# %s\n", err->msg);
 	bool gone = true;
@@ -182,7 +169,7 @@ static void test_lifecycle(void)
 
 		gone = gone && !dir_exists(top);
 	}
-	CHECK(gone, "destroy removes every created directory");
+	CHECK("destroy removes every created directory", gone);
 	json_object_put(lin);
 }
 
@@ -193,7 +180,7 @@ static void expect_prepare_error(const char *linux_json, const char *msg, const 
 	cleanup_err hutch_err err = NULL;
 	int r = hutch_cgroup_prepare(&G, "bad", lin, &cg, &err);
 
-	CHECK(r < 0 && err && strstr(err->msg, msg), name);
+	CHECK(name, r < 0 && err && strstr(err->msg, msg));
 	if (err && !strstr(err->msg, msg))
 		printf("# got: %s\n", err->msg);
 	hutch_cgroup_free(cg);
@@ -226,7 +213,7 @@ static void test_missing_knob(void)
 	if (!probe)
 		return;
 	if (cg_find(probe, "net_cls")) {
-		printf("ok - cgroup: missing knob is an error # SKIP net_cls is available here\n");
+		printf("ok - unit/cgroup: missing knob is an error # SKIP net_cls is available here\n");
 		return;
 	}
 	expect_prepare_error("{\"resources\": {\"network\": {\"classID\": 5}}}",
@@ -241,10 +228,10 @@ static void test_disabled(void)
 	size_t n = 1;
 	pid_t *pids = NULL;
 
-	CHECK(hutch_cgroup_prepare(&g, "d", NULL, &cg, &err) == 0 &&
+	CHECK("disabled manager is a no-op", hutch_cgroup_prepare(&g, "d", NULL, &cg, &err) == 0 &&
 	      hutch_cgroup_create(cg, &err) == 0 && hutch_cgroup_enter(cg, getpid(), &err) == 0 &&
 	      hutch_cgroup_v2_fd(cg) == -1 && hutch_cgroup_pids(cg, &pids, &n, &err) == 0 &&
-	      n == 0 && hutch_cgroup_destroy(cg, &err) == 0, "disabled manager is a no-op");
+	      n == 0 && hutch_cgroup_destroy(cg, &err) == 0);
 }
 
 /* The v2 device program, attached to a directory of the unified hierarchy (on a hybrid
@@ -302,32 +289,30 @@ static void test_bpf_devices(void)
 	pid_t p;
 
 	if (statfs_is_cgroup2(base) == false) {
-		printf("ok - cgroup: v2 device program # SKIP no cgroup2 mount\n");
+		printf("ok - unit/cgroup: v2 device program # SKIP no cgroup2 mount\n");
 		return;
 	}
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-		printf("not ok - cgroup: v2 device program\n# mkdir %s: %s\n", dir, strerror(errno));
-		failures++;
+		CHECK("v2 device program", false, "mkdir %s: %s", dir, strerror(errno));
 		return;
 	}
 	if (cg_devices_apply_bpf(dir, rules, ARRAY_SIZE(rules), &err) < 0) {
-		printf("not ok - cgroup: v2 device program\n# %s\n", err->msg);
-		failures++;
+		CHECK("v2 device program", false, "%s", err->msg);
 		rmdir(dir);
 		return;
 	}
 	/* replacing the program (update) keeps exactly one attached */
-	CHECK(cg_devices_apply_bpf(dir, rules, ARRAY_SIZE(rules), &err) == 0, "device program replaced");
+	CHECK("device program replaced", cg_devices_apply_bpf(dir, rules, ARRAY_SIZE(rules), &err) == 0);
 	p = fork();
 	if (p == 0)
 		_exit(child_try(dir));
 	waitpid(p, &status, 0);
 	status = WEXITSTATUS(status);
 	printf("# device checks: 0x%x\n", status);
-	CHECK((status & 1), "v2 device program: allowed device opens");
-	CHECK(!(status & 2) && (status & 4), "v2 device program: denied device cannot be opened (EPERM)");
-	CHECK((status & 8) && (status & 16), "v2 device program: mknod-only rule allows mknod, not open");
-	CHECK((status & 32), "v2 device program: denied device cannot be created");
+	CHECK("v2 device program: allowed device opens", (status & 1));
+	CHECK("v2 device program: denied device cannot be opened (EPERM)", !(status & 2) && (status & 4));
+	CHECK("v2 device program: mknod-only rule allows mknod, not open", (status & 8) && (status & 16));
+	CHECK("v2 device program: denied device cannot be created", (status & 32));
 	for (int i = 0; i < 100 && rmdir(dir) < 0 && errno == EBUSY; i++)
 		usleep(10000);
 }
@@ -335,7 +320,7 @@ static void test_bpf_devices(void)
 int main(void)
 {
 	if (geteuid() != 0 || access("/sys/fs/cgroup", W_OK) != 0) {
-		printf("ok - cgroup: lifecycle # SKIP needs root\n");
+		printf("ok - unit/cgroup: lifecycle # SKIP needs root\n");
 		return 0;
 	}
 	test_lifecycle();
@@ -343,5 +328,5 @@ int main(void)
 	test_missing_knob();
 	test_disabled();
 	test_bpf_devices();
-	return failures ? 1 : 0;
+	return check_status();
 }

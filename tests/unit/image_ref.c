@@ -9,14 +9,8 @@
 #include "image.h"
 #include "utils.h"
 
-static int failed;
-
-static void ok(int cond, const char *name)
-{
-	printf("%s - image_ref: %s\n", cond ? "ok" : "not ok", name);
-	if (!cond)
-		failed = 1;
-}
+#define CHECK_SUITE "image_ref"
+#include "check.h"
 
 static void good(const char *in, const char *name, const char *digest)
 {
@@ -26,13 +20,13 @@ static void good(const char *in, const char *name, const char *digest)
 
 	if (image_ref_parse(in, &r, &err) < 0) {
 		printf("# %s: %s\n", in, err->msg);
-		ok(0, t);
+		CHECK(t, 0);
 		return;
 	}
 	n = image_ref_name(&r);
 	if (strcmp(n, name) != 0 || (digest ? !r.digest || strcmp(digest, r.digest) : r.digest != NULL))
 		printf("# %s: got %s digest %s\n", in, n, r.digest ? r.digest : "(none)");
-	ok(strcmp(n, name) == 0 && (digest ? r.digest && !strcmp(digest, r.digest) : !r.digest), t);
+	CHECK(t, strcmp(n, name) == 0 && (digest ? r.digest && !strcmp(digest, r.digest) : !r.digest));
 	image_ref_clear(&r);
 }
 
@@ -45,12 +39,12 @@ static void bad(const char *in, const char *msg)
 
 	if (ret == 0) {
 		image_ref_clear(&r);
-		ok(0, t);
+		CHECK(t, 0);
 		return;
 	}
 	if (!strstr(err->msg, msg))
 		printf("# %s: message `%s` lacks `%s`\n", in, err->msg, msg);
-	ok(strstr(err->msg, msg) != NULL, t);
+	CHECK(t, strstr(err->msg, msg) != NULL);
 }
 
 #define D "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -87,8 +81,7 @@ int main(void)
 	bad("host:99999/x", "bad registry port");
 	bad("ho_st.io/x", "bad registry host");
 	bad("localhost:5000/", "missing repository");
-	ok(image_digest_valid(D), "digest_valid accepts sha256");
-	ok(!image_digest_valid("sha256:0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef"),
-	   "digest_valid refuses upper case");
-	return failed;
+	CHECK("digest_valid accepts sha256", image_digest_valid(D));
+	CHECK("digest_valid refuses upper case", !image_digest_valid("sha256:0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef"));
+	return check_status();
 }

@@ -22,15 +22,10 @@
 #include "image_internal.h"
 #include "utils.h"
 
-static int failed;
-static char base[] = "/tmp/hutch-unit-unpack.XXXXXX";
+#define CHECK_SUITE "image_unpack"
+#include "check.h"
 
-static void ok(int cond, const char *name)
-{
-	printf("%s - image_unpack: %s\n", cond ? "ok" : "not ok", name);
-	if (!cond)
-		failed = 1;
-}
+static char base[] = "/tmp/hutch-unit-unpack.XXXXXX";
 
 /* An entry: kind 'f' file (data), 'd' dir, 'l' symlink (to), 'h' hard link (to), 'c' char dev. */
 struct ent {
@@ -134,7 +129,7 @@ static void refuse(const char *tag, const struct ent *layer, const char *want, c
 		printf("# %s: message `%s` lacks `%s`\n", tag, msg, want);
 	if (!msg)
 		printf("# %s: unpacked without an error\n", tag);
-	ok(msg && strstr(msg, want) && (!outside || access(outside, F_OK) < 0), t);
+	CHECK(t, msg && strstr(msg, want) && (!outside || access(outside, F_OK) < 0));
 }
 
 int main(void)
@@ -142,7 +137,7 @@ int main(void)
 	char *msg, *dir, *outside;
 
 	if (!mkdtemp(base)) {
-		printf("not ok - image_unpack: mkdtemp: %s\n", strerror(errno));
+		CHECK("mkdtemp", false, "%s", strerror(errno));
 		return 1;
 	}
 	outside = xasprintf("%s/outside", base);
@@ -192,9 +187,9 @@ int main(void)
 		if (msg)
 			printf("# inside: %s\n", msg);
 		xp = xasprintf("%s/xattr", dir);
-		ok(!msg && exists(dir, "sub/file") && exists(dir, "hl") && exists(dir, "abs") &&
-		   exists(dir, "dot/slash/name") && exists(dir, "null"), "symlinks inside the target are followed, names cleaned");
-		ok(getxattr(xp, "user.test", v, sizeof(v)) == 1 && v[0] == 'v', "xattrs are set");
+		CHECK("symlinks inside the target are followed, names cleaned", !msg && exists(dir, "sub/file") && exists(dir, "hl") && exists(dir, "abs") &&
+		   exists(dir, "dot/slash/name") && exists(dir, "null"));
+		CHECK("xattrs are set", getxattr(xp, "user.test", v, sizeof(v)) == 1 && v[0] == 'v');
 		free(dir);
 		free(msg);
 	}
@@ -210,11 +205,11 @@ int main(void)
 		write_file(victim, "old", 3, NULL);
 		dir = unpack("replace-symlink", UNPACK_FLAT, ls, &msg);
 		fp = xasprintf("%s/f", dir);
-		ok(!msg && lstat(fp, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 3, "a symlink is replaced by a file");
+		CHECK("a symlink is replaced by a file", !msg && lstat(fp, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 3);
 		{
 			cleanup_free char *c = NULL;
 
-			ok(read_file(victim, &c, NULL, NULL) == 0 && strcmp(c, "old") == 0, "the symlink's target is untouched");
+			CHECK("the symlink's target is untouched", read_file(victim, &c, NULL, NULL) == 0 && strcmp(c, "old") == 0);
 		}
 		free(dir);
 		free(msg);
@@ -230,9 +225,9 @@ int main(void)
 		dir = unpack("whiteout-flat", UNPACK_FLAT, ls, &msg);
 		if (msg)
 			printf("# whiteout-flat: %s\n", msg);
-		ok(!msg && !exists(dir, "a") && exists(dir, "keep") && !exists(dir, ".wh.a"), "flat: .wh.NAME removes NAME");
-		ok(!msg && exists(dir, "d/y") && !exists(dir, "d/x") && !exists(dir, "d/sub") &&
-		   !exists(dir, "d/.wh..wh..opq"), "flat: opaque dir keeps only this layer's entries");
+		CHECK("flat: .wh.NAME removes NAME", !msg && !exists(dir, "a") && exists(dir, "keep") && !exists(dir, ".wh.a"));
+		CHECK("flat: opaque dir keeps only this layer's entries", !msg && exists(dir, "d/y") && !exists(dir, "d/x") && !exists(dir, "d/sub") &&
+		   !exists(dir, "d/.wh..wh..opq"));
 		free(dir);
 		free(msg);
 	}
@@ -247,10 +242,8 @@ int main(void)
 		dir = unpack("whiteout-overlay", UNPACK_OVERLAY, ls, &msg);
 		wa = xasprintf("%s/a", dir);
 		d = xasprintf("%s/d", dir);
-		ok(!msg && lstat(wa, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0),
-		   "overlay: .wh.NAME becomes a 0/0 char device");
-		ok(!msg && getxattr(d, "trusted.overlay.opaque", v, sizeof(v)) == 1 && v[0] == 'y',
-		   "overlay: opaque dir gets trusted.overlay.opaque=y");
+		CHECK("overlay: .wh.NAME becomes a 0/0 char device", !msg && lstat(wa, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0));
+		CHECK("overlay: opaque dir gets trusted.overlay.opaque=y", !msg && getxattr(d, "trusted.overlay.opaque", v, sizeof(v)) == 1 && v[0] == 'y');
 		free(dir);
 		free(msg);
 	}
@@ -266,7 +259,7 @@ int main(void)
 		p = xasprintf("%s/z/file", dir);
 		if (msg)
 			printf("# zstd: %s\n", msg);
-		ok(!msg && read_file(p, &c, NULL, NULL) == 0 && strcmp(c, "zstd") == 0, "zstd layers unpack");
+		CHECK("zstd layers unpack", !msg && read_file(p, &c, NULL, NULL) == 0 && strcmp(c, "zstd") == 0);
 		free(dir);
 		free(msg);
 	}
@@ -278,8 +271,7 @@ int main(void)
 
 		write_file(p, "this is no tar archive, not at all, really not", 46, NULL);
 		fd = open(p, O_RDONLY);
-		ok(image_unpack_fd(fd, dfd, UNPACK_FLAT, "garbage", &err) < 0 && strstr(err->msg, "garbage"),
-		   "garbage fails with the layer named");
+		CHECK("garbage fails with the layer named", image_unpack_fd(fd, dfd, UNPACK_FLAT, "garbage", &err) < 0 && strstr(err->msg, "garbage"));
 	}
 	{
 		cleanup_err hutch_err err = NULL;
@@ -287,5 +279,5 @@ int main(void)
 		image_rm_rf(base, &err);
 	}
 	free(outside);
-	return failed;
+	return check_status();
 }

@@ -9,12 +9,9 @@
 #include "net.h"
 #include "utils.h"
 
-static int failed;
+#define CHECK_SUITE "net_conf"
+#include "check.h"
 
-#define CHECK(name, cond) do { \
-	if (cond) { printf("ok - unit/net_conf: %s\n", name); } \
-	else { printf("not ok - unit/net_conf: %s\n", name); failed = 1; } \
-} while (0)
 
 /* Does parsing s fail with an error containing msg? */
 static bool cidr_fails(const char *s, bool strict, const char *msg)
@@ -140,5 +137,5 @@ int main(void)
 	CHECK("conf bad mtu", conf_fails("mtu = 100\n", "mtu: \"100\" is not a number from 576 to 65535"));
 	CHECK("conf bad dns", conf_fails("dns = 1.1.1.1 localhost\n", "dns: \"localhost\" is not an IPv4 address"));
 	CHECK("conf relative lease_dir", conf_fails("lease_dir = leases\n", "is not an absolute path"));
-	return failed;
+	return check_status();
 }

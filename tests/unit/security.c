@@ -29,23 +29,8 @@
 #include "terminal.h"
 #include "utils.h"
 
-static int failures;
-
-static void report(bool ok, const char *name, const char *fmt, ...)
-{
-	printf("%s - unit/security: %s\n", ok ? "ok" : "not ok", name);
-	if (!ok && fmt) {
-		va_list ap;
-
-		printf("# ");
-		va_start(ap, fmt);
-		vprintf(fmt, ap);
-		va_end(ap);
-		printf("\n");
-		failures++;
-	}
-	fflush(stdout);
-}
+#define CHECK_SUITE "security"
+#include "check.h"
 
 static json_object *cfg(const char *text)
 {
@@ -74,7 +59,7 @@ static void expect_error(const char *name, const char *json, char *const *extra,
 	hutch_err err = NULL;
 	int r = hutch_security_prepare(c, proc_of(c), extra, false, &s, &err);
 
-	report(r < 0 && err && strstr(err->msg, want) && !s, name, "got r=%d err=[%s], want [%s]", r,
+	CHECK(name, r < 0 && err && strstr(err->msg, want) && !s, "got r=%d err=[%s], want [%s]", r,
 	       err ? err->msg : "(none)", want);
 	hutch_error_free(&err);
 	hutch_security_free(s);
@@ -88,7 +73,7 @@ static void expect_ok(const char *name, const char *json)
 	hutch_err err = NULL;
 	int r = hutch_security_prepare(c, proc_of(c), NULL, false, &s, &err);
 
-	report(r == 0 && s, name, "error: %s", err ? err->msg : "(none)");
+	CHECK(name, r == 0 && s, "error: %s", err ? err->msg : "(none)");
 	hutch_error_free(&err);
 	hutch_security_free(s);
 	json_object_put(c);
@@ -229,7 +214,7 @@ static void in_child(const char *name, const char *(*fn)(void))
 	msg[n > 0 ? n : 0] = '\0';
 	close(p[0]);
 	waitpid(pid, &status, 0);
-	report(WIFEXITED(status) && WEXITSTATUS(status) == 0, name, "%s (status %#x)", msg, status);
+	CHECK(name, WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s (status %#x)", msg, status);
 }
 
 static char *status_field(const char *field)
@@ -564,5 +549,5 @@ int main(void)
 	in_child("maskedPaths and readonlyPaths", t_paths);
 	in_child("hooks: state on stdin, env, failure output, timeout, poststop warns", t_hooks);
 	in_child("terminal: pty as controlling tty, consoleSize, master over the socket", t_terminal);
-	return failures ? 1 : 0;
+	return check_status();
 }

@@ -14,13 +14,10 @@
 #include "spec.h"
 #include "utils.h"
 
-static int failures;
-static char dir[] = "/tmp/hutch-unit-spec.XXXXXX";
+#define CHECK_SUITE "spec"
+#include "check.h"
 
-#define CHECK(name, cond) do { \
-	if (cond) printf("ok - unit/spec: %s\n", name); \
-	else { printf("not ok - unit/spec: %s\n", name); failures++; } \
-} while (0)
+static char dir[] = "/tmp/hutch-unit-spec.XXXXXX";
 
 /* Write config.json from a template and try to load it. */
 static int load(const char *json, struct hutch_spec **s, hutch_err *err)
@@ -185,5 +182,5 @@ int main(void)
 		rmdir(rootfs);
 		rmdir(dir);
 	}
-	return failures ? 1 : 0;
+	return check_status();
 }

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Option parsing for every command and for the global options: getopt_long with its
+ * reset, "stop at the first operand" and error mapping in one place, so that every
+ * command says "option `--pid-file` needs a value" and "unknown option `--bogus`" alike.
+ */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "utils.h"
+
+int hutch_usage_error(const struct hutch_command *c, hutch_err *err, const char *fmt, ...)
+{
+	cleanup_free char *msg = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	if (!c)
+		return hutch_fail(err, 0, "%s (see `hutch --help`)", msg);
+	return hutch_fail(err, 0, "%s: %s (usage: hutch %s %s)", c->name, msg, c->name, c->usage);
+}
+
+int hutch_parse_format(const struct hutch_command *c, const char *value, bool *json, hutch_err *err)
+{
+	if (strcmp(value, "json") == 0)
+		*json = true;
+	else if (strcmp(value, "table") == 0 || strcmp(value, "text") == 0)
+		*json = false;
+	else
+		return hutch_usage_error(c, err, "--format: unknown format `%s` (table or json)", value);
+	return 0;
+}
+
+/* The long option "--name[=value]" names, or NULL. */
+static const struct option *long_option(const struct cli_parser *p, const char *arg)
+{
+	size_t n = strcspn(arg + 2, "=");
+
+	for (const struct option *o = p->longopts; o && o->name; o++)
+		if (strlen(o->name) == n && strncmp(o->name, arg + 2, n) == 0)
+			return o;
+	return NULL;
+}
+
+int cli_next(struct cli_parser *p, hutch_err *err)
+{
+	const char *scope = p->cmd ? "" : "global ";
+	cleanup_free char *optstring = NULL;
+	cleanup_free char *name = NULL;
+	const struct option *lo;
+	const char *arg = NULL;
+	int c, start;
+
+	if (!p->started) {
+		p->started = true;
+		p->ind = 0;   /* 0: getopt starts over */
+		opterr = 0;
+	}
+	optstring = xasprintf("%s:%s", p->in_order ? "+" : "", p->shortopts ? p->shortopts : "");
+	do {
+		optind = start = p->ind;
+		optopt = 0;
+		c = getopt_long(p->argc, p->argv, optstring, p->longopts, NULL);
+		p->ind = optind;
+		p->arg = optarg;
+	} while (c == 'f' && p->json && hutch_parse_format(p->cmd, p->arg, p->json, err) == 0);
+	if (c == 'f' && p->json)
+		return -1;
+	if (c == -1)
+		return 0;
+	if (c != ':' && c != '?')
+		return c;
+	/*
+	 * getopt has stepped past a long option it complains about (argv[optind - 1]); in a
+	 * cluster of short ones ("-xd") it may not have, and optopt is the letter.
+	 */
+	if (optind > start && optind <= p->argc && strncmp(p->argv[optind - 1], "--", 2) == 0)
+		arg = p->argv[optind - 1];
+	if (arg)
+		name = xasprintf("%.*s", (int)strcspn(arg, "="), arg);
+	else
+		name = xasprintf("-%c", optopt > 0 && optopt < 128 ? optopt : '?');
+	if (c == ':')
+		return hutch_usage_error(p->cmd, err, "%soption `%s` needs a value", scope, name);
+	if (arg && strchr(arg, '=') && (lo = long_option(p, arg)) && lo->has_arg == no_argument)
+		return hutch_usage_error(p->cmd, err, "%soption `%s` takes no value", scope, name);
+	return hutch_usage_error(p->cmd, err, "unknown %soption `%s`", scope, name);
+}
+
+int cli_parse_format(const struct hutch_command *c, int argc, char **argv, bool in_order,
+		     bool *json, hutch_err *err)
+{
+	static const struct option opts[] = { CLI_OPT_FORMAT, { NULL, 0, NULL, 0 } };
+	struct cli_parser p = { .cmd = c, .argc = argc, .argv = argv, .shortopts = "f:",
+				.longopts = opts, .in_order = in_order, .json = json };
+	int r = cli_next(&p, err);
+
+	return r < 0 ? -1 : p.ind;
+}
+
+int cli_operands(const struct cli_parser *p, int min, int max, hutch_err *err)
+{
+	int n = p->argc - p->ind;
+
+	if (n < min)
+		return hutch_usage_error(p->cmd, err, "missing container id");
+	if (n > max)
+		return hutch_usage_error(p->cmd, err, "unexpected argument `%s`", p->argv[p->ind + max]);
+	return 0;
+}
+
+const char *cli_only_id(const struct hutch_command *c, int argc, char **argv, hutch_err *err)
+{
+	static const struct option none[] = { { NULL, 0, NULL, 0 } };
+	struct cli_parser p = { .cmd = c, .argc = argc, .argv = argv, .longopts = none };
+
+	if (cli_next(&p, err) < 0 || cli_operands(&p, 1, 1, err) < 0)
+		return NULL;
+	return argv[p.ind];
+}
