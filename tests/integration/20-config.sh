@@ -113,6 +113,18 @@ test_dev_defaults_and_linux_devices() {
 	assert_contains "$out" "null-ok"
 }
 
+test_listed_devices_are_created_under_a_deny_all_device_rule() {
+	new_bundle b sh -c 'ls -l /dev/test1 /dev/test2; head -c1 /dev/test1 2>&1 | grep -c "not permitted"'
+	cfg b '.linux.resources.devices = [{"allow": false, "access": "rwm"}] |
+	       .linux.devices = [{"path": "/dev/test1", "type": "c", "major": 1, "minor": 4},
+				 {"path": "/dev/test2", "type": "b", "major": 8, "minor": 666}]'
+	out=$(hutch run -b b c1)
+	assert_match "$out" "crw.* 1, +4 .*/dev/test1"
+	assert_match "$out" "brw.* 8, +666 .*/dev/test2"
+	# created, but reading stays denied as configured
+	assert_match "$out" $'\n1$'
+}
+
 test_process_env_cwd_user_umask() {
 	new_bundle b sh -c 'echo "$GREETING $(pwd) $(id -u):$(id -g) [$(id -G)] $(umask) $HOME"'
 	mkdir -p b/rootfs/work
