@@ -152,9 +152,25 @@ int mount_parse_options(char *const *options, struct hutch_mount *m, const char 
 		}
 	}
 	if (m->bind && data) {
-		cleanup_free char *p = xstrdup(path);
+		/*
+		 * Filesystem parameters (KEY=VALUE, e.g. a tmpfs's mode=755,size=1k) mean
+		 * nothing to a bind mount: the kernel ignores the data of MS_BIND, and runc
+		 * accepts them, so they are dropped with a warning. A bare unknown word is
+		 * rather a mistyped flag.
+		 */
+		for (char *o = data, *end; o; o = end ? end + 1 : NULL) {
+			end = strchr(o, ',');
+			if (!memchr(o, '=', end ? (size_t)(end - o) : strlen(o))) {
+				cleanup_free char *p = xstrdup(path);
 
-		return jfail(err, file, p, "unknown option \"%s\" for a bind mount", data);
+				return jfail(err, file, p, "unknown option \"%s\" for a bind mount",
+					     data);
+			}
+		}
+		log_warn("%s: %s: filesystem options \"%s\" ignored for a bind mount", file, path,
+			 data);
+		free(data);
+		data = NULL;
 	}
 	m->data = steal_ptr(&data);
 	return 0;

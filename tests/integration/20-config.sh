@@ -80,6 +80,16 @@ test_bind_mounts_ro_rw_and_file() {
 	[ -e host-dir/g ] || fail "rw bind mount did not write through"
 }
 
+test_bind_mount_ignores_filesystem_options_with_a_warning() {
+	new_bundle b cat /mnt/hostfile
+	echo bound > hostfile
+	cfg b ".mounts += [{\"destination\": \"/mnt/hostfile\", \"source\": \"$PWD/hostfile\",
+			    \"options\": [\"bind\", \"nosuid\", \"mode=755\", \"size=1k\"]}]"
+	out=$(hutch run -b b c1 2>err)
+	assert_eq bound "$out"
+	assert_contains "$(cat err)" 'options: filesystem options "mode=755,size=1k" ignored for a bind mount'
+}
+
 test_tmpfs_options_and_propagation_flags() {
 	new_bundle b sh -c 'grep " /scratch " /proc/self/mountinfo'
 	cfg b '.mounts += [{"destination": "/scratch", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "noexec", "mode=700", "size=1m", "rprivate"]}]'
