@@ -648,9 +648,10 @@ int spec_load(const char *bundle, const char *config_path, struct hutch_spec **o
 	}
 	if (parse_mounts(s, err) < 0 || parse_linux(s, err) < 0)
 		return -1;
-	if ((s->hostname || s->domainname) && !(s->ns_new & CLONE_NEWUTS))
+	/* a uts namespace joined by path is the container's too (runc sets it there) */
+	if ((s->hostname || s->domainname) && !spec_has_ns(s, CLONE_NEWUTS))
 		return jfail(err, CFG, s->hostname ? "hostname" : "domainname",
-			     "setting it needs a new uts namespace in linux.namespaces");
+			     "setting it needs a uts namespace in linux.namespaces");
 	if (s->nmounts && !spec_has_ns(s, CLONE_NEWNS))
 		return jfail(err, CFG, "mounts", "mounts need a mount namespace in linux.namespaces");
 	*out = steal_ptr(&s);

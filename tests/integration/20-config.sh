@@ -26,6 +26,22 @@ test_join_namespace_by_path() {
 	assert_eq "$want" "$got"
 }
 
+test_hostname_in_a_uts_namespace_joined_by_path() {
+	unshare --uts sleep 100 &
+	pid=$!
+	wait_for test "$(readlink /proc/$pid/ns/uts)" != "$(readlink /proc/self/ns/uts)"
+	new_bundle b sh -c 'readlink /proc/self/ns/uts; hostname'
+	cfg b "(.linux.namespaces[] | select(.type == \"uts\")) .path = \"/proc/$pid/ns/uts\" |
+	       .hostname = \"joined\""
+	got=$(hutch run -b b c1 | xargs)
+	want="$(readlink /proc/$pid/ns/uts) joined"
+	after=$(nsenter --uts=/proc/$pid/ns/uts hostname)
+	kill $pid
+	assert_eq "$want" "$got"
+	assert_eq joined "$after" "the hostname of the joined namespace"
+	assert_eq "$(hostname)" "$(cat /proc/sys/kernel/hostname)"
+}
+
 test_user_namespace_with_mappings() {
 	new_bundle b sh -c 'cat /proc/self/uid_map /proc/self/gid_map; id -u; stat -c %u /tmp/owned'
 	cfg b '.linux.namespaces += [{"type": "user"}] |
