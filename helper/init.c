@@ -322,10 +322,19 @@ static int setup_rootfs(struct hutch_ctx *c, hutch_err *err)
 	bool userns = spec_has_ns(s, CLONE_NEWUSER);
 	cleanup_close int rootfd = -1;
 
-	if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+	bool own_ns = spec_has_ns(s, CLONE_NEWNS);
+
+	/*
+	 * Without a mount namespace (runtime-spec: the container inherits the runtime's), the
+	 * mounts are made in the host's, on a private bind of the rootfs that `delete`
+	 * detaches (STATE_HOST_MOUNTS); the host's / keeps its propagation.
+	 */
+	if (own_ns && mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
 		return hutch_fail(err, errno, "make / a slave mount");
 	if (mount(s->root, s->root, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return hutch_fail(err, errno, "bind the rootfs `%s`", s->root);
+	if (!own_ns && mount(NULL, s->root, NULL, MS_PRIVATE | MS_REC, NULL) < 0)
+		return hutch_fail(err, errno, "make the rootfs `%s` private", s->root);
 	rootfd = open(s->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return hutch_fail(err, errno, "open the rootfs `%s`", s->root);
@@ -537,7 +546,7 @@ static void init_stage2(struct hutch_ctx *c)
 	if (!c->no_new_keyring &&
 	    syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, c->id) < 0 && errno != ENOSYS)
 		log_debug("session keyring: %s", strerror(errno));
-	if (spec_has_ns(s, CLONE_NEWNS) && setup_rootfs(c, &err) < 0)
+	if ((spec_has_ns(s, CLONE_NEWNS) || s->nmounts) && setup_rootfs(c, &err) < 0)
 		sync_die(c->sync_fd, &err);
 	if (sync_send(c->sync_fd, SYNC_HOOKS, 0, NULL) < 0 ||
 	    sync_recv(c->sync_fd, SYNC_HOOKS_DONE, NULL, &state_json, &err) < 0)

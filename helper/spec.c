@@ -652,8 +652,6 @@ int spec_load(const char *bundle, const char *config_path, struct hutch_spec **o
 	if ((s->hostname || s->domainname) && !spec_has_ns(s, CLONE_NEWUTS))
 		return jfail(err, CFG, s->hostname ? "hostname" : "domainname",
 			     "setting it needs a uts namespace in linux.namespaces");
-	if (s->nmounts && !spec_has_ns(s, CLONE_NEWNS))
-		return jfail(err, CFG, "mounts", "mounts need a mount namespace in linux.namespaces");
 	*out = steal_ptr(&s);
 	return 0;
 }

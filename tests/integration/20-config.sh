@@ -42,6 +42,22 @@ test_hostname_in_a_uts_namespace_joined_by_path() {
 	assert_eq "$(hostname)" "$(cat /proc/sys/kernel/hostname)"
 }
 
+test_mounts_without_a_mount_namespace_are_detached_on_delete() {
+	prop=$(findmnt -n -o PROPAGATION /)
+	new_bundle b sh -c 'readlink /proc/self/ns/mnt; grep -c " /dev/pts " /proc/self/mountinfo'
+	cfg b '.linux.namespaces |= map(select(.type != "mount"))'
+	out=$(hutch run -b b nomnt-$$ | xargs)
+	assert_eq "$(readlink /proc/self/ns/mnt) 1" "$out" "the host's mount namespace, with the mounts"
+	assert_eq "$prop" "$(findmnt -n -o PROPAGATION /)" "/ keeps its propagation"
+	assert_eq 0 "$(grep -c " $PWD/b/" /proc/self/mountinfo)" "mounts left on the host"
+	assert_eq "" "$(ls -A "$T_ROOT")" "state left"
+	# a failing mount takes the earlier ones away too
+	cfg b '.mounts += [{"destination": "/mnt/x", "source": "/nonexistent", "options": ["bind"]}]'
+	expect_fail 'bind mount source `/nonexistent`' hutch create -b b nomnt2-$$
+	assert_eq 0 "$(grep -c " $PWD/b/" /proc/self/mountinfo)" "mounts left on the host"
+	assert_eq "" "$(ls -A "$T_ROOT")" "state left"
+}
+
 test_user_namespace_with_mappings() {
 	new_bundle b sh -c 'cat /proc/self/uid_map /proc/self/gid_map; id -u; stat -c %u /tmp/owned'
 	cfg b '.linux.namespaces += [{"type": "user"}] |
