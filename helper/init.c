@@ -572,7 +572,7 @@ static void init_stage2(struct hutch_ctx *c)
 	if (c->console_fd >= 0)
 		close(c->console_fd);
 	hutch_security_set_state(c->sec, state_json, 0);
-	if (set_rlimits(c->proc, &err) < 0)
+	if (set_rlimits(c->proc, &err) < 0 || mempolicy_apply(&s->mempolicy, &err) < 0)
 		sync_die(c->sync_fd, &err);
 	if (chdir(c->proc->cwd) < 0) {
 		hutch_fail(&err, errno, "process.cwd: chdir `%s`", c->proc->cwd);

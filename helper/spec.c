@@ -10,7 +10,9 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+#include <linux/magic.h>
 
 #include "jsonutil.h"
 #include "log.h"
@@ -551,6 +553,39 @@ static int parse_devices(struct hutch_spec *s, json_object *lin, hutch_err *err)
 	return 0;
 }
 
+/*
+ * linux.intelRdt needs the resctrl filesystem; hutch does not manage resctrl groups, so any
+ * setting is refused with the reason rather than ignored.
+ */
+static int check_intel_rdt(json_object *lin, hutch_err *err)
+{
+	json_object *o = NULL;
+	struct statfs fs;
+
+	if (jget_obj(lin, CFG, "linux", "intelRdt", false, &o, err) < 0)
+		return -1;
+	if (!o)
+		return 0;
+	if (statfs("/sys/fs/resctrl", &fs) < 0 || fs.f_type != RDTGROUP_SUPER_MAGIC)
+		return jfail(err, CFG, "linux.intelRdt", "needs Intel RDT (resctrl), and this host "
+			     "has no resctrl filesystem mounted at /sys/fs/resctrl");
+	return jfail(err, CFG, "linux.intelRdt", "is not supported by hutch (resctrl groups "
+		     "are not managed); remove it");
+}
+
+/* linux.netDevices (runtime-spec 1.3) is not implemented: refused, never ignored. */
+static int check_net_devices(json_object *lin, hutch_err *err)
+{
+	json_object *o = NULL;
+
+	if (jget_obj(lin, CFG, "linux", "netDevices", false, &o, err) < 0)
+		return -1;
+	if (o && json_object_object_length(o))
+		return jfail(err, CFG, "linux.netDevices", "moving host interfaces into the "
+			     "container is not supported by hutch (features: netDevices disabled)");
+	return 0;
+}
+
 static int parse_linux(struct hutch_spec *s, hutch_err *err)
 {
 	json_object *lin = NULL;
@@ -564,6 +599,8 @@ static int parse_linux(struct hutch_spec *s, hutch_err *err)
 	    parse_idmaps(lin, "uidMappings", &s->uid_maps, &s->nuid_maps, err) < 0 ||
 	    parse_idmaps(lin, "gidMappings", &s->gid_maps, &s->ngid_maps, err) < 0 ||
 	    parse_time_offsets(s, lin, err) < 0 || parse_devices(s, lin, err) < 0 ||
+	    mempolicy_parse(lin, &s->mempolicy, err) < 0 || check_intel_rdt(lin, err) < 0 ||
+	    check_net_devices(lin, err) < 0 ||
 	    jget_str(lin, CFG, "linux", "rootfsPropagation", false, &prop, err) < 0)
 		return -1;
 	if (prop) {
@@ -668,6 +705,7 @@ void spec_process_clear(struct hutch_process *p)
 
 void spec_free(struct hutch_spec *s)
 {
+	mempolicy_clear(&s->mempolicy);
 	for (size_t i = 0; i < s->nmounts; i++) {
 		free(s->mounts[i].destination);
 		free(s->mounts[i].source);

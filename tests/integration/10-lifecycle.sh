@@ -47,7 +47,7 @@ test_create_start_state_kill_delete() {
 	assert_eq c1 "$(jq -r .id <<<"$st")"
 	assert_eq "$(cat "$T_TMP/c1.pid")" "$(jq -r .pid <<<"$st")" "state pid vs pid file"
 	assert_eq "$(readlink -f b)" "$(jq -r .bundle <<<"$st")"
-	assert_eq 1.2.0 "$(jq -r .ociVersion <<<"$st")"
+	assert_eq 1.3.0 "$(jq -r .ociVersion <<<"$st")"
 	pid=$(jq -r .pid <<<"$st")
 	# created: namespaces and mounts are in place, the program is not running yet
 	# (the runtime runs from a read-only clone of its mount, where readlink shows "/", or

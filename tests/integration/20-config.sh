@@ -167,6 +167,72 @@ test_listed_devices_are_created_under_a_deny_all_device_rule() {
 	assert_match "$out" $'\n1$'
 }
 
+test_memory_policy_every_mode_and_flag() {
+	[ -e /proc/self/numa_maps ] || skip "no NUMA in this kernel (/proc/self/numa_maps)"
+	new_bundle b sh -c 'grep -m1 " heap " /proc/self/numa_maps | sed "s/^[0-9a-f]* \\(.*\\) heap.*/\\1/"'
+	local mp want out kver
+	kver=$(uname -r)
+	while IFS='|' read -r mp want; do
+		cfg b ".linux.memoryPolicy = $mp"
+		if [[ $mp == *WEIGHTED* ]] && [ "$(printf '%s\n' 6.9 "$kver" | sort -V | head -n1)" != 6.9 ]; then
+			expect_fail 'linux.memoryPolicy: set_mempolicy(MPOL_WEIGHTED_INTERLEAVE, nodes "0"): Invalid argument' \
+				hutch run -b b mp
+			continue
+		fi
+		out=$(hutch run -b b mp)
+		assert_eq "$want" "$out" "$mp"
+	done <<-'EOF'
+		{"mode": "MPOL_DEFAULT"}|default
+		{"mode": "MPOL_LOCAL"}|local
+		{"mode": "MPOL_BIND", "nodes": "0"}|bind:0
+		{"mode": "MPOL_BIND", "nodes": "0", "flags": ["MPOL_F_NUMA_BALANCING"]}|bind=balancing:0
+		{"mode": "MPOL_INTERLEAVE", "nodes": "0", "flags": ["MPOL_F_STATIC_NODES"]}|interleave=static:0
+		{"mode": "MPOL_PREFERRED", "nodes": "0", "flags": ["MPOL_F_RELATIVE_NODES"]}|prefer=relative:0
+		{"mode": "MPOL_PREFERRED_MANY", "nodes": "0"}|prefer (many):0
+		{"mode": "MPOL_WEIGHTED_INTERLEAVE", "nodes": "0"}|weighted interleave:0
+	EOF
+}
+
+test_memory_policy_errors_name_the_field() {
+	new_bundle b true
+	host_snapshot > before
+	local mp msg
+	while IFS='|' read -r mp msg; do
+		cfg b ".linux.memoryPolicy = $mp"
+		expect_fail "$msg" hutch run -b b mpbad
+	done <<-'EOF'
+		{"nodes": "0"}|linux.memoryPolicy.mode: missing required field
+		{"mode": "MPOL_FOO"}|linux.memoryPolicy.mode: unknown mode "MPOL_FOO"
+		{"mode": "MPOL_BIND"}|linux.memoryPolicy.nodes: MPOL_BIND needs at least one node
+		{"mode": "MPOL_LOCAL", "nodes": "0"}|linux.memoryPolicy.nodes: MPOL_LOCAL takes no nodes
+		{"mode": "MPOL_BIND", "nodes": "0-x"}|linux.memoryPolicy.nodes: "0-x" is not a list of nodes
+		{"mode": "MPOL_BIND", "nodes": "3-1"}|linux.memoryPolicy.nodes: "3-1": a range goes from low to high
+		{"mode": "MPOL_BIND", "nodes": "0", "flags": ["BOGUS"]}|linux.memoryPolicy.flags[0]: unknown flag "BOGUS"
+		{"mode": "MPOL_BIND", "nodes": "0", "flags": ["MPOL_F_STATIC_NODES", "MPOL_F_RELATIVE_NODES"]}|linux.memoryPolicy.flags: MPOL_F_RELATIVE_NODES and MPOL_F_STATIC_NODES exclude each other
+		{"mode": "MPOL_INTERLEAVE", "nodes": "0", "flags": ["MPOL_F_NUMA_BALANCING"]}|MPOL_F_NUMA_BALANCING needs MPOL_BIND or MPOL_PREFERRED_MANY, not MPOL_INTERLEAVE
+		{"mode": "MPOL_BIND", "nodes": "1000"}|linux.memoryPolicy: set_mempolicy(MPOL_BIND, nodes "1000"): Invalid argument
+	EOF
+	assert_eq "" "$(ls -A "$T_ROOT")" "state left"
+	assert_eq 0 "$(find /sys/fs/cgroup -maxdepth 3 -name mpbad | wc -l)" "cgroup left"
+}
+
+test_intel_rdt_without_resctrl_is_a_clear_error() {
+	grep -q resctrl /proc/mounts && skip "this host has resctrl mounted"
+	new_bundle b true
+	cfg b '.linux.intelRdt = {"closID": "guaranteed_group", "l3CacheSchema": "L3:0=7f0"}'
+	expect_fail 'config.json: linux.intelRdt: needs Intel RDT (resctrl), and this host has no resctrl filesystem mounted at /sys/fs/resctrl' \
+		hutch run -b b rdt
+	assert_eq "" "$(ls -A "$T_ROOT")" "state left"
+}
+
+test_net_devices_are_refused_by_name() {
+	new_bundle b true
+	cfg b '.linux.netDevices = {"eth9": {"name": "ctr0"}}'
+	expect_fail 'config.json: linux.netDevices: moving host interfaces into the container is not supported' \
+		hutch run -b b nd
+	assert_eq "" "$(ls -A "$T_ROOT")" "state left"
+}
+
 test_process_env_cwd_user_umask() {
 	new_bundle b sh -c 'echo "$GREETING $(pwd) $(id -u):$(id -g) [$(id -G)] $(umask) $HOME"'
 	mkdir -p b/rootfs/work
@@ -212,7 +278,7 @@ test_log_json_format() {
 }
 
 test_global_flags_version_help() {
-	assert_contains "$(hutch --version)" "spec: 1.2.0"
+	assert_contains "$(hutch --version)" "spec: 1.3.0"
 	assert_contains "$(hutch help)" "create"
 	for c in create start run exec state kill delete list ps spec features; do
 		assert_contains "$(hutch help $c)" "usage: hutch [GLOBAL OPTIONS] $c" "help $c"
@@ -224,7 +290,13 @@ test_global_flags_version_help() {
 
 test_features_json() {
 	out=$(hutch features)
-	assert_eq 1.2.0 "$(jq -r .ociVersionMax <<<"$out")"
+	assert_eq 1.3.0 "$(jq -r .ociVersionMax <<<"$out")"
+	assert_eq '["MPOL_DEFAULT","MPOL_BIND","MPOL_INTERLEAVE","MPOL_WEIGHTED_INTERLEAVE","MPOL_PREFERRED","MPOL_PREFERRED_MANY","MPOL_LOCAL"]' \
+		"$(jq -c .linux.memoryPolicy.modes <<<"$out")" memoryPolicy.modes
+	assert_eq '["MPOL_F_NUMA_BALANCING","MPOL_F_RELATIVE_NODES","MPOL_F_STATIC_NODES"]' \
+		"$(jq -c .linux.memoryPolicy.flags <<<"$out")" memoryPolicy.flags
+	assert_eq '{"enabled":false,"schemata":false}' "$(jq -c .linux.intelRdt <<<"$out")" intelRdt
+	assert_eq '{"enabled":false}' "$(jq -c .linux.netDevices <<<"$out")" netDevices
 	assert_contains "$(jq -c .linux.namespaces <<<"$out")" '"time"'
 	assert_contains "$(jq -c .linux.capabilities <<<"$out")" '"CAP_SYS_ADMIN"'
 	assert_contains "$(jq -c .mountOptions <<<"$out")" '"rbind"'
