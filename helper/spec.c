@@ -586,6 +586,34 @@ static int check_net_devices(json_object *lin, hutch_err *err)
 	return 0;
 }
 
+/* hostname / domainname and the sysctl kernel.hostname / kernel.domainname must agree */
+static int check_uts_sysctl(struct hutch_spec *s, const char *field, const char *value,
+			    hutch_err *err)
+{
+	json_object *lin, *sc, *v;
+	cleanup_free char *dotted = xasprintf("kernel.%s", field);
+	cleanup_free char *slashed = xasprintf("kernel/%s", field);
+	const char *key = dotted;
+
+	if (!value || !json_object_object_get_ex(s->json, "linux", &lin) ||
+	    !json_object_object_get_ex(lin, "sysctl", &sc) ||
+	    !json_object_is_type(sc, json_type_object))
+		return 0;
+	if (!json_object_object_get_ex(sc, key, &v)) {
+		key = slashed;
+		if (!json_object_object_get_ex(sc, key, &v))
+			return 0;
+	}
+	if (json_object_is_type(v, json_type_string) && strcmp(json_object_get_string(v), value) == 0)
+		return 0;
+	{
+		cleanup_free char *p = xasprintf("linux.sysctl.%s", key);
+
+		return jfail(err, CFG, p, "\"%s\" conflicts with %s \"%s\"",
+			     json_object_get_string(v), field, value);
+	}
+}
+
 static int parse_linux(struct hutch_spec *s, hutch_err *err)
 {
 	json_object *lin = NULL;
@@ -684,6 +712,9 @@ int spec_load(const char *bundle, const char *config_path, struct hutch_spec **o
 		s->has_process = true;
 	}
 	if (parse_mounts(s, err) < 0 || parse_linux(s, err) < 0)
+		return -1;
+	if (check_uts_sysctl(s, "hostname", s->hostname, err) < 0 ||
+	    check_uts_sysctl(s, "domainname", s->domainname, err) < 0)
 		return -1;
 	/* a uts namespace joined by path is the container's too (runc sets it there) */
 	if ((s->hostname || s->domainname) && !spec_has_ns(s, CLONE_NEWUTS))

@@ -233,6 +233,21 @@ test_net_devices_are_refused_by_name() {
 	assert_eq "" "$(ls -A "$T_ROOT")" "state left"
 }
 
+test_domainname_and_hostname_conflicting_with_their_sysctl() {
+	new_bundle b sh -c 'hostname; cat /proc/sys/kernel/domainname'
+	cfg b '.domainname = "a.test" | .linux.sysctl = {"kernel.domainname": "b.test"}'
+	expect_fail 'config.json: linux.sysctl.kernel.domainname: "b.test" conflicts with domainname "a.test"' \
+		hutch run -b b uts1
+	cfg b '.domainname = null | .hostname = "h1" | .linux.sysctl = {"kernel/hostname": "h2"}'
+	expect_fail 'config.json: linux.sysctl.kernel/hostname: "h2" conflicts with hostname "h1"' \
+		hutch run -b b uts2
+	assert_eq "" "$(ls -A "$T_ROOT")" "state left"
+	# the same value twice is no conflict
+	cfg b '.hostname = "h1" | .domainname = "a.test" |
+	       .linux.sysctl = {"kernel.hostname": "h1", "kernel.domainname": "a.test"}'
+	assert_eq "h1 a.test" "$(hutch run -b b uts3 | xargs)"
+}
+
 test_process_env_cwd_user_umask() {
 	new_bundle b sh -c 'echo "$GREETING $(pwd) $(id -u):$(id -g) [$(id -G)] $(umask) $HOME"'
 	mkdir -p b/rootfs/work
