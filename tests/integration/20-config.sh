@@ -358,7 +358,8 @@ test_rootfs_propagation() {
 }
 
 test_devices_in_a_user_namespace_are_bound() {
-	new_bundle b sh -c 'echo hi > /dev/mynull && echo ok; grep /dev/mynull /proc/self/mountinfo | wc -l'
+	new_bundle b sh -c 'echo hi > /dev/mynull && echo ok; grep /dev/mynull /proc/self/mountinfo | wc -l
+			    grep -E " /dev/(null|mynull|tty) [a-z]*,nosuid,noexec" /proc/self/mountinfo | wc -l'
 	cfg b '.linux.namespaces += [{"type": "user"}] |
 	       .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}] |
 	       .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}] |
@@ -367,7 +368,7 @@ test_devices_in_a_user_namespace_are_bound() {
 	       .linux.devices = [{"path": "/dev/mynull", "type": "c", "major": 1, "minor": 3}]'
 	chown 100000:100000 b/rootfs
 	out=$(hutch run -b b c1 | xargs)
-	assert_eq "ok 1" "$out" "device bound from the host"
+	assert_eq "ok 1 3" "$out" "devices bound from the host, nosuid,noexec"
 }
 
 test_exec_no_new_privs_flag() {
