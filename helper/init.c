@@ -452,14 +452,62 @@ static int set_rlimits(const struct hutch_process *p, hutch_err *err)
 	return 0;
 }
 
-static int set_user(const struct hutch_process *p, hutch_err *err)
+/* crun's annotation run.oci.keep_original_groups=1 (podman --group-add keep-groups) */
+static bool keep_original_groups(const struct hutch_spec *s)
+{
+	json_object *v;
+
+	return s && s->annotations &&
+	       json_object_object_get_ex(s->annotations, "run.oci.keep_original_groups", &v) &&
+	       json_object_is_type(v, json_type_string) && strcmp(json_object_get_string(v), "1") == 0;
+}
+
+/*
+ * The supplementary groups: process.user.additionalGids; with keep_original_groups, the
+ * groups hutch was started with plus those (no setgroups at all when there are none to add,
+ * as in crun, so a user namespace that denies setgroups keeps them too).
+ */
+static int set_groups(const struct hutch_user *u, bool keep, hutch_err *err)
+{
+	cleanup_free gid_t *all = NULL;
+	int n;
+
+	if (!keep) {
+		if (setgroups(u->ngids, u->gids) < 0 && !(errno == EPERM && u->ngids == 0))
+			return hutch_fail(err, errno, "process.user.additionalGids: setgroups");
+		return 0;
+	}
+	if (!u->ngids)
+		return 0;
+	n = getgroups(0, NULL);
+	if (n < 0)
+		return hutch_fail(err, errno, "run.oci.keep_original_groups: getgroups");
+	all = xcalloc((size_t)n + u->ngids, sizeof(*all));
+	n = getgroups(n, all);
+	if (n < 0)
+		return hutch_fail(err, errno, "run.oci.keep_original_groups: getgroups");
+	for (size_t i = 0; i < u->ngids; i++) {
+		bool dup = false;
+
+		for (int k = 0; k < n && !dup; k++)
+			dup = all[k] == u->gids[i];
+		if (!dup)
+			all[n++] = u->gids[i];
+	}
+	if (setgroups((size_t)n, all) < 0)
+		return hutch_fail(err, errno, "process.user.additionalGids: setgroups (with "
+				  "run.oci.keep_original_groups)");
+	return 0;
+}
+
+static int set_user(const struct hutch_process *p, bool keep_groups, hutch_err *err)
 {
 	const struct hutch_user *u = &p->user;
 
 	if (prctl(PR_SET_KEEPCAPS, 1) < 0)
 		return hutch_fail(err, errno, "prctl(PR_SET_KEEPCAPS)");
-	if (setgroups(u->ngids, u->gids) < 0 && !(errno == EPERM && u->ngids == 0))
-		return hutch_fail(err, errno, "process.user.additionalGids: setgroups");
+	if (set_groups(u, keep_groups, err) < 0)
+		return -1;
 	if (setresgid(u->gid, u->gid, u->gid) < 0)
 		return hutch_fail(err, errno, "process.user.gid: setresgid(%u)", u->gid);
 	if (setresuid(u->uid, u->uid, u->uid) < 0)
@@ -501,7 +549,7 @@ int process_exec(struct hutch_ctx *c, int reply_fd, hutch_err *err)
 	exe = find_executable(p->args[0], env);
 	if (!exe)
 		return hutch_fail(err, 0, "exec: `%s`: executable file not found in $PATH", p->args[0]);
-	if (set_user(p, err) < 0)
+	if (set_user(p, keep_original_groups(c->spec), err) < 0)
 		return -1;
 	/* as the user now: a cwd only it can reach must still work */
 	if (chdir(p->cwd) < 0)

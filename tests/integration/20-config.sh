@@ -248,6 +248,19 @@ test_domainname_and_hostname_conflicting_with_their_sysctl() {
 	assert_eq "h1 a.test" "$(hutch run -b b uts3 | xargs)"
 }
 
+test_additional_gids_with_keep_original_groups() {
+	new_bundle b sh -c 'id -G'
+	cfg b '.process.user = {"uid": 0, "gid": 0, "additionalGids": [5, 8]}'
+	assert_eq "0 5 8" "$(setpriv --groups 7,8 "$HUTCH" --root "$T_ROOT" run -b b kg1 | xargs -n1 | sort -n | xargs)" \
+		"additionalGids replace the caller's groups"
+	cfg b '.annotations["run.oci.keep_original_groups"] = "1"'
+	assert_eq "0 5 7 8" "$(setpriv --groups 7,8 "$HUTCH" --root "$T_ROOT" run -b b kg2 | xargs -n1 | sort -n | xargs)" \
+		"keep_original_groups: the caller's groups and additionalGids"
+	cfg b '.process.user.additionalGids = []'
+	assert_eq "0 7 8" "$(setpriv --groups 7,8 "$HUTCH" --root "$T_ROOT" run -b b kg3 | xargs -n1 | sort -n | xargs)" \
+		"keep_original_groups without additionalGids"
+}
+
 test_process_env_cwd_user_umask() {
 	new_bundle b sh -c 'echo "$GREETING $(pwd) $(id -u):$(id -g) [$(id -G)] $(umask) $HOME"'
 	mkdir -p b/rootfs/work
