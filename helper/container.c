@@ -28,6 +28,7 @@
 #include "log.h"
 #include "mount.h"
 #include "net.h"
+#include "net_devices.h"
 #include "security.h"
 #include "terminal.h"
 #include "state.h"
@@ -358,7 +359,8 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 		goto fail;
 	}
 	/* networking: veth into the init's network namespace, addresses, routes, ports */
-	if (hutch_net_setup(net, init, err) < 0)
+	if (hutch_net_setup(net, init, err) < 0 ||
+	    net_devices_move_in(s, init, st->dirfd, st->dir, err) < 0)
 		goto fail;
 	/* hutch.ko: track the init and its descendants from now on */
 	if (hutch_kmod_ct_create(id, init, err) < 0)
@@ -405,6 +407,8 @@ fail:
 	hutch_error_prefix(err, "create `%s`", id);
 	hutch_kmod_ct_delete(id, NULL);
 	kill_and_reap(stage1);
+	if (st)
+		net_devices_release(st->dirfd, st->dir);
 	if (init > 0)
 		kill_and_reap(init);
 	if (cg_created) {
@@ -628,6 +632,8 @@ int container_delete(struct hutch_global *g, const char *id, bool force, hutch_e
 		return hutch_fail(err, 0, "cannot delete container `%s`: it is %s (stop it first or use --force)",
 				  id, status_name(status));
 	pidfd = state_init_pidfd(st);
+	/* linux.netDevices go home (from their namespace, kept in the state dir) */
+	net_devices_release(st->dirfd, st->dir);
 	if (pidfd >= 0) {
 		container_signal_all(st, SIGKILL, NULL);
 		pidfd_send(pidfd, SIGKILL);

@@ -16,6 +16,7 @@
 
 #include "jsonutil.h"
 #include "log.h"
+#include "net_devices.h"
 #include "spec.h"
 #include "utils.h"
 
@@ -573,17 +574,12 @@ static int check_intel_rdt(json_object *lin, hutch_err *err)
 		     "are not managed); remove it");
 }
 
-/* linux.netDevices (runtime-spec 1.3) is not implemented: refused, never ignored. */
-static int check_net_devices(json_object *lin, hutch_err *err)
+/* linux.netDevices (runtime-spec 1.3): checked here, moved by net_devices.c */
+static int check_net_devices(const struct hutch_spec *s, hutch_err *err)
 {
-	json_object *o = NULL;
+	cleanup_free char *lines = NULL;
 
-	if (jget_obj(lin, CFG, "linux", "netDevices", false, &o, err) < 0)
-		return -1;
-	if (o && json_object_object_length(o))
-		return jfail(err, CFG, "linux.netDevices", "moving host interfaces into the "
-			     "container is not supported by hutch (features: netDevices disabled)");
-	return 0;
+	return net_devices_parse(s, &lines, err);
 }
 
 /* hostname / domainname and the sysctl kernel.hostname / kernel.domainname must agree */
@@ -628,7 +624,7 @@ static int parse_linux(struct hutch_spec *s, hutch_err *err)
 	    parse_idmaps(lin, "gidMappings", &s->gid_maps, &s->ngid_maps, err) < 0 ||
 	    parse_time_offsets(s, lin, err) < 0 || parse_devices(s, lin, err) < 0 ||
 	    mempolicy_parse(lin, &s->mempolicy, err) < 0 || check_intel_rdt(lin, err) < 0 ||
-	    check_net_devices(lin, err) < 0 ||
+	    check_net_devices(s, err) < 0 ||
 	    jget_str(lin, CFG, "linux", "rootfsPropagation", false, &prop, err) < 0)
 		return -1;
 	if (prop) {

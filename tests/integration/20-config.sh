@@ -225,40 +225,56 @@ test_intel_rdt_without_resctrl_is_a_clear_error() {
 	assert_eq "" "$(ls -A "$T_ROOT")" "state left"
 }
 
-test_net_devices_are_refused_by_name() {
+# linux.netDevices, all inside a network namespace of the test's own (the "host" here)
+test_net_devices_move_in_renamed_with_addresses_and_back_on_delete() {
+	local ns=hutch-nd-$$
+	ip netns add "$ns"
+	trap "ip netns del $ns" EXIT
+	ip -n "$ns" link add vtest0 type veth peer name vtest1
+	ip -n "$ns" addr add 10.9.8.7/24 dev vtest0
+	ip -n "$ns" link set vtest0 up
+	new_bundle b sh -c 'ip -o link show ctr0 | grep -o ",UP"; ip -o -4 addr show ctr0 | awk "{print \$4}"; ls /sys/class/net | xargs'
+	cfg b '.linux.netDevices = {"vtest0": {"name": "ctr0"}}'
+	out=$(nsenter --net=/run/netns/"$ns" "$HUTCH" --root "$T_ROOT" run -b b nd1 | xargs)
+	assert_eq ",UP 10.9.8.7/24 ctr0 lo" "$out" "inside: renamed, up, its address"
+	# a veth would die with the container's namespace: it is back, with its address
+	assert_match "$(ip -n "$ns" -o -4 addr show vtest0)" "inet 10.9.8.7/24"
+	assert_match "$(ip -n "$ns" -o link show vtest0)" "UP"
+	assert_eq "" "$(ls -A "$T_ROOT")" "state left"
+	assert_eq 0 "$(grep -c net-devices /proc/self/mountinfo)" "namespace mount left"
+	# create then delete, without a start: back too
+	nsenter --net=/run/netns/"$ns" "$HUTCH" --root "$T_ROOT" create -b b nd2
+	[ -z "$(ip -n "$ns" -o link show vtest0 2>/dev/null)" ] || fail "vtest0 still on the host after create"
+	nsenter --net=/run/netns/"$ns" "$HUTCH" --root "$T_ROOT" delete nd2
+	assert_match "$(ip -n "$ns" -o -4 addr show vtest0)" "inet 10.9.8.7/24"
+	# a failing create gives it back as well
+	cfg b '.process.args = ["/nonexistent"]'
+	expect_fail 'executable file not found' nsenter --net=/run/netns/"$ns" "$HUTCH" --root "$T_ROOT" run -b b nd3
+	assert_match "$(ip -n "$ns" -o -4 addr show vtest0)" "inet 10.9.8.7/24"
+	assert_eq "" "$(ls -A "$T_ROOT")" "state left"
+}
+
+test_net_devices_errors_name_the_field() {
+	local ns=hutch-nd-$$
+	ip netns add "$ns"
+	trap "ip netns del $ns" EXIT
+	ip -n "$ns" link add vtest0 type veth peer name vtest1
 	new_bundle b true
-	cfg b '.linux.netDevices = {"eth9": {"name": "ctr0"}}'
-	expect_fail 'config.json: linux.netDevices: moving host interfaces into the container is not supported' \
-		hutch run -b b nd
+	local nd msg
+	while IFS='|' read -r nd msg; do
+		cfg b ".linux.netDevices = $nd"
+		expect_fail "$msg" nsenter --net=/run/netns/"$ns" "$HUTCH" --root "$T_ROOT" run -b b nde
+	done <<-'EOF'
+		{"nosuch0": {}}|config.json: linux.netDevices.nosuch0: no interface "nosuch0" on the host
+		{"vtest0": {"name": "a/b"}}|config.json: linux.netDevices.vtest0.name: "a/b" is not an interface name
+		{"vtest0": {"name": "waytoolonginterfacename"}}|linux.netDevices.vtest0.name: "waytoolonginterfacename" is not an interface name
+		{"vtest0": {"name": 5}}|linux.netDevices.vtest0.name: expected a string
+	EOF
+	cfg b '.linux.netDevices = {"vtest0": {}} | .linux.namespaces |= map(select(.type != "network"))'
+	expect_fail 'config.json: linux.netDevices: needs a network namespace in linux.namespaces' \
+		nsenter --net=/run/netns/"$ns" "$HUTCH" --root "$T_ROOT" run -b b nde
 	assert_eq "" "$(ls -A "$T_ROOT")" "state left"
-}
-
-test_domainname_and_hostname_conflicting_with_their_sysctl() {
-	new_bundle b sh -c 'hostname; cat /proc/sys/kernel/domainname'
-	cfg b '.domainname = "a.test" | .linux.sysctl = {"kernel.domainname": "b.test"}'
-	expect_fail 'config.json: linux.sysctl.kernel.domainname: "b.test" conflicts with domainname "a.test"' \
-		hutch run -b b uts1
-	cfg b '.domainname = null | .hostname = "h1" | .linux.sysctl = {"kernel/hostname": "h2"}'
-	expect_fail 'config.json: linux.sysctl.kernel/hostname: "h2" conflicts with hostname "h1"' \
-		hutch run -b b uts2
-	assert_eq "" "$(ls -A "$T_ROOT")" "state left"
-	# the same value twice is no conflict
-	cfg b '.hostname = "h1" | .domainname = "a.test" |
-	       .linux.sysctl = {"kernel.hostname": "h1", "kernel.domainname": "a.test"}'
-	assert_eq "h1 a.test" "$(hutch run -b b uts3 | xargs)"
-}
-
-test_additional_gids_with_keep_original_groups() {
-	new_bundle b sh -c 'id -G'
-	cfg b '.process.user = {"uid": 0, "gid": 0, "additionalGids": [5, 8]}'
-	assert_eq "0 5 8" "$(setpriv --groups 7,8 "$HUTCH" --root "$T_ROOT" run -b b kg1 | xargs -n1 | sort -n | xargs)" \
-		"additionalGids replace the caller's groups"
-	cfg b '.annotations["run.oci.keep_original_groups"] = "1"'
-	assert_eq "0 5 7 8" "$(setpriv --groups 7,8 "$HUTCH" --root "$T_ROOT" run -b b kg2 | xargs -n1 | sort -n | xargs)" \
-		"keep_original_groups: the caller's groups and additionalGids"
-	cfg b '.process.user.additionalGids = []'
-	assert_eq "0 7 8" "$(setpriv --groups 7,8 "$HUTCH" --root "$T_ROOT" run -b b kg3 | xargs -n1 | sort -n | xargs)" \
-		"keep_original_groups without additionalGids"
+	[ -n "$(ip -n "$ns" -o link show vtest0)" ] || fail "vtest0 gone"
 }
 
 test_process_env_cwd_user_umask() {
@@ -324,7 +340,7 @@ test_features_json() {
 	assert_eq '["MPOL_F_NUMA_BALANCING","MPOL_F_RELATIVE_NODES","MPOL_F_STATIC_NODES"]' \
 		"$(jq -c .linux.memoryPolicy.flags <<<"$out")" memoryPolicy.flags
 	assert_eq '{"enabled":false,"schemata":false}' "$(jq -c .linux.intelRdt <<<"$out")" intelRdt
-	assert_eq '{"enabled":false}' "$(jq -c .linux.netDevices <<<"$out")" netDevices
+	assert_eq '{"enabled":true}' "$(jq -c .linux.netDevices <<<"$out")" netDevices
 	assert_contains "$(jq -c .linux.namespaces <<<"$out")" '"time"'
 	assert_contains "$(jq -c .linux.capabilities <<<"$out")" '"CAP_SYS_ADMIN"'
 	assert_contains "$(jq -c .mountOptions <<<"$out")" '"rbind"'
