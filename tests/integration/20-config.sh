@@ -230,7 +230,7 @@ test_net_devices_move_in_renamed_with_addresses_and_back_on_delete() {
 	local ns=hutch-nd-$$
 	ip netns add "$ns"
 	trap "ip netns del $ns" EXIT
-	ip -n "$ns" link add vtest0 type veth peer name vtest1
+	ip -n "$ns" link add vtest0 type veth peer name vtest1 || skip "this kernel cannot make a veth pair"
 	ip -n "$ns" addr add 10.9.8.7/24 dev vtest0
 	ip -n "$ns" link set vtest0 up
 	new_bundle b sh -c 'ip -o link show ctr0 | grep -o ",UP"; ip -o -4 addr show ctr0 | awk "{print \$4}"; ls /sys/class/net | xargs'
@@ -258,7 +258,7 @@ test_net_devices_errors_name_the_field() {
 	local ns=hutch-nd-$$
 	ip netns add "$ns"
 	trap "ip netns del $ns" EXIT
-	ip -n "$ns" link add vtest0 type veth peer name vtest1
+	ip -n "$ns" link add vtest0 type veth peer name vtest1 || skip "this kernel cannot make a veth pair"
 	new_bundle b true
 	local nd msg
 	while IFS='|' read -r nd msg; do
@@ -398,6 +398,24 @@ test_devices_in_a_user_namespace_are_bound() {
 	chown 100000:100000 b/rootfs
 	out=$(hutch run -b b c1 | xargs)
 	assert_eq "ok 1 3" "$out" "devices bound from the host, nosuid,noexec"
+}
+
+test_exec_into_host_network_with_own_user_namespace() {
+	new_bundle b sleep 1000
+	cfg b '.linux.namespaces |= map(select(.type != "network")) | .linux.namespaces += [{"type": "user"}] |
+	       .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}] |
+	       .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}] |
+	       .mounts |= map(if .destination == "/sys" then . + {"type":"none","source":"/sys","options":["rbind","nosuid","noexec","nodev","ro"]} else . end) |
+	       .mounts |= map(select(.destination != "/sys/fs/cgroup"))'
+	chown 100000:100000 b/rootfs
+	hutch run -d -b b hn1
+	out=$(hutch exec hn1 sh -c 'readlink /proc/self/ns/net; readlink /proc/self/ns/user; cat /proc/self/uid_map' | xargs)
+	hutch delete -f hn1
+	read -r net user map <<<"$out"
+	assert_eq "$(readlink /proc/self/ns/net)" "$net" "the host's network namespace"
+	assert_match "$user" '^user:' "user namespace"
+	[ "$user" != "$(readlink /proc/self/ns/user)" ] || fail "exec is in the host's user namespace"
+	assert_eq "0 100000 65536" "$map" "the container's uid map"
 }
 
 test_exec_no_new_privs_flag() {
