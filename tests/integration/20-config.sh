@@ -225,17 +225,27 @@ test_intel_rdt_without_resctrl_is_a_clear_error() {
 	assert_eq "" "$(ls -A "$T_ROOT")" "state left"
 }
 
-# linux.netDevices, all inside a network namespace of the test's own (the "host" here)
+# linux.netDevices, all inside a network namespace of the test's own (the "host" here):
+# nd_host NS makes it, with the veth pair vtest0/vtest1; nd_hutch NS ARGS runs hutch there.
+nd_host() {
+	ip netns add "$1"
+	trap "ip netns del $1" EXIT
+	ip -n "$1" link add vtest0 type veth peer name vtest1 || skip "this kernel cannot make a veth pair"
+}
+nd_hutch() {
+	local ns=$1
+	shift
+	nsenter --net=/run/netns/"$ns" "$HUTCH" --root "$T_ROOT" "$@"
+}
+
 test_net_devices_move_in_renamed_with_addresses_and_back_on_delete() {
 	local ns=hutch-nd-$$
-	ip netns add "$ns"
-	trap "ip netns del $ns" EXIT
-	ip -n "$ns" link add vtest0 type veth peer name vtest1 || skip "this kernel cannot make a veth pair"
+	nd_host "$ns"
 	ip -n "$ns" addr add 10.9.8.7/24 dev vtest0
 	ip -n "$ns" link set vtest0 up
 	new_bundle b sh -c 'ip -o link show ctr0 | grep -o ",UP"; ip -o -4 addr show ctr0 | awk "{print \$4}"; ls /sys/class/net | xargs'
 	cfg b '.linux.netDevices = {"vtest0": {"name": "ctr0"}}'
-	out=$(nsenter --net=/run/netns/"$ns" "$HUTCH" --root "$T_ROOT" run -b b nd1 | xargs)
+	out=$(nd_hutch "$ns" run -b b nd1 | xargs)
 	assert_eq ",UP 10.9.8.7/24 ctr0 lo" "$out" "inside: renamed, up, its address"
 	# a veth would die with the container's namespace: it is back, with its address
 	assert_match "$(ip -n "$ns" -o -4 addr show vtest0)" "inet 10.9.8.7/24"
@@ -243,27 +253,25 @@ test_net_devices_move_in_renamed_with_addresses_and_back_on_delete() {
 	assert_eq "" "$(ls -A "$T_ROOT")" "state left"
 	assert_eq 0 "$(grep -c net-devices /proc/self/mountinfo)" "namespace mount left"
 	# create then delete, without a start: back too
-	nsenter --net=/run/netns/"$ns" "$HUTCH" --root "$T_ROOT" create -b b nd2
+	nd_hutch "$ns" create -b b nd2
 	[ -z "$(ip -n "$ns" -o link show vtest0 2>/dev/null)" ] || fail "vtest0 still on the host after create"
-	nsenter --net=/run/netns/"$ns" "$HUTCH" --root "$T_ROOT" delete nd2
+	nd_hutch "$ns" delete nd2
 	assert_match "$(ip -n "$ns" -o -4 addr show vtest0)" "inet 10.9.8.7/24"
 	# a failing create gives it back as well
 	cfg b '.process.args = ["/nonexistent"]'
-	expect_fail 'executable file not found' nsenter --net=/run/netns/"$ns" "$HUTCH" --root "$T_ROOT" run -b b nd3
+	expect_fail 'executable file not found' nd_hutch "$ns" run -b b nd3
 	assert_match "$(ip -n "$ns" -o -4 addr show vtest0)" "inet 10.9.8.7/24"
 	assert_eq "" "$(ls -A "$T_ROOT")" "state left"
 }
 
 test_net_devices_errors_name_the_field() {
 	local ns=hutch-nd-$$
-	ip netns add "$ns"
-	trap "ip netns del $ns" EXIT
-	ip -n "$ns" link add vtest0 type veth peer name vtest1 || skip "this kernel cannot make a veth pair"
+	nd_host "$ns"
 	new_bundle b true
 	local nd msg
 	while IFS='|' read -r nd msg; do
 		cfg b ".linux.netDevices = $nd"
-		expect_fail "$msg" nsenter --net=/run/netns/"$ns" "$HUTCH" --root "$T_ROOT" run -b b nde
+		expect_fail "$msg" nd_hutch "$ns" run -b b nde
 	done <<-'EOF'
 		{"nosuch0": {}}|config.json: linux.netDevices.nosuch0: no interface "nosuch0" on the host
 		{"vtest0": {"name": "a/b"}}|config.json: linux.netDevices.vtest0.name: "a/b" is not an interface name
@@ -272,7 +280,7 @@ test_net_devices_errors_name_the_field() {
 	EOF
 	cfg b '.linux.netDevices = {"vtest0": {}} | .linux.namespaces |= map(select(.type != "network"))'
 	expect_fail 'config.json: linux.netDevices: needs a network namespace in linux.namespaces' \
-		nsenter --net=/run/netns/"$ns" "$HUTCH" --root "$T_ROOT" run -b b nde
+		nd_hutch "$ns" run -b b nde
 	assert_eq "" "$(ls -A "$T_ROOT")" "state left"
 	[ -n "$(ip -n "$ns" -o link show vtest0)" ] || fail "vtest0 gone"
 }
