@@ -159,7 +159,8 @@ void net_devices_release(int state_dirfd, const char *state_dir)
 		if (r < 0)
 			log_warn(P ".%s: move back to the host: %s", line, e->msg);
 	}
-	if (nsfd >= 0 && umount2(keep, MNT_DETACH) < 0)
+	/* EINVAL: create failed before the bind */
+	if (nsfd >= 0 && umount2(keep, MNT_DETACH) < 0 && errno != EINVAL)
 		log_warn("unmount `%s`: %s", keep, strerror(errno));
 	unlinkat(state_dirfd, STATE_NET_DEVICES_NS, 0);
 	unlinkat(state_dirfd, STATE_NET_DEVICES, 0);
