@@ -102,6 +102,8 @@ deps:
 	@./scripts/fetch-checkpatch.sh build/checkpatch
 	@./scripts/deps.sh $(DEPS_VM)
 	@./tests/vm/deps
+	@./tests/vm/apt-setup
+	@./scripts/deps.sh $(DEPS_CONFORMANCE)
 
 build/rootfs/bin/busybox: scripts/mkrootfs.sh
 	./scripts/mkrootfs.sh build/rootfs
@@ -111,8 +113,35 @@ rootfs: build/rootfs/bin/busybox
 unit: $(UNIT_BINS)
 
 check: deps
-	$(MAKE) all asan rootfs
+	$(MAKE) all asan rootfs conformance-build
 	./tests/run
+
+# The OCI runtime conformance suite (opencontainers/runtime-tools, validation/*/*.t) from the
+# source tarball in ../shared/conformance (vendored Go modules: builds offline with Debian's
+# golang-1.23-go from bookworm-backports). Without the tarball, tests/conformance/run prints
+# one SKIP line. RUNTIME=runc make conformance runs the same harness against runc.
+DEPS_CONFORMANCE := golang-1.23-go
+# ../shared next to the clone; in a git worktree, next to the main clone.
+CONF_SHARED  ?= $(CURDIR)/../shared/conformance \
+		$(abspath $(shell git rev-parse --git-common-dir 2>/dev/null)/../../shared/conformance)
+CONF_TARBALL := $(firstword $(foreach d,$(CONF_SHARED),$(wildcard $(d)/runtime-tools-*.tar.gz)))
+CONF_DIR     := build/conformance
+CONF_GOENV   := PATH=/usr/lib/go-1.23/bin:$$PATH GOFLAGS=-mod=vendor GOTOOLCHAIN=local GOPROXY=off \
+		GOCACHE=$(CURDIR)/build/go-cache GOPATH=$(CURDIR)/build/go-path
+.PHONY: conformance conformance-build
+ifneq ($(CONF_TARBALL),)
+$(CONF_DIR)/runtimetest: $(CONF_TARBALL)
+	rm -rf $(CONF_DIR) && mkdir -p $(CONF_DIR)
+	tar -xzf $< -C $(CONF_DIR)
+	$(CONF_GOENV) $(MAKE) -C $(CONF_DIR) COMMIT=$$(basename $< .tar.gz) runtimetest validation-executables \
+		> $(CONF_DIR).log 2>&1 || { tail -n 30 $(CONF_DIR).log; rm -f $@; exit 1; }
+conformance-build: $(CONF_DIR)/runtimetest
+else
+conformance-build:
+	@echo "conformance: no ../shared/conformance/runtime-tools-*.tar.gz, the suite is skipped"
+endif
+conformance: all rootfs conformance-build
+	./tests/conformance/run
 
 # The demo needs only the build libraries, busybox and jq: not the VM, the clients or the images.
 DEPS_DEMO := $(DEPS_BUILD) busybox-static jq

@@ -417,7 +417,7 @@ int hutch_cgroup_prepare(const struct hutch_global *g, const char *id, json_obje
 			 struct hutch_cgroup **out, hutch_err *err)
 {
 	struct hutch_cgroup *cg;
-	json_object *jp = NULL, *jr = NULL;
+	json_object *jp = NULL, *jr = NULL, *jdev;
 	cleanup_free char *cpath = NULL;
 
 	if (g && g->cgroup_manager == CGROUP_MANAGER_DISABLED) {
@@ -446,6 +446,8 @@ int hutch_cgroup_prepare(const struct hutch_global *g, const char *id, json_obje
 	    !json_object_is_type(jr, json_type_null)) {
 		if (cg_res_parse(jr, "config.json", "linux.resources", &c->res, err) < 0)
 			return -1;
+		if (json_object_object_get_ex(linux_obj, "devices", &jdev))
+			cg_devices_allow_listed(c->res, jdev);
 		if (cg_res_apply(c, c->res, "config.json", "linux.resources", true, false, err) < 0)
 			return -1;
 	}

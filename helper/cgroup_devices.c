@@ -49,6 +49,39 @@ void cg_devices_defaults(struct cg_dev_rule **rules, size_t *n)
 	*n += ARRAY_SIZE(defaults);
 }
 
+/*
+ * linux.devices asks for these nodes in the container's /dev whatever the device rules of
+ * linux.resources say (runc allows every mknod, "c *:* m" and "b *:* m"): allow mknod of
+ * exactly those devices, after the configured rules. Reading and writing them stay as
+ * configured. Entries spec.c will reject are skipped here.
+ */
+void cg_devices_allow_listed(struct cg_res *r, json_object *devices)
+{
+	if (!r->has_devices || !json_object_is_type(devices, json_type_array))
+		return;
+	for (size_t i = 0; i < json_object_array_length(devices); i++) {
+		json_object *e = json_object_array_get_idx(devices, i), *jt, *jmaj, *jmin;
+		const char *t;
+
+		if (!json_object_object_get_ex(e, "type", &jt) ||
+		    !json_object_is_type(jt, json_type_string) ||
+		    !json_object_object_get_ex(e, "major", &jmaj) ||
+		    !json_object_is_type(jmaj, json_type_int) ||
+		    !json_object_object_get_ex(e, "minor", &jmin) ||
+		    !json_object_is_type(jmin, json_type_int))
+			continue;
+		t = json_object_get_string(jt);
+		if (strcmp(t, "c") != 0 && strcmp(t, "u") != 0 && strcmp(t, "b") != 0)
+			continue;
+		r->dev = xrealloc(r->dev, (r->n_dev + 1) * sizeof(*r->dev));
+		r->dev[r->n_dev++] = (struct cg_dev_rule){
+			.allow = true, .type = t[0] == 'b' ? 'b' : 'c',
+			.major = json_object_get_int64(jmaj), .minor = json_object_get_int64(jmin),
+			.access = CG_ACC_MKNOD,
+		};
+	}
+}
+
 static char *rule_v1(const struct cg_dev_rule *r)
 {
 	char acc[4], *p = acc;

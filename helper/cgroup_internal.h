@@ -144,6 +144,7 @@ int cg_res_apply(struct hutch_cgroup *cg, const struct cg_res *r, const char *fi
 		 const char *base, bool dry, bool update, hutch_err *err);
 
 /* Devices: v1 rule strings or a v2 BPF program on dir. */
+void cg_devices_allow_listed(struct cg_res *r, json_object *devices);
 int cg_devices_apply_v1(const char *dir, const struct cg_dev_rule *rules, size_t n,
 			hutch_err *err);
 int cg_devices_apply_bpf(const char *dir, const struct cg_dev_rule *rules, size_t n,

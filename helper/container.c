@@ -4,12 +4,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -26,6 +28,7 @@
 #include "log.h"
 #include "mount.h"
 #include "net.h"
+#include "net_devices.h"
 #include "security.h"
 #include "terminal.h"
 #include "state.h"
@@ -167,6 +170,46 @@ static void kill_and_reap(pid_t pid)
 		;
 }
 
+/*
+ * A container without a mount namespace made its mounts in the host's, under a bind of
+ * its rootfs (init.c setup_rootfs): detaching that bind takes them all away.
+ */
+static uint64_t mount_id_of(const char *path)
+{
+	struct statx stx;
+
+	if (statx(AT_FDCWD, path, AT_NO_AUTOMOUNT, STATX_MNT_ID, &stx) < 0 ||
+	    !(stx.stx_mask & STATX_MNT_ID))
+		return 0;
+	return stx.stx_mnt_id;
+}
+
+/* STATE_HOST_MOUNTS: "MOUNT-ID ROOT", the id of the mount at ROOT before the bind */
+static int host_mounts_record(int dirfd, const char *root, hutch_err *err)
+{
+	cleanup_free char *rec = xasprintf("%" PRIu64 " %s", mount_id_of(root), root);
+
+	return write_file_at(dirfd, STATE_HOST_MOUNTS, rec, strlen(rec), err);
+}
+
+static void host_mounts_release(int dirfd)
+{
+	cleanup_free char *rec = NULL;
+	uint64_t before;
+	char *root;
+	size_t len;
+
+	if (read_file_at(dirfd, STATE_HOST_MOUNTS, &rec, &len, NULL) < 0)
+		return;
+	before = strtoull(rec, &root, 10);
+	if (*root == ' ')
+		root++;
+	/* only a bind the container stacked on its rootfs, never the rootfs's own mount */
+	if (before && mount_id_of(root) != before && umount2(root, MNT_DETACH) < 0)
+		log_warn("detach the mounts of `%s`: %s", root, strerror(errno));
+	unlinkat(dirfd, STATE_HOST_MOUNTS, 0);
+}
+
 int container_create(struct hutch_global *g, const char *id, const struct hutch_create_opts *o,
 		     pid_t *init_pid, hutch_err *err)
 {
@@ -247,6 +290,9 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 		if (write_file_at(st->dirfd, STATE_CONFIG, cfg, strlen(cfg), err) < 0)
 			goto fail;
 	}
+	if (!spec_has_ns(s, CLONE_NEWNS) && s->nmounts &&
+	    host_mounts_record(st->dirfd, s->root, err) < 0)
+		goto fail;
 	if ((s->ns_new & CLONE_NEWUSER) && s->ndevices &&
 	    make_host_device_nodes(s, st->dirfd, &c.dev_fds, err) < 0)
 		goto fail;
@@ -310,7 +356,8 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 		goto fail;
 	}
 	/* networking: veth into the init's network namespace, addresses, routes, ports */
-	if (hutch_net_setup(net, init, err) < 0)
+	if (hutch_net_setup(net, init, err) < 0 ||
+	    net_devices_move_in(s, init, st->dirfd, st->dir, err) < 0)
 		goto fail;
 	/* hutch.ko: track the init and its descendants from now on */
 	if (hutch_kmod_ct_create(id, init, err) < 0)
@@ -356,6 +403,8 @@ fail:
 	hutch_error_prefix(err, "create `%s`", id);
 	hutch_kmod_ct_delete(id, NULL);
 	kill_and_reap(stage1);
+	if (st)
+		net_devices_release(st->dirfd, st->dir);
 	if (init > 0)
 		kill_and_reap(init);
 	if (cg_created) {
@@ -375,6 +424,7 @@ fail:
 
 		if (hutch_net_teardown(g, id, st->dirfd, &e3) < 0)
 			log_warn("%s", e3->msg);
+		host_mounts_release(st->dirfd);
 		state_remove(st, NULL);
 	}
 	return -1;
@@ -561,6 +611,8 @@ int container_delete(struct hutch_global *g, const char *id, bool force, hutch_e
 		return hutch_fail(err, 0, "cannot delete container `%s`: it is %s (stop it first or use --force)",
 				  id, status_name(status));
 	pidfd = state_init_pidfd(st);
+	/* linux.netDevices go home (from their namespace, kept in the state dir) */
+	net_devices_release(st->dirfd, st->dir);
 	if (pidfd >= 0) {
 		container_signal_all(st, SIGKILL, NULL);
 		pidfd_send(pidfd, SIGKILL);
@@ -596,6 +648,7 @@ int container_delete(struct hutch_global *g, const char *id, bool force, hutch_e
 	}
 	if (hutch_net_teardown(g, id, st->dirfd, err) < 0)
 		return hutch_error_prefix(err, "delete `%s`", id);
+	host_mounts_release(st->dirfd);
 	if (state_remove(st, err) < 0)
 		return -1;
 	/* the overlay rootfs of a `run|create --image` container (image_bundle.c) */

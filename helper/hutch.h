@@ -8,7 +8,7 @@
 #include "error.h"
 
 #define HUTCH_VERSION "0.1.0"
-#define HUTCH_OCI_VERSION "1.2.0"
+#define HUTCH_OCI_VERSION "1.3.0"
 #define HUTCH_DEFAULT_ROOT "/run/hutch"
 
 enum hutch_cgroup_manager { CGROUP_MANAGER_CGROUPFS, CGROUP_MANAGER_DISABLED };

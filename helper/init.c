@@ -363,10 +363,19 @@ static int setup_rootfs(struct hutch_ctx *c, hutch_err *err)
 	bool userns = spec_has_ns(s, CLONE_NEWUSER);
 	cleanup_close int rootfd = -1;
 
-	if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+	bool own_ns = spec_has_ns(s, CLONE_NEWNS);
+
+	/*
+	 * Without a mount namespace (runtime-spec: the container inherits the runtime's), the
+	 * mounts are made in the host's, on a private bind of the rootfs that `delete`
+	 * detaches (STATE_HOST_MOUNTS); the host's / keeps its propagation.
+	 */
+	if (own_ns && mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
 		return hutch_fail(err, errno, "make / a slave mount");
 	if (mount(s->root, s->root, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return hutch_fail(err, errno, "bind the rootfs `%s`", s->root);
+	if (!own_ns && mount(NULL, s->root, NULL, MS_PRIVATE | MS_REC, NULL) < 0)
+		return hutch_fail(err, errno, "make the rootfs `%s` private", s->root);
 	rootfd = open(s->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return hutch_fail(err, errno, "open the rootfs `%s`", s->root);
@@ -490,14 +499,62 @@ static int set_rlimits(const struct hutch_process *p, hutch_err *err)
 	return 0;
 }
 
-static int set_user(const struct hutch_process *p, hutch_err *err)
+/* crun's annotation run.oci.keep_original_groups=1 (podman --group-add keep-groups) */
+static bool keep_original_groups(const struct hutch_spec *s)
+{
+	json_object *v;
+
+	return s && s->annotations &&
+	       json_object_object_get_ex(s->annotations, "run.oci.keep_original_groups", &v) &&
+	       json_object_is_type(v, json_type_string) && strcmp(json_object_get_string(v), "1") == 0;
+}
+
+/*
+ * The supplementary groups: process.user.additionalGids; with keep_original_groups, the
+ * groups hutch was started with plus those (no setgroups at all when there are none to add,
+ * as in crun, so a user namespace that denies setgroups keeps them too).
+ */
+static int set_groups(const struct hutch_user *u, bool keep, hutch_err *err)
+{
+	cleanup_free gid_t *all = NULL;
+	int n;
+
+	if (!keep) {
+		if (setgroups(u->ngids, u->gids) < 0 && !(errno == EPERM && u->ngids == 0))
+			return hutch_fail(err, errno, "process.user.additionalGids: setgroups");
+		return 0;
+	}
+	if (!u->ngids)
+		return 0;
+	n = getgroups(0, NULL);
+	if (n < 0)
+		return hutch_fail(err, errno, "run.oci.keep_original_groups: getgroups");
+	all = xcalloc((size_t)n + u->ngids, sizeof(*all));
+	n = getgroups(n, all);
+	if (n < 0)
+		return hutch_fail(err, errno, "run.oci.keep_original_groups: getgroups");
+	for (size_t i = 0; i < u->ngids; i++) {
+		bool dup = false;
+
+		for (int k = 0; k < n && !dup; k++)
+			dup = all[k] == u->gids[i];
+		if (!dup)
+			all[n++] = u->gids[i];
+	}
+	if (setgroups((size_t)n, all) < 0)
+		return hutch_fail(err, errno, "process.user.additionalGids: setgroups (with "
+				  "run.oci.keep_original_groups)");
+	return 0;
+}
+
+static int set_user(const struct hutch_process *p, bool keep_groups, hutch_err *err)
 {
 	const struct hutch_user *u = &p->user;
 
 	if (prctl(PR_SET_KEEPCAPS, 1) < 0)
 		return hutch_fail(err, errno, "prctl(PR_SET_KEEPCAPS)");
-	if (setgroups(u->ngids, u->gids) < 0 && !(errno == EPERM && u->ngids == 0))
-		return hutch_fail(err, errno, "process.user.additionalGids: setgroups");
+	if (set_groups(u, keep_groups, err) < 0)
+		return -1;
 	if (setresgid(u->gid, u->gid, u->gid) < 0)
 		return hutch_fail(err, errno, "process.user.gid: setresgid(%u)", u->gid);
 	if (setresuid(u->uid, u->uid, u->uid) < 0)
@@ -539,7 +596,7 @@ int process_exec(struct hutch_ctx *c, int reply_fd, hutch_err *err)
 	exe = find_executable(p->args[0], env);
 	if (!exe)
 		return hutch_fail(err, 0, "exec: `%s`: executable file not found in $PATH", p->args[0]);
-	if (set_user(p, err) < 0)
+	if (set_user(p, keep_original_groups(c->spec), err) < 0)
 		return -1;
 	/* as the user now: a cwd only it can reach must still work */
 	{
@@ -588,7 +645,7 @@ static void init_stage2(struct hutch_ctx *c)
 	if (!c->no_new_keyring &&
 	    syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, c->id) < 0 && errno != ENOSYS)
 		log_debug("session keyring: %s", strerror(errno));
-	if (spec_has_ns(s, CLONE_NEWNS) && setup_rootfs(c, &err) < 0)
+	if ((spec_has_ns(s, CLONE_NEWNS) || s->nmounts) && setup_rootfs(c, &err) < 0)
 		sync_die(c->sync_fd, &err);
 	if (sync_send(c->sync_fd, SYNC_HOOKS, 0, NULL) < 0 ||
 	    sync_recv(c->sync_fd, SYNC_HOOKS_DONE, NULL, &state_json, &err) < 0)
@@ -621,7 +678,7 @@ static void init_stage2(struct hutch_ctx *c)
 	if (c->console_fd >= 0)
 		close(c->console_fd);
 	hutch_security_set_state(c->sec, state_json, 0);
-	if (set_rlimits(c->proc, &err) < 0)
+	if (set_rlimits(c->proc, &err) < 0 || mempolicy_apply(&s->mempolicy, &err) < 0)
 		sync_die(c->sync_fd, &err);
 	if (enter_cwd(c->proc->cwd, "", &err) < 0)
 		sync_die(c->sync_fd, &err);

@@ -333,6 +333,15 @@ static int make_dev(int rootfd, const char *path, char type, unsigned int major,
 			} else if (mount(path, fp, NULL, MS_BIND, NULL) < 0) {
 				return hutch_fail(err, errno, "bind device `%s`", path);
 			}
+			/* a device node is neither a program nor setuid (as crun binds them) */
+			{
+				struct mount_attr a = { .attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC };
+
+				if (syscall(SYS_mount_setattr, real, base, AT_SYMLINK_NOFOLLOW, &a,
+					    sizeof(a)) < 0)
+					return hutch_fail(err, errno, "make device `%s` nosuid,noexec",
+							  path);
+			}
 			return 0;
 		}
 		if (mknodat(real, base, fmt | (mode & 07777), makedev(major, minor)) < 0)

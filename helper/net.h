@@ -120,6 +120,8 @@ int net_lease_write(const char *lease_dir, json_object *leases, hutch_err *err);
 int net_link_ensure_bridge(const struct hutch_net_conf *c, hutch_err *err);
 bool net_link_exists(const char *name);
 int net_link_delete(const char *name, hutch_err *err);
+/* Move link FROM of namespace from_nsfd (-1: ours) to namespace to_nsfd as TO, addresses kept. */
+int net_link_move(int from_nsfd, const char *from, int to_nsfd, const char *to, hutch_err *err);
 /* veth pair: host end on the bridge, peer as eth0 in the netns of pid, configured. */
 int net_link_setup_container(const struct hutch_net_conf *c, const char *veth, pid_t pid,
 			     uint32_t addr, hutch_err *err);

@@ -301,3 +301,96 @@ fail:
 	net_link_delete(veth, NULL);
 	return -1;
 }
+
+struct addr_list {
+	struct rtnl_addr **v;
+	size_t n;
+};
+
+static void collect_addr(struct nl_object *o, void *arg)
+{
+	struct addr_list *l = arg;
+	struct rtnl_addr *a = (struct rtnl_addr *)o;
+
+	if (!(rtnl_addr_get_flags(a) & IFA_F_PERMANENT))
+		return;
+	nl_object_get(o);
+	l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	l->v[l->n++] = a;
+}
+
+/*
+ * Move the link FROM (in the namespace of from_nsfd, -1: this one) into the namespace
+ * to_nsfd as TO, in one RTM_NEWLINK (move and rename together), then give it back its
+ * permanent addresses and its up state, which a move drops (runtime-spec 1.3 netDevices).
+ */
+int net_link_move(int from_nsfd, const char *from, int to_nsfd, const char *to, hutch_err *err)
+{
+	cleanup_nlsock struct nl_sock *src = from_nsfd < 0 ? nl_open(err) : nl_open_in(from_nsfd, err);
+	cleanup_nlsock struct nl_sock *dst = NULL;
+	cleanup_link struct rtnl_link *cur = NULL;
+	cleanup_link struct rtnl_link *chg = NULL;
+	cleanup_link struct rtnl_link *moved = NULL;
+	struct nl_cache *cache = NULL;
+	struct addr_list addrs = { 0 };
+	bool up;
+	int r, ret = -1;
+
+	if (!src)
+		return -1;
+	r = rtnl_link_get_kernel(src, 0, from, &cur);
+	if (r < 0)
+		return nlfail(err, r, "look up link", from);
+	up = rtnl_link_get_flags(cur) & IFF_UP;
+	r = rtnl_addr_alloc_cache(src, &cache);
+	if (r < 0)
+		return nlfail(err, r, "list the addresses of", from);
+	{
+		cleanup_rtaddr struct rtnl_addr *filter = rtnl_addr_alloc();
+
+		rtnl_addr_set_ifindex(filter, rtnl_link_get_ifindex(cur));
+		nl_cache_foreach_filter(cache, (struct nl_object *)filter, collect_addr, &addrs);
+	}
+	nl_cache_free(cache);
+	chg = rtnl_link_alloc();
+	if (!chg)
+		oom();
+	rtnl_link_set_ns_fd(chg, to_nsfd);
+	rtnl_link_set_name(chg, to);
+	r = rtnl_link_change(src, cur, chg, 0);
+	if (r < 0) {
+		cleanup_free char *what = xasprintf("move (as `%s`) the link", to);
+
+		nlfail(err, r, what, from);
+		goto out;
+	}
+	dst = nl_open_in(to_nsfd, err);
+	if (!dst)
+		goto out;
+	r = rtnl_link_get_kernel(dst, 0, to, &moved);
+	if (r < 0) {
+		nlfail(err, r, "look up the moved link", to);
+		goto out;
+	}
+	for (size_t i = 0; i < addrs.n; i++) {
+		rtnl_addr_set_ifindex(addrs.v[i], rtnl_link_get_ifindex(moved));
+		r = rtnl_addr_add(dst, addrs.v[i], 0);
+		if (r < 0 && r != -NLE_EXIST) {
+			char buf[128];
+
+			nl_addr2str(rtnl_addr_get_local(addrs.v[i]), buf, sizeof(buf));
+			cleanup_free char *what = xasprintf("give back address %s to", buf);
+
+			nlfail(err, r, what, to);
+			goto out;
+		}
+	}
+	if (up && link_up(dst, to, err) < 0)
+		goto out;
+	ret = 0;
+out:
+	for (size_t i = 0; i < addrs.n; i++)
+		rtnl_addr_put(addrs.v[i]);
+	free(addrs.v);
+	return ret;
+}

@@ -10,10 +10,13 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+#include <linux/magic.h>
 
 #include "jsonutil.h"
 #include "log.h"
+#include "net_devices.h"
 #include "spec.h"
 #include "utils.h"
 
@@ -152,9 +155,25 @@ int mount_parse_options(char *const *options, struct hutch_mount *m, const char 
 		}
 	}
 	if (m->bind && data) {
-		cleanup_free char *p = xstrdup(path);
+		/*
+		 * Filesystem parameters (KEY=VALUE, e.g. a tmpfs's mode=755,size=1k) mean
+		 * nothing to a bind mount: the kernel ignores the data of MS_BIND, and runc
+		 * accepts them, so they are dropped with a warning. A bare unknown word is
+		 * rather a mistyped flag.
+		 */
+		for (char *o = data, *end; o; o = end ? end + 1 : NULL) {
+			end = strchr(o, ',');
+			if (!memchr(o, '=', end ? (size_t)(end - o) : strlen(o))) {
+				cleanup_free char *p = xstrdup(path);
 
-		return jfail(err, file, p, "unknown option \"%s\" for a bind mount", data);
+				return jfail(err, file, p, "unknown option \"%s\" for a bind mount",
+					     data);
+			}
+		}
+		log_warn("%s: %s: filesystem options \"%s\" ignored for a bind mount", file, path,
+			 data);
+		free(data);
+		data = NULL;
 	}
 	m->data = steal_ptr(&data);
 	return 0;
@@ -535,6 +554,62 @@ static int parse_devices(struct hutch_spec *s, json_object *lin, hutch_err *err)
 	return 0;
 }
 
+/*
+ * linux.intelRdt needs the resctrl filesystem; hutch does not manage resctrl groups, so any
+ * setting is refused with the reason rather than ignored.
+ */
+static int check_intel_rdt(json_object *lin, hutch_err *err)
+{
+	json_object *o = NULL;
+	struct statfs fs;
+
+	if (jget_obj(lin, CFG, "linux", "intelRdt", false, &o, err) < 0)
+		return -1;
+	if (!o)
+		return 0;
+	if (statfs("/sys/fs/resctrl", &fs) < 0 || fs.f_type != RDTGROUP_SUPER_MAGIC)
+		return jfail(err, CFG, "linux.intelRdt", "needs Intel RDT (resctrl), and this host "
+			     "has no resctrl filesystem mounted at /sys/fs/resctrl");
+	return jfail(err, CFG, "linux.intelRdt", "is not supported by hutch (resctrl groups "
+		     "are not managed); remove it");
+}
+
+/* linux.netDevices (runtime-spec 1.3): checked here, moved by net_devices.c */
+static int check_net_devices(const struct hutch_spec *s, hutch_err *err)
+{
+	cleanup_free char *lines = NULL;
+
+	return net_devices_parse(s, &lines, err);
+}
+
+/* hostname / domainname and the sysctl kernel.hostname / kernel.domainname must agree */
+static int check_uts_sysctl(struct hutch_spec *s, const char *field, const char *value,
+			    hutch_err *err)
+{
+	json_object *lin, *sc, *v;
+	cleanup_free char *dotted = xasprintf("kernel.%s", field);
+	cleanup_free char *slashed = xasprintf("kernel/%s", field);
+	const char *key = dotted;
+
+	if (!value || !json_object_object_get_ex(s->json, "linux", &lin) ||
+	    !json_object_object_get_ex(lin, "sysctl", &sc) ||
+	    !json_object_is_type(sc, json_type_object))
+		return 0;
+	if (!json_object_object_get_ex(sc, key, &v)) {
+		key = slashed;
+		if (!json_object_object_get_ex(sc, key, &v))
+			return 0;
+	}
+	if (json_object_is_type(v, json_type_string) && strcmp(json_object_get_string(v), value) == 0)
+		return 0;
+	{
+		cleanup_free char *p = xasprintf("linux.sysctl.%s", key);
+
+		return jfail(err, CFG, p, "\"%s\" conflicts with %s \"%s\"",
+			     json_object_get_string(v), field, value);
+	}
+}
+
 static int parse_linux(struct hutch_spec *s, hutch_err *err)
 {
 	json_object *lin = NULL;
@@ -548,6 +623,8 @@ static int parse_linux(struct hutch_spec *s, hutch_err *err)
 	    parse_idmaps(lin, "uidMappings", &s->uid_maps, &s->nuid_maps, err) < 0 ||
 	    parse_idmaps(lin, "gidMappings", &s->gid_maps, &s->ngid_maps, err) < 0 ||
 	    parse_time_offsets(s, lin, err) < 0 || parse_devices(s, lin, err) < 0 ||
+	    mempolicy_parse(lin, &s->mempolicy, err) < 0 || check_intel_rdt(lin, err) < 0 ||
+	    check_net_devices(s, err) < 0 ||
 	    jget_str(lin, CFG, "linux", "rootfsPropagation", false, &prop, err) < 0)
 		return -1;
 	if (prop) {
@@ -632,11 +709,13 @@ int spec_load(const char *bundle, const char *config_path, struct hutch_spec **o
 	}
 	if (parse_mounts(s, err) < 0 || parse_linux(s, err) < 0)
 		return -1;
-	if ((s->hostname || s->domainname) && !(s->ns_new & CLONE_NEWUTS))
+	if (check_uts_sysctl(s, "hostname", s->hostname, err) < 0 ||
+	    check_uts_sysctl(s, "domainname", s->domainname, err) < 0)
+		return -1;
+	/* a uts namespace joined by path is the container's too (runc sets it there) */
+	if ((s->hostname || s->domainname) && !spec_has_ns(s, CLONE_NEWUTS))
 		return jfail(err, CFG, s->hostname ? "hostname" : "domainname",
-			     "setting it needs a new uts namespace in linux.namespaces");
-	if (s->nmounts && !spec_has_ns(s, CLONE_NEWNS))
-		return jfail(err, CFG, "mounts", "mounts need a mount namespace in linux.namespaces");
+			     "setting it needs a uts namespace in linux.namespaces");
 	*out = steal_ptr(&s);
 	return 0;
 }
@@ -653,6 +732,7 @@ void spec_process_clear(struct hutch_process *p)
 
 void spec_free(struct hutch_spec *s)
 {
+	mempolicy_clear(&s->mempolicy);
 	for (size_t i = 0; i < s->nmounts; i++) {
 		free(s->mounts[i].destination);
 		free(s->mounts[i].source);

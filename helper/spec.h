@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "error.h"
+#include "mempolicy.h"
 
 struct hutch_mount {
 	char *destination;
@@ -96,6 +97,7 @@ struct hutch_spec {
 	size_t ndevices;
 	unsigned long rootfs_propagation;
 	json_object *annotations;   /* borrowed */
+	struct hutch_mempolicy mempolicy;   /* linux.memoryPolicy */
 };
 
 /* Load bundle/config.json (or config_path when not NULL). */

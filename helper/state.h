@@ -35,6 +35,11 @@ struct hutch_state {
 #define STATE_EXEC_SOCK "exec.sock"
 #define STATE_CONFIG "config.json"
 #define STATE_FILE "state.json"
+/* the rootfs whose mounts live in the host's mount namespace (no mount namespace) */
+#define STATE_HOST_MOUNTS "host-mounts"
+/* linux.netDevices moved into the container: "HOST-NAME CONTAINER-NAME" lines */
+#define STATE_NET_DEVICES "net-devices"
+#define STATE_NET_DEVICES_NS "net-devices.ns"   /* their namespace, bound here */
 
 int state_validate_id(const char *id, hutch_err *err);
 /* Make <root>/<id> (fails if it exists) and lock it. */

@@ -141,7 +141,24 @@ HUTCH_COMMAND(features)
 	json_object_object_add(lin, "seccomp", sc);
 	json_object_object_add(lin, "apparmor", enabled(stat("/sys/kernel/security/apparmor", &st) == 0));
 	json_object_object_add(lin, "selinux", enabled(stat("/sys/fs/selinux/enforce", &st) == 0));
-	json_object_object_add(lin, "intelRdt", enabled(false));
+	{
+		/* runtime-spec 1.3: what hutch parses and applies (mempolicy.c, net_devices.c) */
+		static const char *const mpol_modes[] = {
+			"MPOL_DEFAULT", "MPOL_BIND", "MPOL_INTERLEAVE", "MPOL_WEIGHTED_INTERLEAVE",
+			"MPOL_PREFERRED", "MPOL_PREFERRED_MANY", "MPOL_LOCAL", NULL
+		};
+		static const char *const mpol_flags[] = {
+			"MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES", "MPOL_F_STATIC_NODES", NULL
+		};
+		json_object *mp = json_object_new_object(), *rdt = enabled(false);
+
+		json_object_object_add(mp, "modes", strings(mpol_modes));
+		json_object_object_add(mp, "flags", strings(mpol_flags));
+		json_object_object_add(lin, "memoryPolicy", mp);
+		json_object_object_add(lin, "netDevices", enabled(true));
+		json_object_object_add(rdt, "schemata", json_object_new_boolean(false));
+		json_object_object_add(lin, "intelRdt", rdt);
+	}
 	json_object_object_add(me, "idmap", enabled(false));
 	json_object_object_add(lin, "mountExtensions", me);
 	json_object_object_add(f, "linux", lin);

@@ -47,7 +47,7 @@ test_create_start_state_kill_delete() {
 	assert_eq c1 "$(jq -r .id <<<"$st")"
 	assert_eq "$(cat "$T_TMP/c1.pid")" "$(jq -r .pid <<<"$st")" "state pid vs pid file"
 	assert_eq "$(readlink -f b)" "$(jq -r .bundle <<<"$st")"
-	assert_eq 1.2.0 "$(jq -r .ociVersion <<<"$st")"
+	assert_eq 1.3.0 "$(jq -r .ociVersion <<<"$st")"
 	pid=$(jq -r .pid <<<"$st")
 	# created: namespaces and mounts are in place, the program is not running yet
 	# (the runtime runs from a read-only clone of its mount, where readlink shows "/", or
@@ -203,6 +203,25 @@ test_no_pivot() {
 	new_bundle b sh -c 'cat /proc/self/mountinfo | awk "\$5==\"/\""'
 	out=$(hutch run --no-pivot -b b c1)
 	[ -n "$out" ] || fail "no root mount inside"
+}
+
+test_failed_poststart_and_poststop_hooks_warn_and_the_rest_run_with_their_own_env() {
+	new_bundle b true
+	# sh's /proc/$$/environ is the environment its execve got: exactly the hook's env
+	printf '#!/bin/sh\ntr "\\000" " " < /proc/$$/environ > "$1"\n' > hook.sh
+	chmod +x hook.sh
+	cfg b ".hooks = {poststart: [{path: \"/bin/false\"},
+				 {path: \"$PWD/hook.sh\", args: [\"hook.sh\", \"$PWD/poststart\"],
+				  env: [\"A=1\", \"B=two words\"]}],
+			 poststop: [{path: \"/bin/sh\", args: [\"sh\", \"-c\", \"exit 3\"]},
+				{path: \"$PWD/hook.sh\", args: [\"hook.sh\", \"$PWD/poststop\"]}]}"
+	out=$(HOOKLEAK=1 hutch run -b b hk1 2>&1)
+	assert_contains "$out" "warning: hooks.poststart[0]"
+	assert_contains "$out" "warning: hooks.poststop[0]"
+	assert_eq "A=1 B=two words " "$(cat poststart)" "poststart[1] ran with exactly its env"
+	[ -e poststop ] || fail "poststop[1] did not run after poststop[0] failed"
+	assert_eq "" "$(cat poststop)" "poststop[1] ran with an empty env"
+	assert_eq "" "$(ls -A "$T_ROOT")" "state left"
 }
 
 test_parallel_containers_leave_nothing() {

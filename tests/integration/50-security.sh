@@ -163,7 +163,7 @@ test_seccomp_notify_listener_gets_fd_and_state() {
 	assert_eq sec-c1 "$(jq -r .state.id "$T_TMP/pstate")" state.id
 	assert_match "$(jq -r .pid "$T_TMP/pstate")" '^[0-9]+$'
 	assert_eq "$(jq -r .state.pid "$T_TMP/pstate")" "$(jq -r .pid "$T_TMP/pstate")" "pid is the init's"
-	assert_eq 1.2.0 "$(jq -r .ociVersion "$T_TMP/pstate")" ociVersion
+	assert_eq 1.3.0 "$(jq -r .ociVersion "$T_TMP/pstate")" ociVersion
 }
 
 test_seccomp_notify_for_exec_and_exec_console_socket() {

@@ -109,8 +109,6 @@ static void test_errors(void)
 	expect_error("mount without type or bind",
 		     BASE(", \"linux\": {\"namespaces\": [{\"type\": \"mount\"}]}, \"mounts\": [{\"destination\": \"/x\"}]"),
 		     "mounts[0]: mount has neither a type nor a bind option");
-	expect_error("mounts without mount ns", BASE(", \"mounts\": [{\"destination\": \"/x\", \"type\": \"tmpfs\"}]"),
-		     "mounts need a mount namespace");
 	expect_error("float uid", BASE(", \"process\": {\"args\": [\"sh\"], \"cwd\": \"/\", \"user\": {\"uid\": 1.5}}"),
 		     "process.user.uid: expected an integer, got a number");
 	expect_error("trailing data", BASE("") " {}", "trailing data after the document");
