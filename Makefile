@@ -45,11 +45,11 @@ build build/cli build/asan build/asan/cli build/asan/unit:
 HDRS := $(wildcard helper/*.h helper/cli/*.h uapi/linux/*.h)
 build/%.o: helper/%.c $(HDRS) | build
 	@echo "  CC      $<"
-	@$(CC) $(CFLAGS) -MMD -c -o $@ $<
+	@$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 build/cli/%.o: helper/cli/%.c $(HDRS) | build/cli
 	@echo "  CC      $<"
-	@$(CC) $(CFLAGS) -Ihelper/cli -MMD -c -o $@ $<
+	@$(CC) $(CFLAGS) -Ihelper/cli -MMD -MP -c -o $@ $<
 
 build/dl.o build/asan/dl.o: CFLAGS += $(DL_SONAMES)
 
