@@ -68,6 +68,22 @@ helper/hutch: $(OBJS)
 build/asan/hutch: $(ASAN_OBJS)
 	$(CC) $(LDFLAGS) $(ASAN_FLAGS) -o $@ $^ $(LDLIBS)
 
+# The helper with fault injection (helper/fault.h) for tests/integration/35-faults.sh only:
+# HUTCH_TEST_FAULT=PHASE kills it at PHASE. helper/hutch is built without it.
+FAULT_OBJS := $(SRCS:helper/%.c=build/fault/%.o)
+build/fault build/fault/cli:
+	mkdir -p $@
+build/fault/%.o: helper/%.c $(HDRS) | build/fault
+	@echo "  CC-FAULT $<"
+	@$(CC) $(CFLAGS) -DHUTCH_FAULT_INJECTION -c -o $@ $<
+build/fault/cli/%.o: helper/cli/%.c $(HDRS) | build/fault/cli
+	@echo "  CC-FAULT $<"
+	@$(CC) $(CFLAGS) -Ihelper/cli -DHUTCH_FAULT_INJECTION -c -o $@ $<
+build/fault/dl.o: CFLAGS += $(DL_SONAMES)
+build/test/hutch-fault: $(FAULT_OBJS) | build/test
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+all: build/test/hutch-fault
+
 # unit tests may call the dlopen()ed libraries themselves (e.g. to write test archives)
 UNIT_LDLIBS := $(shell pkg-config --libs $(PKGS_DL) 2>/dev/null)
 

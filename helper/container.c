@@ -20,6 +20,7 @@
 
 #include "cgroup.h"
 #include "container.h"
+#include "fault.h"
 #include "image.h"
 #include "jsonutil.h"
 #include "kmodule.h"
@@ -250,12 +251,14 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 		if (write_file_at(st->dirfd, STATE_CONFIG, cfg, strlen(cfg), err) < 0)
 			goto fail;
 	}
+	HUTCH_FAULT("create.state");
 	if ((s->ns_new & CLONE_NEWUSER) && s->ndevices &&
 	    make_host_device_nodes(s, st->dirfd, &c.dev_fds, err) < 0)
 		goto fail;
 	/* networking (net.h): lease, /etc files and their mounts, before the fork */
 	if (hutch_net_prepare(g, id, s, &o->net, st->dirfd, st->dir, &net, err) < 0)
 		goto fail;
+	HUTCH_FAULT("create.net");
 	listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	unix_addr(st->dirfd, STATE_EXEC_SOCK, &sa, &salen);
 	if (listen_fd < 0 || bind(listen_fd, (struct sockaddr *)&sa, salen) < 0 ||
@@ -267,6 +270,16 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 		hutch_fail(err, errno, "socketpair");
 		goto fail;
 	}
+	/* what the cgroups will be, before they are: a delete after a crash finds them */
+	{
+		json_object *plan = hutch_cgroup_plan_json(cg);
+		const char *pj = json_str(plan, false);
+		int wr = write_file_atomic_at(st->dirfd, STATE_CGROUP, pj, strlen(pj), err);
+
+		json_object_put(plan);
+		if (wr < 0)
+			goto fail;
+	}
 	if (hutch_cgroup_create(cg, err) < 0) {
 		if (!hutch_cgroup_rootless_fallback(cg, *err))
 			goto fail;
@@ -274,6 +287,7 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 		hutch_error_free(err);
 	}
 	cg_created = true;
+	HUTCH_FAULT("create.cgroup");
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	c.listen_fd = listen_fd;
 	c.state_fd = st->dirfd;
@@ -289,6 +303,7 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 	}
 	close(sv[1]);
 	sv[1] = -1;
+	HUTCH_FAULT("create.fork");
 	/* v1 hierarchies (and v2 without clone3) are entered before stage 1 may go on */
 	if (hutch_cgroup_enter(cg, stage1, err) < 0 || sync_send(sv[0], SYNC_GO, 0, NULL) < 0)
 		goto fail;
@@ -308,6 +323,7 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 		stage1 = -1;
 	}
 	st->pid = init;
+	HUTCH_FAULT("create.pid");
 	if (pid_start_time(init, &st->start_time, NULL) < 0) {
 		hutch_fail(err, 0, "the container init exited during setup");
 		goto fail;
@@ -315,6 +331,7 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 	/* networking: veth into the init's network namespace, addresses, routes, ports */
 	if (hutch_net_setup(net, init, err) < 0)
 		goto fail;
+	HUTCH_FAULT("create.netsetup");
 	/* hutch.ko: track the init and its descendants from now on */
 	if (hutch_kmod_ct_create(id, init, err) < 0)
 		goto fail;
@@ -332,6 +349,7 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 	state_adopt(st, make_state_json(st, s, cg));
 	if (state_save(st, err) < 0)
 		goto fail;
+	HUTCH_FAULT("create.saved");
 	{
 		json_object *oci = state_oci_json(st, STATUS_CREATING);
 		cleanup_free char *sj = xstrdup(json_str(oci, false));
@@ -342,8 +360,10 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 		    sync_send(sv[0], SYNC_HOOKS_DONE, 0, sj) < 0)
 			goto fail;
 	}
+	HUTCH_FAULT("create.hooks");
 	if (sync_recv(sv[0], SYNC_READY, NULL, NULL, err) < 0)
 		goto fail;
+	HUTCH_FAULT("create.ready");
 	if (tty_sv[0] >= 0) {
 		*o->tty_master = hutch_terminal_recv(tty_sv[0], err);
 		if (*o->tty_master < 0)
@@ -358,6 +378,12 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 
 fail:
 	hutch_error_prefix(err, "create `%s`", id);
+	/* the undoing needs fds of its own (create may have failed with EMFILE): ours go first */
+	cleanup_closep(&listen_fd);
+	cleanup_closep(&sv[0]);
+	cleanup_closep(&sv[1]);
+	cleanup_closep(&tty_sv[0]);
+	cleanup_closep(&c.console_fd);
 	hutch_kmod_ct_delete(id, NULL);
 	kill_and_reap(stage1);
 	if (init > 0)
@@ -423,8 +449,10 @@ int container_start(struct hutch_global *g, const char *id, hutch_err *err)
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, salen) < 0)
 		return hutch_fail(err, errno, "start `%s`: connect to the container", id);
 	unlinkat(st->dirfd, STATE_EXEC_SOCK, 0);
+	HUTCH_FAULT("start.connected");
 	if (write_all(fd, "start", 5) < 0)
 		return hutch_fail(err, errno, "start `%s`", id);
+	HUTCH_FAULT("start.sent");
 	n = read_all(fd, reply, sizeof(reply) - 1);
 	if (n < 0)
 		return hutch_fail(err, errno, "start `%s`", id);
@@ -588,6 +616,7 @@ int container_delete(struct hutch_global *g, const char *id, bool force, hutch_e
 		if (!wait_gone(pidfd, 10000))
 			return hutch_fail(err, 0, "delete `%s`: the container init did not exit", id);
 	}
+	HUTCH_FAULT("delete.killed");
 	if (st->cg) {
 		/* stragglers outside the init's pid namespace view still die with the cgroup */
 		for (int tries = 0; tries < 100; tries++) {
@@ -602,6 +631,7 @@ int container_delete(struct hutch_global *g, const char *id, bool force, hutch_e
 		if (hutch_cgroup_destroy(st->cg, err) < 0)
 			return hutch_error_prefix(err, "delete `%s`", id);
 	}
+	HUTCH_FAULT("delete.cgroup");
 	if (hutch_kmod_ct_delete(id, err) < 0)
 		return hutch_error_prefix(err, "delete `%s`", id);
 	if (st->json) {
@@ -617,6 +647,7 @@ int container_delete(struct hutch_global *g, const char *id, bool force, hutch_e
 	}
 	if (hutch_net_teardown(g, id, st->dirfd, err) < 0)
 		return hutch_error_prefix(err, "delete `%s`", id);
+	HUTCH_FAULT("delete.net");
 	if (state_remove(st, err) < 0)
 		return -1;
 	/* the overlay rootfs of a `run|create --image` container (image_bundle.c) */

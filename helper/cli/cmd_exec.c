@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "cgroup.h"
 #include "container.h"
+#include "fault.h"
 #include "jsonutil.h"
 #include "kmodule.h"
 #include "log.h"
@@ -256,11 +257,13 @@ static int do_exec(struct hutch_global *g, const char *id, const struct exec_opt
 	}
 	close(sv[1]);
 	sv[1] = -1;
+	HUTCH_FAULT("exec.fork");
 	if (st->cg && hutch_cgroup_enter(st->cg, e1, err) < 0)
 		goto fail;
 	if (sync_send(sv[0], SYNC_GO, 0, NULL) < 0 || sync_recv(sv[0], SYNC_PID, &value, NULL, err) < 0)
 		goto fail;
 	e2 = value;
+	HUTCH_FAULT("exec.pid");
 	/* hutch.ko: account the new process to the container before it runs */
 	if (hutch_kmod_ct_exec(id, e2, err) < 0)
 		goto fail;
@@ -270,6 +273,7 @@ static int do_exec(struct hutch_global *g, const char *id, const struct exec_opt
 	/* the child learns its pid as the host sees it (for a seccomp notify listener) */
 	if (sync_send(sv[0], SYNC_GO, e2, NULL) < 0 || wait_exec(sv[0], err) < 0)
 		goto fail;
+	HUTCH_FAULT("exec.running");
 	if (o->pid_file && write_pid_file(o->pid_file, e2, err) < 0)
 		goto fail;
 	if (o->detach) {
