@@ -511,7 +511,6 @@ static int pids_by_pidns(struct hutch_state *st, pid_t **out, size_t *n, hutch_e
 
 int container_pids(struct hutch_state *st, pid_t **pids, size_t *n, hutch_err *err)
 {
-	cleanup_free char *cfg = NULL;
 	int r;
 
 	/* hutch.ko keeps the list in the kernel (CT_PIDS) */
