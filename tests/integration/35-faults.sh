@@ -25,13 +25,26 @@ leftovers() {
 	find /sys/fs/cgroup -mindepth 2 -maxdepth 6 -type d -name "$id" 2>/dev/null | sed 's/^/cgroup /'
 	awk -v t="$T_TMP" -v own="${OWN_MOUNT:-}" \
 		'index($5, t) == 1 && $5 != own { print "mount " $5 }' /proc/self/mountinfo
-	# processes whose root is a bundle of this suite (a container's, or a stuck child's)
-	find /proc/[0-9]*/root -maxdepth 0 -lname "$T_TMP/*" -printf 'process %h (root %l)\n' 2>/dev/null
+	# processes: in the container's cgroup, or hutch's own children not in it yet
+	# (not zombies: a killed init waits a moment for its reaper, the machine's init)
+	live $(grep -lsx -- "[0-9]*:[^:]*:.*/$id" /proc/[0-9]*/cgroup) | sed 's/.*/process & (cgroup)/'
+	live $(grep -lsa -- "${T_ROOT%/*}/[s]tate" /proc/[0-9]*/cmdline) | grep -vx "$$\|$BASHPID" |
+		sed 's/.*/process & (hutch --root)/'
 	if [ -n "${NS:-}" ]; then
 		inns ip -o link show type veth | awk '{ print "veth " $2 }'
 		[ ! -s "$LEASES/leases.json" ] || jq -r 'keys[] | "lease " + .' "$LEASES/leases.json"
 	fi
 	hutch list -q | grep -x "$id" | sed 's/^/listed /' || true
+}
+
+# live PROC-FILE...: the pids of those that are not zombies
+live() {
+	local f p
+	for f in "$@"; do
+		p=${f#/proc/}
+		p=${p%%/*}
+		grep -qs '^State:[[:space:]]*[^Z[:space:]]' "/proc/$p/status" && echo "$p"
+	done
 }
 
 assert_nothing_left() {
