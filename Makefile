@@ -199,6 +199,10 @@ KTEST_OBJS := build/kmodule.o build/error.o build/utils.o build/log.o
 tests/kmod/kmod-test: tests/kmod/kmod-test.c $(KTEST_OBJS)
 	$(CC) $(CFLAGS) -o $@ $< $(KTEST_OBJS) $(LDLIBS)
 all: tests/kmod/kmod-test
+# The netlink fuzzer tests/kmod/70-fuzz.sh runs in the VM (raw netlink, no library).
+tests/kmod/nlfuzz: tests/kmod/nlfuzz.c uapi/linux/hutch.h
+	$(CC) -std=gnu11 -O2 -g $(WARN) -Iuapi -o $@ $<
+all: tests/kmod/nlfuzz
 
 # Installs the module sources as /usr/src/hutch-VERSION and builds and installs
 # them with DKMS for the running kernel (KVER= for another one).
