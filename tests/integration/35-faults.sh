@@ -27,8 +27,8 @@ leftovers() {
 		'index($5, t) == 1 && $5 != own { print "mount " $5 }' /proc/self/mountinfo
 	# processes: in the container's cgroup, or hutch's own children not in it yet
 	# (not zombies: a killed init waits a moment for its reaper, the machine's init)
-	live $(grep -lsx -- "[0-9]*:[^:]*:.*/$id" /proc/[0-9]*/cgroup) | sed 's/.*/process & (cgroup)/'
-	live $(grep -lsa -- "${T_ROOT%/*}/[s]tate" /proc/[0-9]*/cmdline) | grep -vx "$$\|$BASHPID" |
+	alive $(grep -lsx -- "[0-9]*:[^:]*:.*/$id" /proc/[0-9]*/cgroup) | sed 's/.*/process & (cgroup)/'
+	alive $(grep -lsa -- "${T_ROOT%/*}/[s]tate" /proc/[0-9]*/cmdline) | grep -vx "$$\|$BASHPID" |
 		sed 's/.*/process & (hutch --root)/'
 	if [ -n "${NS:-}" ]; then
 		inns ip -o link show type veth | awk '{ print "veth " $2 }'
@@ -37,14 +37,11 @@ leftovers() {
 	hutch list -q | grep -x "$id" | sed 's/^/listed /' || true
 }
 
-# live PROC-FILE...: the pids of those that are not zombies
-live() {
-	local f p
-	for f in "$@"; do
-		p=${f#/proc/}
-		p=${p%%/*}
-		grep -qs '^State:[[:space:]]*[^Z[:space:]]' "/proc/$p/status" && echo "$p"
-	done
+# alive PROC-FILE...: the pids of those files' processes, zombies left out
+alive() {
+	local pids
+	pids=$(printf '%s\n' "$@" | cut -d/ -f3 | paste -sd, -)
+	[ -z "$pids" ] || ps -o pid=,stat= -p "$pids" | awk '$2 !~ /^Z/ { print $1 }'
 }
 
 assert_nothing_left() {

@@ -94,12 +94,28 @@ static size_t put_hdr(char *buf, uint16_t type, uint16_t flags, uint8_t cmd, uin
 	return NLMSG_HDRLEN + GENL_HDRLEN;
 }
 
+/* the payload of the first attribute TYPE of the message in buf (r bytes), or NULL */
+static void *find_attr(char *buf, ssize_t r, uint16_t type)
+{
+	for (size_t o = NLMSG_HDRLEN + GENL_HDRLEN; o + NLA_HDRLEN <= (size_t)r;) {
+		struct nlattr *a = (struct nlattr *)(buf + o);
+
+		if (a->nla_len < NLA_HDRLEN)
+			break;
+		if ((a->nla_type & NLA_TYPE_MASK) == type)
+			return buf + o + NLA_HDRLEN;
+		o += NLA_ALIGN(a->nla_len);
+	}
+	return NULL;
+}
+
 /* the family id of "hutch" (CTRL_CMD_GETFAMILY) */
 static int resolve(int fd)
 {
 	char buf[BUF];
 	size_t off = put_hdr(buf, GENL_ID_CTRL, NLM_F_REQUEST, CTRL_CMD_GETFAMILY, 1);
 	struct nlmsghdr *n = (struct nlmsghdr *)buf;
+	uint16_t *id;
 	ssize_t r;
 
 	off = put_attr(buf, off, CTRL_ATTR_FAMILY_NAME, HUTCH_GENL_NAME, sizeof(HUTCH_GENL_NAME));
@@ -109,16 +125,8 @@ static int resolve(int fd)
 	r = recv(fd, buf, sizeof(buf), 0);
 	if (r < (ssize_t)(NLMSG_HDRLEN + GENL_HDRLEN) || n->nlmsg_type == NLMSG_ERROR)
 		return -1;
-	for (size_t o = NLMSG_HDRLEN + GENL_HDRLEN; o + NLA_HDRLEN <= (size_t)r;) {
-		struct nlattr *a = (struct nlattr *)(buf + o);
-
-		if (a->nla_len < NLA_HDRLEN)
-			break;
-		if ((a->nla_type & NLA_TYPE_MASK) == CTRL_ATTR_FAMILY_ID)
-			return *(uint16_t *)(buf + o + NLA_HDRLEN);
-		o += NLA_ALIGN(a->nla_len);
-	}
-	return -1;
+	id = find_attr(buf, r, CTRL_ATTR_FAMILY_ID);
+	return id ? *id : -1;
 }
 
 static void drain(int fd)
@@ -336,6 +344,7 @@ static int work(double deadline, uint64_t *sent, uint64_t *mutated)
 static long cleanup(int fd)
 {
 	char buf[BUF], ids[64][HUTCH_ID_MAX];
+	uint32_t *nr;
 	int nids = 0;
 	struct nlmsghdr *n = (struct nlmsghdr *)buf;
 	bool done = false;
@@ -375,16 +384,8 @@ static long cleanup(int fd)
 	if (send(fd, buf, off, 0) < 0 || (r = recv(fd, buf, sizeof(buf), 0)) <= 0 ||
 	    n->nlmsg_type == NLMSG_ERROR)
 		return -1;
-	for (size_t o = NLMSG_HDRLEN + GENL_HDRLEN; o + NLA_HDRLEN <= (size_t)r;) {
-		struct nlattr *a = (struct nlattr *)(buf + o);
-
-		if (a->nla_len < NLA_HDRLEN)
-			break;
-		if ((a->nla_type & NLA_TYPE_MASK) == HUTCH_A_NR_CONTAINERS)
-			return *(uint32_t *)((char *)a + NLA_HDRLEN);
-		o += NLA_ALIGN(a->nla_len);
-	}
-	return -1;
+	nr = find_attr(buf, r, HUTCH_A_NR_CONTAINERS);
+	return nr ? (long)*nr : -1;
 }
 
 int main(int argc, char **argv)
