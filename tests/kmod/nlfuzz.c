@@ -129,12 +129,24 @@ static int resolve(int fd)
 	return id ? *id : -1;
 }
 
-static void drain(int fd)
+/* read the replies; count those that are not errors (acks of 0, data) */
+static void drain(int fd, uint64_t *accepted)
 {
 	char buf[BUF];
+	ssize_t r;
 
-	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
-		;
+	while ((r = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+		for (struct nlmsghdr *m = (struct nlmsghdr *)buf; NLMSG_OK(m, (size_t)r); m = NLMSG_NEXT(m, r)) {
+			if (m->nlmsg_type == NLMSG_ERROR) {
+				struct nlmsgerr *e = NLMSG_DATA(m);
+
+				if (m->nlmsg_len >= NLMSG_LENGTH(sizeof(*e)) && e->error == 0)
+					(*accepted)++;
+			} else if (m->nlmsg_type != NLMSG_DONE) {
+				(*accepted)++;
+			}
+		}
+	}
 }
 
 /* an id: valid ones from a small pool (so that commands meet registered containers), and not */
@@ -311,7 +323,7 @@ static double now(void)
 }
 
 /* the work, as init of its PID namespace, until the deadline */
-static int work(double deadline, uint64_t *sent, uint64_t *mutated)
+static int work(double deadline, uint64_t *sent, uint64_t *mutated, uint64_t *accepted)
 {
 	char buf[BUF];
 	size_t len = 0;
@@ -333,7 +345,7 @@ static int work(double deadline, uint64_t *sent, uint64_t *mutated)
 				len += build(buf + NLMSG_ALIGN(len)) + NLMSG_ALIGN(len) - len;
 			send(fd, buf, len, MSG_DONTWAIT);
 			(*sent)++;
-			drain(fd);
+			drain(fd, accepted);
 		}
 		spawn_kids();
 	}
@@ -428,7 +440,7 @@ int main(int argc, char **argv)
 			w = fork();
 			if (w == 0) {
 				rng = seed + 0x9e3779b97f4a7c15ULL * (restarts + 1);
-				_exit(work(deadline, &counts[0], &counts[1]));
+				_exit(work(deadline, &counts[0], &counts[1], &counts[2]));
 			}
 			while (w > 0 && waitpid(w, &status, 0) < 0 && errno == EINTR)
 				;
@@ -443,7 +455,8 @@ int main(int argc, char **argv)
 		restarts++;   /* (a CT_KILL it sent reached itself) */
 	}
 	left = cleanup(fd);
-	printf("nlfuzz: %llu messages (%llu mutated), %d restarts, %ld containers left after cleanup\n",
-	       (unsigned long long)counts[0], (unsigned long long)counts[1], restarts, left);
+	printf("nlfuzz: %llu messages (%llu mutated), %llu replies not errors, %d restarts, "
+	       "%ld containers left after cleanup\n", (unsigned long long)counts[0],
+	       (unsigned long long)counts[1], (unsigned long long)counts[2], restarts, left);
 	return left == 0 ? 0 : 1;
 }
