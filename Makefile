@@ -68,6 +68,45 @@ helper/hutch: $(OBJS)
 build/asan/hutch: $(ASAN_OBJS)
 	$(CC) $(LDFLAGS) $(ASAN_FLAGS) -o $@ $^ $(LDLIBS)
 
+# The helper with fault injection (helper/fault.h) for tests/integration/35-faults.sh only:
+# HUTCH_TEST_FAULT=PHASE kills it at PHASE. helper/hutch is built without it.
+FAULT_OBJS := $(SRCS:helper/%.c=build/fault/%.o)
+build/fault build/fault/cli:
+	mkdir -p $@
+build/fault/%.o: helper/%.c $(HDRS) | build/fault
+	@echo "  CC-FAULT $<"
+	@$(CC) $(CFLAGS) -DHUTCH_FAULT_INJECTION -c -o $@ $<
+build/fault/cli/%.o: helper/cli/%.c $(HDRS) | build/fault/cli
+	@echo "  CC-FAULT $<"
+	@$(CC) $(CFLAGS) -Ihelper/cli -DHUTCH_FAULT_INJECTION -c -o $@ $<
+build/fault/dl.o: CFLAGS += $(DL_SONAMES)
+build/test/hutch-fault: $(FAULT_OBJS) | build/test
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+all: build/test/hutch-fault
+
+# libFuzzer targets (tests/fuzz/*.c, clang) over the library built with ASan+UBSan:
+#   make fuzz [FUZZ_SECONDS=60]   build them and run each (tests/fuzz/run); make check runs them
+FUZZ_CC      := clang
+FUZZ_FLAGS   := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
+		-fno-omit-frame-pointer
+FUZZ_LIBOBJS := $(LIBSRCS:helper/%.c=build/fuzz/%.o)
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(sort $(wildcard tests/fuzz/*.c)))
+build/fuzz:
+	mkdir -p $@
+build/fuzz/%.o: helper/%.c $(HDRS) | build/fuzz
+	@echo "  CC-FUZZ $<"
+	@$(FUZZ_CC) $(CFLAGS) $(FUZZ_FLAGS) -c -o $@ $<
+build/fuzz/dl.o: CFLAGS += $(DL_SONAMES)
+build/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_LIBOBJS)
+	@echo "  FUZZER  $@"
+	@$(FUZZ_CC) $(CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIBOBJS) $(LDLIBS)
+.SECONDARY: $(FUZZ_LIBOBJS)
+.PHONY: fuzz fuzz-build
+fuzz-build: $(FUZZ_TARGETS)
+fuzz: fuzz-build
+	./tests/fuzz/run
+
 # unit tests may call the dlopen()ed libraries themselves (e.g. to write test archives)
 UNIT_LDLIBS := $(shell pkg-config --libs $(PKGS_DL) 2>/dev/null)
 
@@ -96,8 +135,10 @@ DEPS_NET   := libnl-route-3-dev libnftables-dev nftables curl socat
 DEPS_SECURITY := passwd bsdutils util-linux
 # The module: DKMS and sparse (the headers of both kernels come from tests/vm/deps).
 DEPS_KMOD  := dkms sparse libnl-genl-3-dev
+# make fuzz: clang with libFuzzer and the sanitizer runtimes
+DEPS_FUZZ  := clang libclang-rt-14-dev
 deps:
-	@./scripts/deps.sh $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_IMAGE) $(DEPS_NET) $(DEPS_KMOD)
+	@./scripts/deps.sh $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_IMAGE) $(DEPS_NET) $(DEPS_KMOD) $(DEPS_FUZZ)
 	@./scripts/deps.sh $(DEPS_SECURITY)
 	@./scripts/fetch-checkpatch.sh build/checkpatch
 	@./scripts/deps.sh $(DEPS_VM)
@@ -113,7 +154,7 @@ rootfs: build/rootfs/bin/busybox
 unit: $(UNIT_BINS)
 
 check: deps
-	$(MAKE) all asan rootfs conformance-build
+	$(MAKE) all asan rootfs conformance-build fuzz-build
 	./tests/run
 
 # The OCI runtime conformance suite (opencontainers/runtime-tools, validation/*/*.t) from the
@@ -200,6 +241,10 @@ KTEST_OBJS := build/kmodule.o build/error.o build/utils.o build/log.o
 tests/kmod/kmod-test: tests/kmod/kmod-test.c $(KTEST_OBJS)
 	$(CC) $(CFLAGS) -o $@ $< $(KTEST_OBJS) $(LDLIBS)
 all: tests/kmod/kmod-test
+# The netlink fuzzer tests/kmod/70-fuzz.sh runs in the VM (raw netlink, no library).
+tests/kmod/nlfuzz: tests/kmod/nlfuzz.c uapi/linux/hutch.h
+	$(CC) -std=gnu11 -O2 -g $(WARN) -Iuapi -o $@ $<
+all: tests/kmod/nlfuzz
 
 # Installs the module sources as /usr/src/hutch-VERSION and builds and installs
 # them with DKMS for the running kernel (KVER= for another one).

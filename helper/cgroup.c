@@ -788,6 +788,43 @@ json_object *hutch_cgroup_to_json(struct hutch_cgroup *cg)
 	return o;
 }
 
+/* hier_mkdirs's list before it runs: every directory of the path that does not exist yet,
+ * and the shared default parent, which is hutch's whoever made it. */
+static char **hier_planned(const struct cg_hier *h)
+{
+	cleanup_free char *cur = xstrdup(h->mount);
+	cleanup_free char *copy = xstrdup(h->dir + strlen(h->mount));
+	char **v = xcalloc(1, sizeof(char *));
+
+	for (char *sv, *c = strtok_r(copy, "/", &sv); c; c = strtok_r(NULL, "/", &sv)) {
+		char *next = path_join(cur, c);
+
+		if (access(next, F_OK) < 0 || (strcmp(next, h->dir) != 0 && cg_default_parent(next, h)))
+			strv_push(&v, xstrdup(next));
+		free(cur);
+		cur = next;
+	}
+	return v;
+}
+
+json_object *hutch_cgroup_plan_json(struct hutch_cgroup *cg)
+{
+	json_object *o;
+	char ***saved = xcalloc(cg->nh + 1, sizeof(char **));
+
+	for (size_t i = 0; i < cg->nh; i++) {
+		saved[i] = cg->h[i].created;
+		cg->h[i].created = hier_planned(&cg->h[i]);
+	}
+	o = hutch_cgroup_to_json(cg);
+	for (size_t i = 0; i < cg->nh; i++) {
+		strv_free(cg->h[i].created);
+		cg->h[i].created = saved[i];
+	}
+	free(saved);
+	return o;
+}
+
 static int strv_from_json(json_object *a, char ***out)
 {
 	if (!a)

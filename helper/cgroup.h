@@ -45,6 +45,9 @@ int hutch_cgroup_destroy(struct hutch_cgroup *cg, hutch_err *err);
 void hutch_cgroup_free(struct hutch_cgroup *cg);
 
 json_object *hutch_cgroup_to_json(struct hutch_cgroup *cg);
+/* What hutch_cgroup_create is about to make, in hutch_cgroup_to_json's form: saved before
+ * it runs, so that a delete after a crash in between removes what was made. */
+json_object *hutch_cgroup_plan_json(struct hutch_cgroup *cg);
 int hutch_cgroup_from_json(json_object *o, struct hutch_cgroup **out, hutch_err *err);
 
 /* Every pid in the container's cgroup (recursively), sorted. */

@@ -22,6 +22,7 @@
 
 #include "cgroup.h"
 #include "container.h"
+#include "fault.h"
 #include "image.h"
 #include "jsonutil.h"
 #include "kmodule.h"
@@ -293,6 +294,7 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 	if (!spec_has_ns(s, CLONE_NEWNS) && s->nmounts &&
 	    host_mounts_record(st->dirfd, s->root, err) < 0)
 		goto fail;
+	HUTCH_FAULT("create.state");
 	if ((s->ns_new & CLONE_NEWUSER) && s->ndevices &&
 	    make_host_device_nodes(s, st->dirfd, &c.dev_fds, err) < 0)
 		goto fail;
@@ -300,6 +302,7 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 	/* networking (net.h): lease, /etc files and their mounts, before the fork */
 	if (hutch_net_prepare(g, id, s, &o->net, st->dirfd, st->dir, &net, err) < 0)
 		goto fail;
+	HUTCH_FAULT("create.net");
 	listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	unix_addr(st->dirfd, STATE_EXEC_SOCK, &sa, &salen);
 	if (listen_fd < 0 || bind(listen_fd, (struct sockaddr *)&sa, salen) < 0 ||
@@ -311,6 +314,16 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 		hutch_fail(err, errno, "socketpair");
 		goto fail;
 	}
+	/* what the cgroups will be, before they are: a delete after a crash finds them */
+	{
+		json_object *plan = hutch_cgroup_plan_json(cg);
+		const char *pj = json_str(plan, false);
+		int wr = write_file_atomic_at(st->dirfd, STATE_CGROUP, pj, strlen(pj), err);
+
+		json_object_put(plan);
+		if (wr < 0)
+			goto fail;
+	}
 	if (hutch_cgroup_create(cg, err) < 0) {
 		if (!hutch_cgroup_rootless_fallback(cg, *err))
 			goto fail;
@@ -318,6 +331,7 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 		hutch_error_free(err);
 	}
 	cg_created = true;
+	HUTCH_FAULT("create.cgroup");
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	c.listen_fd = listen_fd;
 	c.state_fd = st->dirfd;
@@ -332,6 +346,7 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 		init_stage1(&c);
 	}
 	cleanup_closep(&sv[1]);
+	HUTCH_FAULT("create.fork");
 	/* v1 hierarchies (and v2 without clone3) are entered before stage 1 may go on */
 	if (hutch_cgroup_enter(cg, stage1, err) < 0 || sync_send(sv[0], SYNC_GO, 0, NULL) < 0)
 		goto fail;
@@ -351,6 +366,7 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 		stage1 = -1;
 	}
 	st->pid = init;
+	HUTCH_FAULT("create.pid");
 	if (pid_start_time(init, &st->start_time, NULL) < 0) {
 		hutch_fail(err, 0, "the container init exited during setup");
 		goto fail;
@@ -359,6 +375,7 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 	if (hutch_net_setup(net, init, err) < 0 ||
 	    net_devices_move_in(s, init, st->dirfd, st->dir, err) < 0)
 		goto fail;
+	HUTCH_FAULT("create.netsetup");
 	/* hutch.ko: track the init and its descendants from now on */
 	if (hutch_kmod_ct_create(id, init, err) < 0)
 		goto fail;
@@ -376,6 +393,7 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 	state_adopt(st, make_state_json(st, s, cg));
 	if (state_save(st, err) < 0)
 		goto fail;
+	HUTCH_FAULT("create.saved");
 	{
 		json_object *oci = state_oci_json(st, STATUS_CREATING);
 		cleanup_free char *sj = xstrdup(json_str(oci, false));
@@ -386,8 +404,10 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 		    sync_send(sv[0], SYNC_HOOKS_DONE, 0, sj) < 0)
 			goto fail;
 	}
+	HUTCH_FAULT("create.hooks");
 	if (sync_recv(sv[0], SYNC_READY, NULL, NULL, err) < 0)
 		goto fail;
+	HUTCH_FAULT("create.ready");
 	if (tty_sv[0] >= 0) {
 		*o->tty_master = hutch_terminal_recv(tty_sv[0], err);
 		if (*o->tty_master < 0)
@@ -401,6 +421,12 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 
 fail:
 	hutch_error_prefix(err, "create `%s`", id);
+	/* the undoing needs fds of its own (create may have failed with EMFILE): ours go first */
+	cleanup_closep(&listen_fd);
+	cleanup_closep(&sv[0]);
+	cleanup_closep(&sv[1]);
+	cleanup_closep(&tty_sv[0]);
+	cleanup_closep(&c.console_fd);
 	hutch_kmod_ct_delete(id, NULL);
 	kill_and_reap(stage1);
 	if (st)
@@ -452,8 +478,10 @@ int container_start(struct hutch_global *g, const char *id, hutch_err *err)
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, salen) < 0)
 		return hutch_fail(err, errno, "start `%s`: connect to the container", id);
 	unlinkat(st->dirfd, STATE_EXEC_SOCK, 0);
+	HUTCH_FAULT("start.connected");
 	if (write_all(fd, "start", 5) < 0)
 		return hutch_fail(err, errno, "start `%s`", id);
+	HUTCH_FAULT("start.sent");
 	n = read_all(fd, reply, sizeof(reply) - 1);
 	if (n < 0)
 		return hutch_fail(err, errno, "start `%s`", id);
@@ -512,7 +540,6 @@ static int pids_by_pidns(struct hutch_state *st, pid_t **out, size_t *n, hutch_e
 
 int container_pids(struct hutch_state *st, pid_t **pids, size_t *n, hutch_err *err)
 {
-	cleanup_free char *cfg = NULL;
 	int r;
 
 	/* hutch.ko keeps the list in the kernel (CT_PIDS) */
@@ -619,6 +646,7 @@ int container_delete(struct hutch_global *g, const char *id, bool force, hutch_e
 		if (!wait_gone(pidfd, 10000))
 			return hutch_fail(err, 0, "delete `%s`: the container init did not exit", id);
 	}
+	HUTCH_FAULT("delete.killed");
 	if (st->cg) {
 		/* stragglers outside the init's pid namespace view still die with the cgroup */
 		for (int tries = 0; tries < 100; tries++) {
@@ -633,6 +661,7 @@ int container_delete(struct hutch_global *g, const char *id, bool force, hutch_e
 		if (hutch_cgroup_destroy(st->cg, err) < 0)
 			return hutch_error_prefix(err, "delete `%s`", id);
 	}
+	HUTCH_FAULT("delete.cgroup");
 	if (hutch_kmod_ct_delete(id, err) < 0)
 		return hutch_error_prefix(err, "delete `%s`", id);
 	if (st->json) {
@@ -649,6 +678,7 @@ int container_delete(struct hutch_global *g, const char *id, bool force, hutch_e
 	if (hutch_net_teardown(g, id, st->dirfd, err) < 0)
 		return hutch_error_prefix(err, "delete `%s`", id);
 	host_mounts_release(st->dirfd);
+	HUTCH_FAULT("delete.net");
 	if (state_remove(st, err) < 0)
 		return -1;
 	/* the overlay rootfs of a `run|create --image` container (image_bundle.c) */

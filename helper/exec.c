@@ -16,6 +16,7 @@
 
 #include "cgroup.h"
 #include "container.h"
+#include "fault.h"
 #include "jsonutil.h"
 #include "kmodule.h"
 #include "log.h"
@@ -228,11 +229,13 @@ int container_exec(struct hutch_global *g, const char *id, const struct hutch_ex
 		exec_stage1(&c);
 	}
 	cleanup_closep(&sv[1]);
+	HUTCH_FAULT("exec.fork");
 	if (st->cg && hutch_cgroup_enter(st->cg, e1, err) < 0)
 		goto fail;
 	if (sync_send(sv[0], SYNC_GO, 0, NULL) < 0 || sync_recv(sv[0], SYNC_PID, &value, NULL, err) < 0)
 		goto fail;
 	e2 = value;
+	HUTCH_FAULT("exec.pid");
 	/* hutch.ko: account the new process to the container before it runs */
 	if (hutch_kmod_ct_exec(id, e2, err) < 0)
 		goto fail;
@@ -242,6 +245,7 @@ int container_exec(struct hutch_global *g, const char *id, const struct hutch_ex
 	/* the child learns its pid as the host sees it (for a seccomp notify listener) */
 	if (sync_send(sv[0], SYNC_GO, e2, NULL) < 0 || wait_exec(sv[0], err) < 0)
 		goto fail;
+	HUTCH_FAULT("exec.running");
 	if (o->pid_file && write_pid_file(o->pid_file, e2, err) < 0)
 		goto fail;
 	if (o->detach)

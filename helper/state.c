@@ -80,8 +80,17 @@ static int state_load(struct hutch_state *st, hutch_err *err)
 	json_object *cg = NULL;
 	int64_t pid = 0, start = 0;
 
-	if (faccessat(st->dirfd, STATE_FILE, F_OK, 0) < 0 && errno == ENOENT)
-		return 0;   /* still being created */
+	if (faccessat(st->dirfd, STATE_FILE, F_OK, 0) < 0 && errno == ENOENT) {
+		/* still being created, or its create died: the cgroups it may have made */
+		cleanup_free char *cgpath = xasprintf("%s/" STATE_CGROUP, st->dir);
+		cleanup_json json_object *rec = NULL;
+
+		if (faccessat(st->dirfd, STATE_CGROUP, F_OK, 0) < 0 && errno == ENOENT)
+			return 0;
+		if (json_parse_file(cgpath, STATE_CGROUP, &rec, err) < 0)
+			return -1;
+		return hutch_cgroup_from_json(rec, &st->cg, err);
+	}
 	if (json_parse_file(path, STATE_FILE, &st->json, err) < 0)
 		return -1;
 	if (jget_i64(st->json, STATE_FILE, "", "pid", false, &pid, err) < 0 ||

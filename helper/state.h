@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Container state under <root>/<id>/: state.json (written atomically), a copy of
- * config.json, and exec.sock while the container waits for `start`. A flock on
+ * config.json, cgroup.json (the cgroups, from before they exist) and exec.sock while the
+ * container waits for `start`. A flock on
  * the directory serialises commands on one id. Status is derived from the live
  * process (pidfd + start time), never trusted from the file.
  */
@@ -40,6 +41,9 @@ struct hutch_state {
 /* linux.netDevices moved into the container: "HOST-NAME CONTAINER-NAME" lines */
 #define STATE_NET_DEVICES "net-devices"
 #define STATE_NET_DEVICES_NS "net-devices.ns"   /* their namespace, bound here */
+/* The cgroup record, written before the directories are made (hutch_cgroup_plan_json):
+ * what delete removes of a container whose create died before state.json. */
+#define STATE_CGROUP "cgroup.json"
 
 int state_validate_id(const char *id, hutch_err *err);
 /* Make <root>/<id> (fails if it exists) and lock it. */
