@@ -63,8 +63,8 @@ static void print_help(void)
 	       "  --log FILE               write log lines to FILE\n"
 	       "  --log-format text|json   log line format (default text)\n"
 	       "  --debug                  log debug messages\n"
-	       "  --cgroup-manager cgroupfs|disabled\n"
-	       "  --systemd-cgroup         use systemd for cgroups (not supported)\n"
+	       "  --cgroup-manager cgroupfs|systemd|disabled\n"
+	       "  --systemd-cgroup         use systemd for cgroups (a transient scope unit)\n"
 	       "  --module auto|on|off     use the hutch kernel module (default auto)\n"
 	       "  --version, -v            print the version\n\n"
 	       "Commands:\n", HUTCH_VERSION, HUTCH_OCI_VERSION);
@@ -138,8 +138,7 @@ static int parse_global(struct hutch_global *g, int argc, char **argv, int *next
 		} else if (opt_is(a, "--systemd-cgroup")) {
 			if (strchr(a, '=') && strcmp(strchr(a, '=') + 1, "false") == 0)
 				continue;
-			return hutch_fail(err, 0,
-					  "--systemd-cgroup: the systemd cgroup manager is not supported; use --cgroup-manager cgroupfs");
+			g->cgroup_manager = CGROUP_MANAGER_SYSTEMD;
 		} else if (opt_is(a, "--root")) {
 			if (!(v = opt_value(argc, argv, &i, "--root", err)))
 				return -1;
@@ -167,11 +166,10 @@ static int parse_global(struct hutch_global *g, int argc, char **argv, int *next
 			else if (strcmp(v, "disabled") == 0)
 				g->cgroup_manager = CGROUP_MANAGER_DISABLED;
 			else if (strcmp(v, "systemd") == 0)
-				return hutch_fail(err, 0,
-						  "--cgroup-manager: the systemd cgroup manager is not supported; use cgroupfs");
+				g->cgroup_manager = CGROUP_MANAGER_SYSTEMD;
 			else
 				return hutch_fail(err, EINVAL,
-						  "--cgroup-manager: unknown manager `%s` (cgroupfs or disabled)", v);
+						  "--cgroup-manager: unknown manager `%s` (cgroupfs, systemd or disabled)", v);
 		} else if (opt_is(a, "--module")) {
 			if (!(v = opt_value(argc, argv, &i, "--module", err)))
 				return -1;
