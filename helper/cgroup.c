@@ -382,7 +382,9 @@ static int cg_resolve(struct hutch_cgroup *cg, const char *cpath, hutch_err *err
 				if (access(anc, F_OK) == 0)
 					break;
 			}
-			if (strlen(anc) < strlen(h->mount)) {
+			/* systemd: the unit's parents are made and enabled along the whole
+			 * path (by systemd, and hutch for the rest): what the root offers */
+			if (strlen(anc) < strlen(h->mount) || cg->sd) {
 				free(anc);
 				anc = xstrdup(h->mount);
 			}
@@ -546,8 +548,31 @@ static bool cg_default_parent(const char *p, const struct cg_hier *h)
 	return strcmp(p, want) == 0;
 }
 
-static int hier_mkdirs(struct cg_hier *h, bool subtree, hutch_err *err)
+/*
+ * systemd: the controllers systemd 252 manages in its slices' cgroup.subtree_control are
+ * its own (a unit's Delegate=yes and accounting properties get them); the others
+ * (hugetlb, rdma, misc) it neither enables nor disables, so hutch enables them.
+ */
+static char **sd_unmanaged(char **ctrls)
 {
+	static const char *const sd_ctrls[] = { "cpu", "cpuset", "io", "memory", "pids" };
+	char **out = NULL;
+
+	for (char **c = ctrls; c && *c; c++) {
+		bool mine = false;
+
+		for (size_t i = 0; i < ARRAY_SIZE(sd_ctrls); i++)
+			mine = mine || strcmp(*c, sd_ctrls[i]) == 0;
+		if (!mine)
+			strv_push(&out, xstrdup(*c));
+	}
+	return out;
+}
+
+static int hier_mkdirs(struct cg_hier *h, bool systemd, hutch_err *err)
+{
+	cleanup_strv char **want = systemd ? sd_unmanaged(h->ctrls) : NULL;
+
 	const char *rest = h->dir + strlen(h->mount);
 	cleanup_free char *cur = xstrdup(h->mount);
 	cleanup_free char *copy = xstrdup(rest);
@@ -556,8 +581,8 @@ static int hier_mkdirs(struct cg_hier *h, bool subtree, hutch_err *err)
 		cleanup_free char *next = path_join(cur, c);
 		int tries = 0;
 
-		if (h->v2 && subtree)
-			enable_subtree(cur, h->ctrls);
+		if (h->v2)
+			enable_subtree(cur, systemd ? want : h->ctrls);
 		while (mkdir(next, 0755) < 0) {
 			int e = errno;
 
@@ -588,11 +613,11 @@ descend:
 	return 0;
 }
 
-/* Every hierarchy's directory (systemd's parents are systemd's: no subtree_control). */
+/* Every hierarchy's directory (below systemd's slices: see sd_unmanaged). */
 static int cg_make_dirs(struct hutch_cgroup *cg, hutch_err *err)
 {
 	for (size_t i = 0; i < cg->nh; i++) {
-		if (hier_mkdirs(&cg->h[i], !cg->sd, err) < 0)
+		if (hier_mkdirs(&cg->h[i], cg->sd != NULL, err) < 0)
 			return -1;
 		if (cg->h[i].v2) {
 			/* What the new directory really got. */
@@ -948,7 +973,8 @@ int hutch_cgroup_pids(struct hutch_cgroup *cg, pid_t **pids, size_t *n, hutch_er
 
 	*pids = NULL;
 	*n = 0;
-	if (cg->layout == CG_DISABLED || !(dir = procs_dir(cg)))
+	/* systemd: before the unit exists its path may be another container's */
+	if (cg->layout == CG_DISABLED || (cg->sd && !cg->sd->started) || !(dir = procs_dir(cg)))
 		return 0;
 	if (collect_pids(dir, pids, n, err) < 0) {
 		free(*pids);

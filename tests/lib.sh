@@ -26,8 +26,9 @@ fi
 # shellcheck disable=SC2034 # (used by the suites)
 T_PARALLEL=${HUTCH_TEST_PARALLEL:-20}
 
-# hutch with this suite's private state root.
-hutch() { "$HUTCH" --root "$T_ROOT" "$@"; }
+# hutch with this suite's private state root (HUTCH_TEST_SYSTEMD=1: with the systemd
+# cgroup driver, as 45-systemd.sh runs 40-cgroups.sh).
+hutch() { "$HUTCH" --root "$T_ROOT" ${HUTCH_TEST_SYSTEMD:+--systemd-cgroup} "$@"; }
 
 fail() { echo "# FAIL: $*" >&2; return 1; }
 
