@@ -202,6 +202,61 @@ test_bad_paths_and_duplicate_units_are_clear_errors() {
 	assert_no_dirs hutch45-dup
 }
 
+# podman with --cgroup-manager systemd and --runtime hutch: it asks for the scope
+# machine.slice:libpod:ID, makes conmon's own scope over D-Bus, and drives hutch's.
+test_podman_with_systemd_cgroup_manager() {
+	command -v podman >/dev/null && command -v conmon >/dev/null ||
+		skip "podman or conmon not installed (make deps)"
+	# (podman wants a runroot path of at most 50 characters)
+	PM=$(mktemp -d /tmp/hutch-sdpm.XXXXXX)
+	mkdir -p "$PM/tmp"
+	cat >"$PM/containers.conf" <<-EOF
+		[containers]
+		netns = "none"
+		default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+		[engine]
+		cgroup_manager = "systemd"
+		events_logger = "file"
+		events_logfile_path = "$PM/events.log"
+		tmp_dir = "$PM/tmp"
+	EOF
+	printf '[storage]\ndriver = "vfs"\ngraphroot = "%s/root"\nrunroot = "%s/runroot"\n' "$PM" "$PM" >"$PM/storage.conf"
+	pm() {
+		sd env CONTAINERS_CONF="$PM/containers.conf" CONTAINERS_STORAGE_CONF="$PM/storage.conf" \
+			podman --root "$PM/root" --runroot "$PM/runroot" --storage-driver vfs \
+			--cgroup-manager systemd --runtime "$HUTCH" "$@"
+	}
+	# shellcheck disable=SC2317
+	pm_cleanup() {
+		pm rm -a -f -t 0 >/dev/null 2>&1 || true
+		pm rmi -a -f >/dev/null 2>&1 || true
+		umount -R "$PM/root" "$PM/runroot" 2>/dev/null || true
+		rm -rf "$PM"
+	}
+	trap pm_cleanup EXIT
+	tar -C "$ROOTFS_TEMPLATE" -c . | pm import -q - localhost/hutch-busybox >/dev/null
+	out=$(pm run --rm localhost/hutch-busybox sh -c 'echo hello; cat /proc/self/cgroup')
+	assert_contains "$out" hello
+	assert_match "$out" "0::/machine.slice/libpod-[0-9a-f]{64}\.scope"
+	id=$(pm run -d --name d1 --memory 64m --pids-limit 30 localhost/hutch-busybox sleep 1000)
+	u=libpod-$id.scope
+	assert_eq active "$(prop "$u" ActiveState)" "$u"
+	assert_eq machine.slice "$(prop "$u" Slice)"
+	assert_eq yes "$(prop "$u" Delegate)"
+	assert_eq 30 "$(prop "$u" TasksMax)"
+	if $V2; then assert_eq 67108864 "$(prop "$u" MemoryMax)"; else assert_eq 67108864 "$(prop "$u" MemoryLimit)"; fi
+	assert_eq active "$(prop "libpod-conmon-$id.scope" ActiveState)" "conmon's scope"
+	assert_eq ok "$(pm exec d1 echo ok)"
+	pm pause d1 >/dev/null
+	assert_eq paused "$(pm inspect d1 --format '{{.State.Status}}')"
+	pm unpause d1 >/dev/null
+	assert_match "$(pm stats --no-stream --format '{{.PIDs}} {{.MemUsage}}' d1)" "^1 .* / 67.11MB"
+	pm rm -f -t 0 d1 >/dev/null
+	assert_eq not-found "$(prop "$u" LoadState)" "$u after podman rm"
+	# (conmon's scope is podman's: on v1 it leaves freezer/cpuset/cpuacct directories)
+	assert_no_dirs "libpod-$id"
+}
+
 # 40-cgroups.sh, every test, with --systemd-cgroup in systemd's namespaces.
 test_cgroups_suite_with_systemd_driver() {
 	sd env HUTCH_TEST_SYSTEMD=1 HUTCH="$HUTCH" bash "$TOP/tests/integration/40-cgroups.sh" >out 2>&1 || true
