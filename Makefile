@@ -128,8 +128,10 @@ vmshell: all rootfs
 clean:
 	rm -rf build helper/hutch *.o *.ko *.mod *.mod.c .*.cmd modules.order Module.symvers kmod/*.o kmod/.*.cmd
 
-# Real clients (tests/integration/80-podman.sh, 85-containerd.sh) and `make bench`.
-DEPS_CLIENTS := podman conmon containerd runc crun buildah hyperfine time python3-grpcio
+# Real clients (tests/integration/80-podman.sh, 82-buildah.sh, 85-containerd.sh), `make bench`,
+# and systemd with D-Bus for --systemd-cgroup (45-systemd.sh runs it as PID 1 of namespaces).
+DEPS_CLIENTS := podman conmon containerd runc crun buildah hyperfine time python3-grpcio \
+                systemd dbus
 .PHONY: deps-clients
 deps: deps-clients
 deps-clients:
