@@ -260,6 +260,65 @@ test_podman_with_systemd_cgroup_manager() {
 	assert_no_dirs "libpod-$id"
 }
 
+# containerd's runc shim with SystemdCgroup (ctr run --runc-systemd-cgroup): the shim passes
+# --systemd-cgroup to hutch with the container's slice:prefix:name path.
+test_containerd_with_systemd_cgroup() {
+	command -v containerd >/dev/null && command -v ctr >/dev/null &&
+		command -v containerd-shim-runc-v2 >/dev/null || skip "containerd not installed (make deps)"
+	CD=$(mktemp -d /tmp/hutch-sdcd.XXXXXX)
+	cat >"$CD/config.toml" <<-EOF
+		version = 2
+		root = "$CD/root"
+		state = "$CD/state"
+		disabled_plugins = ["io.containerd.grpc.v1.cri"]
+		[grpc]
+		  address = "$CD/c.sock"
+		[ttrpc]
+		  address = "$CD/c.sock.ttrpc"
+		[debug]
+		  address = "$CD/d.sock"
+		[metrics]
+		  address = ""
+	EOF
+	c() { sd ctr --address "$CD/c.sock" "$@"; }
+	# shellcheck disable=SC2016
+	sd sh -c 'echo $$ > "$1"; exec containerd --config "$2"' sh "$CD/pid" "$CD/config.toml" >"$CD/log" 2>&1 &
+	# shellcheck disable=SC2317
+	cd_cleanup() {
+		c task kill -s KILL cd1 >/dev/null 2>&1 || true
+		c task delete cd1 >/dev/null 2>&1 || true
+		c container rm cd1 >/dev/null 2>&1 || true
+		[ ! -f "$CD/pid" ] || sd kill "$(cat "$CD/pid")" 2>/dev/null || true
+		sleep 0.5
+		umount -R "$CD/root" "$CD/state" 2>/dev/null || true
+		rm -rf "$CD"
+	}
+	trap cd_cleanup EXIT
+	wait_for c version
+	tar -C "$ROOTFS_TEMPLATE" -cf "$CD/rootfs.tar" .
+	python3 "$TOP/tests/image/mkoci.py" layout "$CD/oci" --ref latest \
+		--config '{"Env":["PATH=/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["sh"]}' "$CD/rootfs.tar"
+	tar -C "$CD/oci" -cf "$CD/oci.tar" .
+	c image import --base-name localhost/hutch-busybox "$CD/oci.tar" >/dev/null
+	c run -d --runc-binary "$HUTCH" --runc-systemd-cgroup --runc-root "$CD/runc" \
+		--cgroup "system.slice:hutch45cd:cd1" --memory-limit 67108864 \
+		localhost/hutch-busybox:latest cd1 sleep 1000 >/dev/null
+	u=hutch45cd-cd1.scope
+	assert_eq active "$(prop $u ActiveState)" "$u"
+	assert_eq yes "$(prop $u Delegate)"
+	if $V2; then assert_eq 67108864 "$(prop $u MemoryMax)"; else assert_eq 67108864 "$(prop $u MemoryLimit)"; fi
+	assert_contains "$(c task exec --exec-id e1 cd1 cat /proc/1/cgroup)" "/system.slice/$u"
+	c task pause cd1
+	assert_contains "$(c task ls)" PAUSED
+	c task resume cd1
+	c task kill -s KILL cd1
+	wait_for sh -c "'$SDNS' run '$SD' ctr --address '$CD/c.sock' task ls | grep -q STOPPED"
+	c task delete cd1 >/dev/null
+	c container rm cd1
+	assert_eq not-found "$(prop $u LoadState)" "$u after task delete"
+	assert_no_dirs hutch45cd-cd1
+}
+
 # 40-cgroups.sh, every test, with --systemd-cgroup in systemd's namespaces.
 test_cgroups_suite_with_systemd_driver() {
 	sd env HUTCH_TEST_SYSTEMD=1 HUTCH="$HUTCH" bash "$TOP/tests/integration/40-cgroups.sh" >out 2>&1 || true
