@@ -135,6 +135,28 @@ test_default_unit_and_exec_joins_it() {
 	assert_no_dirs "d45-$$"
 }
 
+# Through the system bus (dbus-daemon) instead of systemd's private socket: what a
+# caller gets that names the bus (DBUS_SYSTEM_BUS_ADDRESS); JobRemoved comes to the
+# caller of the job without Subscribe.
+test_through_the_system_bus() {
+	new_bundle b sleep 1000
+	cfg b '.linux.cgroupsPath = "system.slice:hutch45:bus1" | .linux.resources = {pids: {limit: 10}}'
+	bus() { sd env DBUS_SYSTEM_BUS_ADDRESS=unix:path=/run/dbus/system_bus_socket "$HUTCH" --root "$T_ROOT" --systemd-cgroup "$@"; }
+	bus run -d -b b bus1
+	assert_eq active "$(prop hutch45-bus1.scope ActiveState)"
+	assert_eq 10 "$(prop hutch45-bus1.scope TasksMax)"
+	bus update --pids-limit 12 bus1
+	assert_eq 12 "$(prop hutch45-bus1.scope TasksMax)"
+	bus delete -f bus1
+	assert_eq not-found "$(prop hutch45-bus1.scope LoadState)"
+	# a bus nobody listens on: the error names it
+	expect_fail "cannot reach systemd" sd env DBUS_SYSTEM_BUS_ADDRESS=unix:path=/run/nobody \
+		"$HUTCH" --root "$T_ROOT" --systemd-cgroup run -d -b b bus2
+	expect_fail "unix:path=/run/nobody" sd env DBUS_SYSTEM_BUS_ADDRESS=unix:path=/run/nobody \
+		"$HUTCH" --root "$T_ROOT" --systemd-cgroup run -d -b b bus2
+	[ -z "$(ls -A "$T_ROOT")" ] || fail "state left"
+}
+
 test_update_sets_unit_properties_and_files() {
 	new_bundle b sleep 1000
 	cfg b '.linux.cgroupsPath = "system.slice:hutch45:u1" | .linux.resources = {memory: {limit: 67108864}, pids: {limit: 50}}'
@@ -208,8 +230,9 @@ test_bad_paths_and_duplicate_units_are_clear_errors() {
 # podman with --cgroup-manager systemd and --runtime hutch: it asks for the scope
 # machine.slice:libpod:ID, makes conmon's own scope over D-Bus, and drives hutch's.
 test_podman_with_systemd_cgroup_manager() {
-	command -v podman >/dev/null && command -v conmon >/dev/null ||
+	if ! command -v podman >/dev/null || ! command -v conmon >/dev/null; then
 		skip "podman or conmon not installed (make deps)"
+	fi
 	# (podman wants a runroot path of at most 50 characters)
 	PM=$(mktemp -d /tmp/hutch-sdpm.XXXXXX)
 	mkdir -p "$PM/tmp"
@@ -263,8 +286,9 @@ test_podman_with_systemd_cgroup_manager() {
 # containerd's runc shim with SystemdCgroup (ctr run --runc-systemd-cgroup): the shim passes
 # --systemd-cgroup to hutch with the container's slice:prefix:name path.
 test_containerd_with_systemd_cgroup() {
-	command -v containerd >/dev/null && command -v ctr >/dev/null &&
-		command -v containerd-shim-runc-v2 >/dev/null || skip "containerd not installed (make deps)"
+	for p in containerd ctr containerd-shim-runc-v2; do
+		command -v $p >/dev/null || skip "$p not installed (make deps)"
+	done
 	CD=$(mktemp -d /tmp/hutch-sdcd.XXXXXX)
 	cat >"$CD/config.toml" <<-EOF
 		version = 2
