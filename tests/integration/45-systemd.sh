@@ -235,18 +235,7 @@ test_podman_with_systemd_cgroup_manager() {
 	fi
 	# (podman wants a runroot path of at most 50 characters)
 	PM=$(mktemp -d /tmp/hutch-sdpm.XXXXXX)
-	mkdir -p "$PM/tmp"
-	cat >"$PM/containers.conf" <<-EOF
-		[containers]
-		netns = "none"
-		default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
-		[engine]
-		cgroup_manager = "systemd"
-		events_logger = "file"
-		events_logfile_path = "$PM/events.log"
-		tmp_dir = "$PM/tmp"
-	EOF
-	printf '[storage]\ndriver = "vfs"\ngraphroot = "%s/root"\nrunroot = "%s/runroot"\n' "$PM" "$PM" >"$PM/storage.conf"
+	containers_conf "$PM" systemd
 	pm() {
 		sd env CONTAINERS_CONF="$PM/containers.conf" CONTAINERS_STORAGE_CONF="$PM/storage.conf" \
 			podman --root "$PM/root" --runroot "$PM/runroot" --storage-driver vfs \

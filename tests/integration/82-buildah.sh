@@ -16,17 +16,7 @@ command -v buildah >/dev/null || {
 BD=/tmp/hutch-bd-$$
 rm -rf "$BD" && mkdir -m 700 "$BD"
 IMG=localhost/hutch-busybox
-mkdir -p "$BD/tmp"
-cat >"$BD/containers.conf" <<EOF
-[containers]
-netns = "none"
-default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-tmp_dir = "$BD/tmp"
-EOF
-printf '[storage]\ndriver = "vfs"\ngraphroot = "%s/root"\nrunroot = "%s/runroot"\n' "$BD" "$BD" >"$BD/storage.conf"
+containers_conf "$BD" cgroupfs
 export CONTAINERS_CONF=$BD/containers.conf CONTAINERS_STORAGE_CONF=$BD/storage.conf
 # buildah calls the runtime without --root: hutch's default root, as runc's /run/runc
 BD_HUTCH_ROOT=/run/hutch
