@@ -57,8 +57,8 @@ static int slice_path(const char *slice, const char *what, char **out, hutch_err
 
 	if (n <= strlen(".slice") || strcmp(slice + n - strlen(".slice"), ".slice") != 0 ||
 	    strchr(slice, '/'))
-		return hutch_fail(err, 0, "%s: \"%s\": not a slice unit name (NAME.slice, "
-				  "nesting with `-`: a-b.slice is in a.slice)", what, slice);
+		return hutch_fail(err, 0, "%s: the slice \"%s\" is not a slice unit name "
+				  "(NAME.slice, nesting with `-`: a-b.slice is in a.slice)", what, slice);
 	base = strndup(slice, n - strlen(".slice"));
 	if (!base)
 		oom();
@@ -78,7 +78,7 @@ static int slice_path(const char *slice, const char *what, char **out, hutch_err
 	}
 	/* strtok_r skips empty components: a-.slice, -a.slice, a--b.slice are invalid */
 	if (slice[0] == '-' || strstr(slice, "--") || strstr(slice, "-.slice"))
-		return hutch_fail(err, 0, "%s: \"%s\": empty component in the slice name", what,
+		return hutch_fail(err, 0, "%s: the slice \"%s\" has an empty component", what,
 				  slice);
 	*out = steal_ptr(&path);
 	return 0;
@@ -96,9 +96,10 @@ static bool unit_name_ok(const char *s)
 int cg_sd_parse(const char *cpath, const char *id, struct cg_systemd **out, char **path,
 		hutch_err *err)
 {
-	static const char *const what = "config.json: linux.cgroupsPath";
+	static const char *const field = "config.json: linux.cgroupsPath";
 	cleanup_free char *slice = NULL, *prefix = NULL, *name = NULL, *unit = NULL;
 	cleanup_free char *spath = NULL;
+	cleanup_free char *what = cpath ? xasprintf("%s: \"%s\"", field, cpath) : xstrdup(field);
 	struct cg_systemd *sd;
 
 	if (!cpath) {
@@ -109,9 +110,8 @@ int cg_sd_parse(const char *cpath, const char *id, struct cg_systemd **out, char
 		const char *c1 = strchr(cpath, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
 
 		if (!c1 || !c2 || strchr(c2 + 1, ':'))
-			return hutch_fail(err, 0, "%s: \"%s\": the systemd cgroup manager expects "
-					  "\"slice:prefix:name\" (e.g. \"system.slice:hutch:ID\")",
-					  what, cpath);
+			return hutch_fail(err, 0, "%s: the systemd cgroup manager expects "
+					  "\"slice:prefix:name\" (e.g. \"system.slice:hutch:ID\")", what);
 		slice = strndup(cpath, (size_t)(c1 - cpath));
 		prefix = strndup(c1 + 1, (size_t)(c2 - c1 - 1));
 		name = xstrdup(c2 + 1);
@@ -122,19 +122,17 @@ int cg_sd_parse(const char *cpath, const char *id, struct cg_systemd **out, char
 			slice = xstrdup("system.slice");
 		}
 		if (!*name)
-			return hutch_fail(err, 0, "%s: \"%s\": the name part is empty", what, cpath);
+			return hutch_fail(err, 0, "%s: the name part is empty", what);
 	}
 	if (slice_path(slice, what, &spath, err) < 0)
 		return -1;
 	if (strlen(name) > strlen(".slice") &&
 	    strcmp(name + strlen(name) - strlen(".slice"), ".slice") == 0)
-		return hutch_fail(err, 0, "%s: \"%s\": a slice as the container's own unit is not "
-				  "supported by hutch; name a scope (slice:prefix:name)", what,
-				  cpath ? cpath : name);
+		return hutch_fail(err, 0, "%s: a slice as the container's own unit is not "
+				  "supported by hutch; name a scope (slice:prefix:name)", what);
 	unit = *prefix ? xasprintf("%s-%s.scope", prefix, name) : xasprintf("%s.scope", name);
 	if (!unit_name_ok(unit))
-		return hutch_fail(err, 0, "%s: \"%s\": \"%s\" is not a valid systemd unit name", what,
-				  cpath ? cpath : id, unit);
+		return hutch_fail(err, 0, "%s: \"%s\" is not a valid systemd unit name", what, unit);
 	sd = xcalloc(1, sizeof(*sd));
 	sd->slice = steal_ptr(&slice);
 	sd->unit = steal_ptr(&unit);

@@ -210,12 +210,12 @@ test_exit_stops_the_scope_and_delete_still_cleans() {
 
 test_bad_paths_and_duplicate_units_are_clear_errors() {
 	new_bundle b sleep 1000
-	for p in "a:b|slice:prefix:name" "nope:p:n|not a slice unit name" "-a.slice:p:n|empty component" \
-		"a--b.slice:p:n|empty component" "x.slice:p:n.slice|not supported" "x.slice:p:|name part is empty" \
-		"a/b.slice:p:n|not a slice unit name" "x.slice:p:n/m|not a valid systemd unit name"; do
+	# (every form refused: tests/unit/cgroup.c; here the command's error and leftovers)
+	for p in "a:b|slice:prefix:name" "nope:p:n|not a slice unit name" "a--b.slice:p:n|empty component" \
+		"x.slice:p:n.slice|not supported"; do
 		cfg b ".linux.cgroupsPath = \"${p%%|*}\""
+		expect_fail "config.json: linux.cgroupsPath: \"${p%%|*}\": " hutch run -d -b b bad1
 		expect_fail "${p#*|}" hutch run -d -b b bad1
-		expect_fail "linux.cgroupsPath" hutch run -d -b b bad1
 	done
 	[ -z "$(ls -A "$T_ROOT")" ] || fail "state left"
 	cfg b '.linux.cgroupsPath = "system.slice:hutch45:dup"'
@@ -339,7 +339,7 @@ test_containerd_with_systemd_cgroup() {
 test_cgroups_suite_with_systemd_driver() {
 	local sel=${HUTCH_TEST_SYSTEMD_CGROUPS:-} e=()
 	if [ -z "$sel" ] && [ -n "${HUTCH_TEST_DEADLINE:-}" ]; then
-		sel='process_is_in|default_path|memory_limit|memory_update|pids_limit|cpu_values|unified_keys|hugetlb_limit|pause|denied_device|stats_and_events'
+		sel='memory_limit|memory_update|pids_limit|cpu_values|unified_keys|pause|denied_device|stats_and_events'
 	fi
 	[ -z "$sel" ] || { e=(TESTS="$sel"); echo "# 40-cgroups: only $sel"; }
 	sd env HUTCH_TEST_SYSTEMD=1 HUTCH="$HUTCH" "${e[@]}" bash "$TOP/tests/integration/40-cgroups.sh" >out 2>&1 || true
