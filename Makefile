@@ -7,7 +7,7 @@
 CC      ?= gcc
 PKGS    := json-c libcap libseccomp libnl-genl-3.0 libnl-route-3.0 libkmod libcrypto
 # Loaded on first use by helper/dl.c (dlopen by soname), not linked: see helper/dl.h.
-PKGS_DL := libcurl libarchive libnftables
+PKGS_DL := libcurl libarchive libnftables libsystemd
 OPT     ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral \
            -Wmissing-prototypes -Wstrict-prototypes -Wno-unused-parameter
@@ -21,7 +21,8 @@ soname = $(shell objdump -p $$(pkg-config --variable=libdir $(1) 2>/dev/null)/$(
 	   awk '$$1 == "SONAME" { print $$2 }')
 DL_SONAMES := -DHUTCH_SONAME_CURL='"$(call soname,libcurl,libcurl)"' \
 	      -DHUTCH_SONAME_ARCHIVE='"$(call soname,libarchive,libarchive)"' \
-	      -DHUTCH_SONAME_NFTABLES='"$(call soname,libnftables,libnftables)"'
+	      -DHUTCH_SONAME_NFTABLES='"$(call soname,libnftables,libnftables)"' \
+	      -DHUTCH_SONAME_SYSTEMD='"$(call soname,libsystemd,libsystemd)"'
 
 # helper/*.c is the library; helper/cli/ the command-line layer over it (main.c, cmd_*.c).
 LIBSRCS := $(sort $(wildcard helper/*.c))
@@ -123,7 +124,7 @@ asan: build/asan/hutch $(UNIT_BINS)
 # Everything the helper's build includes: the linked libraries and the headers of the dlopen()ed ones.
 DEPS_BUILD := build-essential pkg-config libjson-c-dev libcap-dev libseccomp-dev \
               libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libkmod-dev libssl-dev \
-              libcurl4-openssl-dev libarchive-dev libnftables-dev
+              libcurl4-openssl-dev libarchive-dev libnftables-dev libsystemd-dev
 DEPS_TEST  := busybox-static jq gojq util-linux iproute2 procps kmod
 DEPS_IMAGE := libcurl4-openssl-dev libarchive-dev libssl-dev docker-registry skopeo apache2-utils \
               hyperfine python3 curl openssl
@@ -210,8 +211,10 @@ vmshell: all rootfs
 clean:
 	rm -rf build helper/hutch *.o *.ko *.mod *.mod.c .*.cmd modules.order Module.symvers kmod/*.o kmod/.*.cmd
 
-# Real clients (tests/integration/80-podman.sh, 85-containerd.sh) and `make bench`.
-DEPS_CLIENTS := podman conmon containerd runc crun hyperfine time python3-grpcio
+# Real clients (tests/integration/80-podman.sh, 82-buildah.sh, 85-containerd.sh), `make bench`,
+# and systemd with D-Bus for --systemd-cgroup (45-systemd.sh runs it as PID 1 of namespaces).
+DEPS_CLIENTS := podman conmon containerd runc crun buildah hyperfine time python3-grpcio \
+                systemd dbus
 .PHONY: deps-clients
 deps: deps-clients
 deps-clients:

@@ -161,6 +161,7 @@ void hutch_cgroup_free(struct hutch_cgroup *cg)
 	free(cg->h);
 	free(cg->path);
 	cg_res_free(cg->res);
+	cg_sd_free(cg->sd);
 	if (cg->v2fd >= 0)
 		close(cg->v2fd);
 	if (cg->oomfd >= 0)
@@ -381,7 +382,9 @@ static int cg_resolve(struct hutch_cgroup *cg, const char *cpath, hutch_err *err
 				if (access(anc, F_OK) == 0)
 					break;
 			}
-			if (strlen(anc) < strlen(h->mount)) {
+			/* systemd: the unit's parents are made and enabled along the whole
+			 * path (by systemd, and hutch for the rest): what the root offers */
+			if (strlen(anc) < strlen(h->mount) || cg->sd) {
 				free(anc);
 				anc = xstrdup(h->mount);
 			}
@@ -403,8 +406,8 @@ static int validate_cgroups_path(const char *p, hutch_err *err)
 		return hutch_fail(err, 0, "config.json: linux.cgroupsPath: must not be empty");
 	if (strchr(p, ':'))
 		return hutch_fail(err, 0, "config.json: linux.cgroupsPath: \"%s\": systemd-style "
-				  "slice:prefix:name paths need the systemd cgroup manager, which hutch "
-				  "does not have; use a path", p);
+				  "slice:prefix:name paths need the systemd cgroup manager "
+				  "(--systemd-cgroup); use a path with cgroupfs", p);
 	cleanup_free char *copy = xstrdup(p);
 	for (char *sv, *c = strtok_r(copy, "/", &sv); c; c = strtok_r(NULL, "/", &sv))
 		if (strcmp(c, ".") == 0 || strcmp(c, "..") == 0)
@@ -419,6 +422,8 @@ int hutch_cgroup_prepare(const struct hutch_global *g, const char *id, json_obje
 	struct hutch_cgroup *cg;
 	json_object *jp = NULL, *jr = NULL, *jdev;
 	cleanup_free char *cpath = NULL;
+	struct cg_systemd *sd = NULL;
+	bool systemd = g && g->cgroup_manager == CGROUP_MANAGER_SYSTEMD;
 
 	if (g && g->cgroup_manager == CGROUP_MANAGER_DISABLED) {
 		cg = cg_new(CG_DISABLED);
@@ -430,16 +435,26 @@ int hutch_cgroup_prepare(const struct hutch_global *g, const char *id, json_obje
 	    !json_object_is_type(jp, json_type_null)) {
 		if (!json_object_is_type(jp, json_type_string))
 			return hutch_fail(err, 0, "config.json: linux.cgroupsPath: expected a string");
-		if (validate_cgroups_path(json_object_get_string(jp), err) < 0)
+		if (!systemd && validate_cgroups_path(json_object_get_string(jp), err) < 0)
 			return -1;
 		cpath = xstrdup(json_object_get_string(jp));
-	} else {
+	} else if (!systemd) {
 		cpath = xasprintf("/hutch/%s", id);
+	}
+	if (systemd) {
+		/* the scope's cgroup, from the slice:prefix:name form (the default when unset) */
+		char *p = NULL;
+
+		if (cg_sd_parse(cpath && *cpath ? cpath : NULL, id, &sd, &p, err) < 0)
+			return -1;
+		free(cpath);
+		cpath = p;
 	}
 	if (strcmp(cpath, "/") == 0)
 		return hutch_fail(err, 0, "config.json: linux.cgroupsPath: must not be the root cgroup");
 
 	cleanup_cgroup struct hutch_cgroup *c = cg_new(CG_V1);
+	c->sd = sd;
 	if (cg_detect(c, err) < 0 || cg_resolve(c, cpath, err) < 0)
 		return -1;
 	if (linux_obj && json_object_object_get_ex(linux_obj, "resources", &jr) &&
@@ -535,8 +550,31 @@ static bool cg_default_parent(const char *p, const struct cg_hier *h)
 	return strcmp(p, want) == 0;
 }
 
-static int hier_mkdirs(struct cg_hier *h, hutch_err *err)
+/*
+ * systemd: the controllers systemd 252 manages in its slices' cgroup.subtree_control are
+ * its own (a unit's Delegate=yes and accounting properties get them); the others
+ * (hugetlb, rdma, misc) it neither enables nor disables, so hutch enables them.
+ */
+static char **sd_unmanaged(char **ctrls)
 {
+	static const char *const sd_ctrls[] = { "cpu", "cpuset", "io", "memory", "pids" };
+	char **out = NULL;
+
+	for (char **c = ctrls; c && *c; c++) {
+		bool mine = false;
+
+		for (size_t i = 0; i < ARRAY_SIZE(sd_ctrls); i++)
+			mine = mine || strcmp(*c, sd_ctrls[i]) == 0;
+		if (!mine)
+			strv_push(&out, xstrdup(*c));
+	}
+	return out;
+}
+
+static int hier_mkdirs(struct cg_hier *h, bool systemd, hutch_err *err)
+{
+	cleanup_strv char **want = systemd ? sd_unmanaged(h->ctrls) : NULL;
+
 	const char *rest = h->dir + strlen(h->mount);
 	cleanup_free char *cur = xstrdup(h->mount);
 	cleanup_free char *copy = xstrdup(rest);
@@ -546,7 +584,7 @@ static int hier_mkdirs(struct cg_hier *h, hutch_err *err)
 		int tries = 0;
 
 		if (h->v2)
-			enable_subtree(cur, h->ctrls);
+			enable_subtree(cur, systemd ? want : h->ctrls);
 		while (mkdir(next, 0755) < 0) {
 			int e = errno;
 
@@ -577,13 +615,12 @@ descend:
 	return 0;
 }
 
-int hutch_cgroup_create(struct hutch_cgroup *cg, hutch_err *err)
+/* Every hierarchy's directory (below systemd's slices: see sd_unmanaged). */
+static int cg_make_dirs(struct hutch_cgroup *cg, hutch_err *err)
 {
-	if (cg->layout == CG_DISABLED)
-		return 0;
 	for (size_t i = 0; i < cg->nh; i++) {
-		if (hier_mkdirs(&cg->h[i], err) < 0)
-			goto fail;
+		if (hier_mkdirs(&cg->h[i], cg->sd != NULL, err) < 0)
+			return -1;
 		if (cg->h[i].v2) {
 			/* What the new directory really got. */
 			cleanup_free char *list = NULL;
@@ -601,6 +638,18 @@ int hutch_cgroup_create(struct hutch_cgroup *cg, hutch_err *err)
 	}
 	if (cg->res && cg_res_apply(cg, cg->res, "config.json", "linux.resources", false, false,
 				    err) < 0)
+		return -1;
+	return 0;
+}
+
+int hutch_cgroup_create(struct hutch_cgroup *cg, hutch_err *err)
+{
+	if (cg->layout == CG_DISABLED)
+		return 0;
+	/* systemd: the scope is made with the first pid, in hutch_cgroup_enter */
+	if (cg->sd && !cg->sd->started)
+		return 0;
+	if (cg_make_dirs(cg, err) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -627,6 +676,12 @@ int hutch_cgroup_enter(struct hutch_cgroup *cg, pid_t pid, hutch_err *err)
 
 	if (cg->layout == CG_DISABLED)
 		return 0;
+	if (cg->sd && !cg->sd->started) {
+		/* the transient unit, with pid in it; then the directories systemd does not
+		 * make (v1 hierarchies it does not manage) and the files, as with cgroupfs */
+		if (cg_sd_start(cg, pid, err) < 0 || cg_make_dirs(cg, err) < 0)
+			return -1;
+	}
 	for (size_t i = 0; i < cg->nh; i++)
 		if (cg_write(cg->h[i].dir, "cgroup.procs", s, err) < 0)
 			return hutch_error_prefix(err, "cgroup: move pid %d", (int)pid);
@@ -637,7 +692,7 @@ int hutch_cgroup_v2_fd(struct hutch_cgroup *cg)
 {
 	struct cg_hier *h;
 
-	if (cg->layout == CG_DISABLED || !(h = cg_unified(cg)))
+	if (cg->layout == CG_DISABLED || !(h = cg_unified(cg)) || (cg->sd && !cg->sd->started))
 		return -1;
 	if (cg->v2fd < 0)
 		cg->v2fd = open(h->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -727,6 +782,9 @@ int hutch_cgroup_destroy(struct hutch_cgroup *cg, hutch_err *err)
 		close(cg->v2fd);
 		cg->v2fd = -1;
 	}
+	/* systemd removes the unit's cgroup in the hierarchies it manages; hutch the rest */
+	if (cg->sd && cg_sd_stop(cg, err) < 0)
+		ret = -1;
 	for (size_t i = 0; i < cg->nh; i++) {
 		struct cg_hier *h = &cg->h[i];
 		size_t n = strv_len(h->created);
@@ -785,6 +843,8 @@ json_object *hutch_cgroup_to_json(struct hutch_cgroup *cg)
 		json_object_array_add(hs, jh);
 	}
 	json_object_object_add(o, "hierarchies", hs);
+	if (cg->sd)
+		json_object_object_add(o, "systemd", cg_sd_to_json(cg->sd));
 	return o;
 }
 
@@ -843,7 +903,7 @@ static int strv_from_json(json_object *a, char ***out)
 
 int hutch_cgroup_from_json(json_object *o, struct hutch_cgroup **out, hutch_err *err)
 {
-	json_object *jl, *jp, *hs;
+	json_object *jl, *jp, *hs, *js;
 	enum cg_layout l;
 
 	if (!o || !json_object_is_type(o, json_type_object) ||
@@ -877,6 +937,8 @@ int hutch_cgroup_from_json(json_object *o, struct hutch_cgroup **out, hutch_err 
 		if (strv_from_json(c, &h->ctrls) < 0 || strv_from_json(cr, &h->created) < 0)
 			return hutch_fail(err, 0, "state.json: cgroup.hierarchies[%zu]: bad lists", i);
 	}
+	if (json_object_object_get_ex(o, "systemd", &js) && cg_sd_from_json(js, &cg->sd, err) < 0)
+		return -1;
 	*out = steal_ptr(&cg);
 	return 0;
 }
@@ -950,7 +1012,8 @@ int hutch_cgroup_pids(struct hutch_cgroup *cg, pid_t **pids, size_t *n, hutch_er
 
 	*pids = NULL;
 	*n = 0;
-	if (cg->layout == CG_DISABLED || !(dir = procs_dir(cg)))
+	/* systemd: before the unit exists its path may be another container's */
+	if (cg->layout == CG_DISABLED || (cg->sd && !cg->sd->started) || !(dir = procs_dir(cg)))
 		return 0;
 	if (collect_pids(dir, pids, n, err) < 0) {
 		free(*pids);

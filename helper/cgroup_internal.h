@@ -111,8 +111,16 @@ struct cg_res {
 	size_t n_dev;
 };
 
+/* --systemd-cgroup: the container's transient scope unit (cgroup_systemd.c). */
+struct cg_systemd {
+	char *unit;               /* e.g. hutch-ID.scope */
+	char *slice;              /* e.g. system.slice */
+	bool started;             /* the unit exists (always after from_json) */
+};
+
 struct hutch_cgroup {
 	enum cg_layout layout;
+	struct cg_systemd *sd;    /* NULL with cgroupfs */
 	char *path;               /* shown in state: relative to the hierarchy root */
 	struct cg_hier *h;
 	size_t nh;
@@ -142,6 +150,21 @@ void cg_res_free(struct cg_res *r);
 /* dry: only check that this layout has every knob (nothing is written). */
 int cg_res_apply(struct hutch_cgroup *cg, const struct cg_res *r, const char *file,
 		 const char *base, bool dry, bool update, hutch_err *err);
+
+/*
+ * systemd (cgroup_systemd.c). cg_sd_parse: linux.cgroupsPath "slice:prefix:name" (NULL:
+ * the default for id) to the unit and its cgroup path "/a.slice/a-b.slice/prefix-name.scope".
+ * cg_sd_start: StartTransientUnit with pid and cg->res, waiting for the job.
+ * cg_sd_set: SetUnitProperties (update). cg_sd_stop: StopUnit, ResetFailedUnit.
+ */
+int cg_sd_parse(const char *cpath, const char *id, struct cg_systemd **out, char **path,
+		hutch_err *err);
+void cg_sd_free(struct cg_systemd *sd);
+int cg_sd_start(struct hutch_cgroup *cg, pid_t pid, hutch_err *err);
+int cg_sd_set(struct hutch_cgroup *cg, const struct cg_res *r, hutch_err *err);
+int cg_sd_stop(struct hutch_cgroup *cg, hutch_err *err);
+json_object *cg_sd_to_json(const struct cg_systemd *sd);
+int cg_sd_from_json(json_object *o, struct cg_systemd **out, hutch_err *err);
 
 /* Devices: v1 rule strings or a v2 BPF program on dir. */
 void cg_devices_allow_listed(struct cg_res *r, json_object *devices);

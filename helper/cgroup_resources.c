@@ -613,7 +613,9 @@ static int apply_memory(struct ctx *c, const struct cg_res *r)
 		return 0;
 	if (!(h = need(c, "memory", "memory")))
 		return -1;
-	if (r->check_before_update && r->has_limit && r->limit > 0 && !c->dry) {
+	/* (update checks it in its dry run already: the systemd driver sets the unit's
+	 * properties between the dry run and the writes) */
+	if (r->check_before_update && r->has_limit && r->limit > 0 && (!c->dry || c->update)) {
 		uint64_t usage;
 
 		if (cg_read_u64(h->dir, h->v2 ? "memory.current" : "memory.usage_in_bytes",

@@ -34,6 +34,9 @@ int hutch_cgroup_update(struct hutch_cgroup *cg, json_object *resources, const c
 	if (cg_res_parse(resources, file, base, &r, err) < 0)
 		return -1;
 	ret = cg_res_apply(cg, r, file, base, true, true, err);
+	/* systemd: its properties first, so that it keeps (and re-applies) the new values */
+	if (ret == 0 && cg->sd)
+		ret = cg_sd_set(cg, r, err);
 	if (ret == 0)
 		ret = cg_res_apply(cg, r, file, base, false, true, err);
 	cg_res_free(r);

@@ -15,6 +15,7 @@
 #include <archive_entry.h>
 #include <curl/curl.h>
 #include <nftables/libnftables.h>
+#include <systemd/sd-bus.h>
 
 #include "dl.h"
 
@@ -22,6 +23,7 @@
 HUTCH_DL_CURL_SYMS(HUTCH_DL_DEFINE)
 HUTCH_DL_ARCHIVE_SYMS(HUTCH_DL_DEFINE)
 HUTCH_DL_NFTABLES_SYMS(HUTCH_DL_DEFINE)
+HUTCH_DL_SYSTEMD_SYMS(HUTCH_DL_DEFINE)
 
 struct dl_sym {
 	const char *name;
@@ -32,6 +34,7 @@ struct dl_sym {
 static const struct dl_sym curl_syms[] = { HUTCH_DL_CURL_SYMS(HUTCH_DL_ENTRY) };
 static const struct dl_sym archive_syms[] = { HUTCH_DL_ARCHIVE_SYMS(HUTCH_DL_ENTRY) };
 static const struct dl_sym nft_syms[] = { HUTCH_DL_NFTABLES_SYMS(HUTCH_DL_ENTRY) };
+static const struct dl_sym sd_syms[] = { HUTCH_DL_SYSTEMD_SYMS(HUTCH_DL_ENTRY) };
 
 static const struct {
 	const char *what;
@@ -46,10 +49,12 @@ static const struct {
 			       sizeof(archive_syms) / sizeof(archive_syms[0]) },
 	[HUTCH_DL_NFTABLES] = { "libnftables", HUTCH_SONAME_NFTABLES, "libnftables1", nft_syms,
 				sizeof(nft_syms) / sizeof(nft_syms[0]) },
+	[HUTCH_DL_SYSTEMD] = { "libsystemd", HUTCH_SONAME_SYSTEMD, "libsystemd0", sd_syms,
+			       sizeof(sd_syms) / sizeof(sd_syms[0]) },
 };
 
 _Static_assert(sizeof(HUTCH_SONAME_CURL) > 1 && sizeof(HUTCH_SONAME_ARCHIVE) > 1 &&
-		       sizeof(HUTCH_SONAME_NFTABLES) > 1,
+		       sizeof(HUTCH_SONAME_NFTABLES) > 1 && sizeof(HUTCH_SONAME_SYSTEMD) > 1,
 	       "a library's soname is unknown: are its -dev package and objdump installed?");
 
 static bool loaded[HUTCH_DL_N];

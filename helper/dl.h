@@ -2,8 +2,8 @@
 /*
  * Libraries loaded on first use. hutch links json-c, libcap, libseccomp, libnl and
  * libkmod, which nearly every command needs; libcurl (image pull), libarchive (layer
- * unpacking, image import) and libnftables (published ports) are used by a few commands
- * only, yet with their dependencies (gnutls, krb5, ldap, ICU, libxml2, libstdc++ ...) they
+ * unpacking, image import), libnftables (published ports) and libsystemd (sd-bus, for
+ * --systemd-cgroup) are used by a few commands only, yet with their dependencies (gnutls, krb5, ldap, ICU, libxml2, libstdc++ ...) they
  * are 40 of the 55 objects the dynamic loader would map and relocate at every start,
  * which doubles the cost of `hutch state` and of each process `create` re-executes.
  * So they are dlopen()ed by soname when a command first needs them, as systemd does with
@@ -32,6 +32,7 @@ enum hutch_dl_lib {
 	HUTCH_DL_CURL,
 	HUTCH_DL_ARCHIVE,
 	HUTCH_DL_NFTABLES,
+	HUTCH_DL_SYSTEMD,
 	HUTCH_DL_N
 };
 
@@ -167,5 +168,51 @@ HUTCH_DL_NFTABLES_SYMS(HUTCH_DL_DECLARE)
 #define nft_ctx_get_error_buffer hutch_dl_nft_ctx_get_error_buffer
 #define nft_ctx_new hutch_dl_nft_ctx_new
 #define nft_run_cmd_from_buffer hutch_dl_nft_run_cmd_from_buffer
+#endif
+#endif
+
+#if defined(foosdbushfoo) && !defined(HUTCH_DL_SYSTEMD_DECLARED)
+#define HUTCH_DL_SYSTEMD_DECLARED
+#define HUTCH_DL_SYSTEMD_SYMS(X) \
+	X(sd_bus_call) \
+	X(sd_bus_error_free) \
+	X(sd_bus_error_has_name) \
+	X(sd_bus_flush_close_unref) \
+	X(sd_bus_match_signal) \
+	X(sd_bus_message_append) \
+	X(sd_bus_message_append_array) \
+	X(sd_bus_message_close_container) \
+	X(sd_bus_message_new_method_call) \
+	X(sd_bus_message_open_container) \
+	X(sd_bus_message_read) \
+	X(sd_bus_message_unref) \
+	X(sd_bus_new) \
+	X(sd_bus_open_system) \
+	X(sd_bus_process) \
+	X(sd_bus_set_address) \
+	X(sd_bus_slot_unref) \
+	X(sd_bus_start) \
+	X(sd_bus_wait)
+HUTCH_DL_SYSTEMD_SYMS(HUTCH_DL_DECLARE)
+#ifndef HUTCH_DL_IMPL /* dl.c needs the real names */
+#define sd_bus_call hutch_dl_sd_bus_call
+#define sd_bus_error_free hutch_dl_sd_bus_error_free
+#define sd_bus_error_has_name hutch_dl_sd_bus_error_has_name
+#define sd_bus_flush_close_unref hutch_dl_sd_bus_flush_close_unref
+#define sd_bus_match_signal hutch_dl_sd_bus_match_signal
+#define sd_bus_message_append hutch_dl_sd_bus_message_append
+#define sd_bus_message_append_array hutch_dl_sd_bus_message_append_array
+#define sd_bus_message_close_container hutch_dl_sd_bus_message_close_container
+#define sd_bus_message_new_method_call hutch_dl_sd_bus_message_new_method_call
+#define sd_bus_message_open_container hutch_dl_sd_bus_message_open_container
+#define sd_bus_message_read hutch_dl_sd_bus_message_read
+#define sd_bus_message_unref hutch_dl_sd_bus_message_unref
+#define sd_bus_new hutch_dl_sd_bus_new
+#define sd_bus_open_system hutch_dl_sd_bus_open_system
+#define sd_bus_process hutch_dl_sd_bus_process
+#define sd_bus_set_address hutch_dl_sd_bus_set_address
+#define sd_bus_slot_unref hutch_dl_sd_bus_slot_unref
+#define sd_bus_start hutch_dl_sd_bus_start
+#define sd_bus_wait hutch_dl_sd_bus_wait
 #endif
 #endif

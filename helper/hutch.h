@@ -11,7 +11,7 @@
 #define HUTCH_OCI_VERSION "1.3.0"
 #define HUTCH_DEFAULT_ROOT "/run/hutch"
 
-enum hutch_cgroup_manager { CGROUP_MANAGER_CGROUPFS, CGROUP_MANAGER_DISABLED };
+enum hutch_cgroup_manager { CGROUP_MANAGER_CGROUPFS, CGROUP_MANAGER_DISABLED, CGROUP_MANAGER_SYSTEMD };
 enum hutch_module_mode { MODULE_AUTO, MODULE_ON, MODULE_OFF };
 
 struct hutch_global {

@@ -244,11 +244,32 @@ static int caps_apply_sets(const struct hutch_security *s, hutch_err *err)
 		return r;
 	if (CAP_AMBIENT_SUPPORTED()) {
 		cap_reset_ambient();
-		for (size_t i = 0; i < s->ncaps[CAPSET_AMBIENT]; i++)
-			if (cap_set_ambient(s->caps[CAPSET_AMBIENT][i], CAP_SET) < 0)
-				return hutch_fail(err, errno,
-						  "process.capabilities.ambient: raise %s (it must be permitted and inheritable too)",
-						  cap_to_name(s->caps[CAPSET_AMBIENT][i]));
+		/* A capability that is not also permitted and inheritable cannot be ambient
+		 * (EPERM): a warning, and it is left out, as runc and crun do (buildah asks
+		 * for ambient capabilities without inheritable ones). */
+		cleanup_free char *left = NULL;
+
+		for (size_t i = 0; i < s->ncaps[CAPSET_AMBIENT]; i++) {
+			int e;
+			char *name, *l;
+
+			if (cap_set_ambient(s->caps[CAPSET_AMBIENT][i], CAP_SET) == 0)
+				continue;
+			e = errno;
+			name = cap_to_name(s->caps[CAPSET_AMBIENT][i]);   /* cap_free()d */
+			if (e != EPERM) {
+				hutch_fail(err, e, "process.capabilities.ambient: raise %s", name);
+				cap_free(name);
+				return -1;
+			}
+			l = left ? xasprintf("%s, %s", left, name) : xstrdup(name);
+			cap_free(name);
+			free(left);
+			left = l;
+		}
+		if (left)
+			log_warn("process.capabilities.ambient: not permitted and inheritable, left out: %s",
+				 left);
 	}
 	prctl(PR_SET_KEEPCAPS, 0);
 	return 0;

@@ -26,8 +26,9 @@ fi
 # shellcheck disable=SC2034 # (used by the suites)
 T_PARALLEL=${HUTCH_TEST_PARALLEL:-20}
 
-# hutch with this suite's private state root.
-hutch() { "$HUTCH" --root "$T_ROOT" "$@"; }
+# hutch with this suite's private state root (HUTCH_TEST_SYSTEMD=1: with the systemd
+# cgroup driver, as 45-systemd.sh runs 40-cgroups.sh).
+hutch() { "$HUTCH" --root "$T_ROOT" ${HUTCH_TEST_SYSTEMD:+--systemd-cgroup} "$@"; }
 
 fail() { echo "# FAIL: $*" >&2; return 1; }
 
@@ -103,6 +104,25 @@ rootless_bundle() {
 	jq "$@" ".process.terminal = false | $expr" "$dir/config.json" > "$dir/c"
 	chown "$uid:$uid" "$dir/c"
 	mv "$dir/c" "$dir/config.json"
+}
+
+# containers_conf DIR MANAGER: DIR/containers.conf and DIR/storage.conf for podman or buildah
+# on hutch's suites: storage (vfs), runroot, tmp dir and event log under DIR, no network,
+# rlimits within the hard limit (the defaults are above it on these machines), the cgroup
+# manager MANAGER (cgroupfs or systemd). Use with CONTAINERS_CONF/CONTAINERS_STORAGE_CONF.
+containers_conf() {
+	mkdir -p "$1/tmp"
+	cat >"$1/containers.conf" <<-EOF
+		[containers]
+		netns = "none"
+		default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+		[engine]
+		cgroup_manager = "$2"
+		events_logger = "file"
+		events_logfile_path = "$1/events.log"
+		tmp_dir = "$1/tmp"
+	EOF
+	printf '[storage]\ndriver = "vfs"\ngraphroot = "%s/root"\nrunroot = "%s/runroot"\n' "$1" "$1" >"$1/storage.conf"
 }
 
 # cfg BUNDLE JQ-EXPR: edit BUNDLE/config.json in place.

@@ -128,7 +128,7 @@ HUTCH_COMMAND(features)
 	json_object_object_add(lin, "capabilities", caps);
 	json_object_object_add(cg, "v1", json_object_new_boolean(true));
 	json_object_object_add(cg, "v2", json_object_new_boolean(true));
-	json_object_object_add(cg, "systemd", json_object_new_boolean(false));
+	json_object_object_add(cg, "systemd", json_object_new_boolean(true));
 	json_object_object_add(cg, "systemdUser", json_object_new_boolean(false));
 	json_object_object_add(cg, "rdma", json_object_new_boolean(true));
 	json_object_object_add(lin, "cgroup", cg);

@@ -40,8 +40,8 @@ static void print_help(void)
 	       "  --log FILE               write log lines to FILE\n"
 	       "  --log-format text|json   log line format (default text)\n"
 	       "  --debug                  log debug messages\n"
-	       "  --cgroup-manager cgroupfs|disabled\n"
-	       "  --systemd-cgroup         use systemd for cgroups (not supported)\n"
+	       "  --cgroup-manager cgroupfs|systemd|disabled\n"
+	       "  --systemd-cgroup         use systemd for cgroups (a transient scope unit)\n"
 	       "  --module auto|on|off     use the hutch kernel module (default auto)\n"
 	       "  --version, -v            print the version\n\n"
 	       "Commands:\n", HUTCH_VERSION, HUTCH_OCI_VERSION);
@@ -108,8 +108,8 @@ static int parse_global(struct hutch_global *g, int argc, char **argv, int *next
 		case O_SYSTEMD_CGROUP:
 			if (v && strcmp(v, "false") == 0)
 				break;
-			return hutch_fail(err, 0,
-					  "--systemd-cgroup: the systemd cgroup manager is not supported; use --cgroup-manager cgroupfs");
+			g->cgroup_manager = CGROUP_MANAGER_SYSTEMD;
+			break;
 		case O_ROOT:
 			if (!*v)
 				return hutch_fail(err, 0, "--root: empty path");
@@ -132,11 +132,10 @@ static int parse_global(struct hutch_global *g, int argc, char **argv, int *next
 			else if (strcmp(v, "disabled") == 0)
 				g->cgroup_manager = CGROUP_MANAGER_DISABLED;
 			else if (strcmp(v, "systemd") == 0)
-				return hutch_fail(err, 0,
-						  "--cgroup-manager: the systemd cgroup manager is not supported; use cgroupfs");
+				g->cgroup_manager = CGROUP_MANAGER_SYSTEMD;
 			else
 				return hutch_fail(err, EINVAL,
-						  "--cgroup-manager: unknown manager `%s` (cgroupfs or disabled)", v);
+						  "--cgroup-manager: unknown manager `%s` (cgroupfs, systemd or disabled)", v);
 			break;
 		case O_MODULE:
 			if (strcmp(v, "auto") == 0)

@@ -58,6 +58,17 @@ test_capabilities_kept_for_a_non_root_user() {
 	assert_eq 0 "$(field "$out" NoNewPrivs)" NoNewPrivs
 }
 
+test_ambient_without_inheritable_is_left_out_with_a_warning() {
+	new_bundle b sh -c "$STATUS_GREP"
+	# what buildah asks for: ambient capabilities that are not inheritable (runc and crun
+	# leave them out; the kernel refuses them)
+	cfg b '.process.capabilities = {bounding: ["CAP_KILL", "CAP_CHOWN"], effective: ["CAP_KILL", "CAP_CHOWN"],
+		permitted: ["CAP_KILL", "CAP_CHOWN"], inheritable: ["CAP_KILL"], ambient: ["CAP_KILL", "CAP_CHOWN"]}'
+	out=$(hutch run -b b sec-a1 2>err)
+	assert_eq 0000000000000020 "$(field "$out" CapAmb)" "CapAmb: CAP_KILL only"
+	assert_contains "$(cat err)" "process.capabilities.ambient: not permitted and inheritable, left out: cap_chown"
+}
+
 test_unknown_capability_is_an_error_and_leaves_nothing() {
 	new_bundle b true
 	cfg b '.process.capabilities.effective += ["CAP_WIZARDRY"]'

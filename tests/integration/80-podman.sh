@@ -13,25 +13,7 @@ command -v podman >/dev/null && command -v conmon >/dev/null || {
 # outside $T_TMP: podman's storage is torn down by podman itself first (pm_cleanup)
 PM=$(mktemp -d /tmp/hutch-podman.XXXXXX)
 IMG=localhost/hutch-busybox
-mkdir -p "$PM/tmp"
-# RLIMIT_NOFILE/NPROC above the current hard limit fail even for root on these
-# machines; podman's defaults (1048576) are above it, so give values within it.
-cat > "$PM/containers.conf" <<EOF
-[containers]
-netns = "none"
-default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-events_logfile_path = "$PM/events.log"
-tmp_dir = "$PM/tmp"
-EOF
-cat > "$PM/storage.conf" <<EOF
-[storage]
-driver = "vfs"
-graphroot = "$PM/root"
-runroot = "$PM/runroot"
-EOF
+containers_conf "$PM" cgroupfs
 export CONTAINERS_CONF=$PM/containers.conf CONTAINERS_STORAGE_CONF=$PM/storage.conf
 # podman 4.3 does not pass --runtime-flag to `delete`, so hutch keeps podman's
 # containers in its default root (as runc does with /run/runc); ids are podman's own.

@@ -317,8 +317,47 @@ static void test_bpf_devices(void)
 		usleep(10000);
 }
 
+/* systemd's slice:prefix:name to the unit and its cgroup path (cgroup_systemd.c). */
+static void test_systemd_names(void)
+{
+	static const struct {
+		const char *in, *unit, *slice, *path;
+	} ok[] = {
+		{ NULL, "hutch-c1.scope", "system.slice", "/system.slice/hutch-c1.scope" },
+		{ "machine.slice:libpod:abc", "libpod-abc.scope", "machine.slice",
+		  "/machine.slice/libpod-abc.scope" },
+		{ "a-b-c.slice:p:n", "p-n.scope", "a-b-c.slice", "/a.slice/a-b.slice/a-b-c.slice/p-n.scope" },
+		{ "-.slice:p:n", "p-n.scope", "-.slice", "/p-n.scope" },
+		{ ":p:n", "p-n.scope", "system.slice", "/system.slice/p-n.scope" },
+		{ "x.slice::n", "n.scope", "x.slice", "/x.slice/n.scope" },
+	};
+	static const char *const bad[] = { "a:b", "a:b:c:d", "x:p:n", "x.slice:p:", "-a.slice:p:n",
+					   "a-.slice:p:n", "a--b.slice:p:n", "a/b.slice:p:n",
+					   "x.slice:p:n.slice", "x.slice:p:n/m", ".slice:p:n" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+		struct cg_systemd *sd = NULL;
+		cleanup_free char *path = NULL, *name = xasprintf("systemd name %s", ok[i].in ? ok[i].in : "(default)");
+		cleanup_err hutch_err e = NULL;
+
+		CHECK(cg_sd_parse(ok[i].in, "c1", &sd, &path, &e) == 0 && strcmp(sd->unit, ok[i].unit) == 0 &&
+			      strcmp(sd->slice, ok[i].slice) == 0 && strcmp(path, ok[i].path) == 0, name);
+		cg_sd_free(sd);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct cg_systemd *sd = NULL;
+		char *path = NULL;
+		cleanup_free char *name = xasprintf("systemd name %s refused", bad[i]);
+		cleanup_err hutch_err e = NULL;
+
+		CHECK(cg_sd_parse(bad[i], "c1", &sd, &path, &e) < 0 && !sd && !path && e &&
+			      strstr(e->msg, "linux.cgroupsPath"), name);
+	}
+}
+
 int main(void)
 {
+	test_systemd_names();
 	if (geteuid() != 0 || access("/sys/fs/cgroup", W_OK) != 0) {
 		printf("ok - unit/cgroup: lifecycle # SKIP needs root\n");
 		return 0;
