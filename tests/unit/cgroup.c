@@ -340,8 +340,9 @@ static void test_systemd_names(void)
 		cleanup_free char *path = NULL, *name = xasprintf("systemd name %s", ok[i].in ? ok[i].in : "(default)");
 		cleanup_err hutch_err e = NULL;
 
-		CHECK(cg_sd_parse(ok[i].in, "c1", &sd, &path, &e) == 0 && strcmp(sd->unit, ok[i].unit) == 0 &&
-			      strcmp(sd->slice, ok[i].slice) == 0 && strcmp(path, ok[i].path) == 0, name);
+		CHECK(name, cg_sd_parse(ok[i].in, "c1", &sd, &path, &e) == 0 &&
+			      strcmp(sd->unit, ok[i].unit) == 0 && strcmp(sd->slice, ok[i].slice) == 0 &&
+			      strcmp(path, ok[i].path) == 0);
 		cg_sd_free(sd);
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
@@ -350,8 +351,8 @@ static void test_systemd_names(void)
 		cleanup_free char *name = xasprintf("systemd name %s refused", bad[i]);
 		cleanup_err hutch_err e = NULL;
 
-		CHECK(cg_sd_parse(bad[i], "c1", &sd, &path, &e) < 0 && !sd && !path && e &&
-			      strstr(e->msg, "linux.cgroupsPath"), name);
+		CHECK(name, cg_sd_parse(bad[i], "c1", &sd, &path, &e) < 0 && !sd && !path && e &&
+			      strstr(e->msg, "linux.cgroupsPath"));
 	}
 }
 
