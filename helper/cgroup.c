@@ -152,10 +152,20 @@ static void hier_clear(struct cg_hier *h)
 	memset(h, 0, sizeof(*h));
 }
 
+static void self_fds_close(struct hutch_cgroup *cg)
+{
+	for (size_t i = 0; cg->self_fds && i < cg->nh; i++)
+		if (cg->self_fds[i] >= 0)
+			close(cg->self_fds[i]);
+	free(cg->self_fds);
+	cg->self_fds = NULL;
+}
+
 void hutch_cgroup_free(struct hutch_cgroup *cg)
 {
 	if (cg == NULL)
 		return;
+	self_fds_close(cg);
 	for (size_t i = 0; i < cg->nh; i++)
 		hier_clear(&cg->h[i]);
 	free(cg->h);
@@ -619,16 +629,56 @@ bool hutch_cgroup_rootless_fallback(struct hutch_cgroup *cg, const struct hutch_
 	return true;
 }
 
-int hutch_cgroup_enter(struct hutch_cgroup *cg, pid_t pid, hutch_err *err)
+int hutch_cgroup_enter_open(struct hutch_cgroup *cg)
+{
+	self_fds_close(cg);
+	if (cg->layout == CG_DISABLED)
+		return 0;
+	cg->self_fds = xcalloc(cg->nh, sizeof(int));
+	for (size_t i = 0; i < cg->nh; i++) {
+		cleanup_free char *p = xasprintf("%s/tasks", cg->h[i].dir);
+
+		/* v2 has no `tasks`; where this fails the parent writes cgroup.procs */
+		cg->self_fds[i] = cg->h[i].v2 ? -1 : open(p, O_WRONLY | O_CLOEXEC);
+	}
+	return 0;
+}
+
+int hutch_cgroup_enter_self(struct hutch_cgroup *cg, hutch_err *err)
+{
+	int r = 0;
+
+	for (size_t i = 0; cg->self_fds && i < cg->nh; i++) {
+		ssize_t w;
+
+		if (cg->self_fds[i] < 0)
+			continue;
+		do
+			w = write(cg->self_fds[i], "0", 1);
+		while (w < 0 && errno == EINTR);
+		if (w < 0 && r == 0)
+			r = hutch_fail(err, errno, "cgroup: enter `%s`", cg->h[i].dir);
+	}
+	self_fds_close(cg);
+	return r;
+}
+
+int hutch_cgroup_enter(struct hutch_cgroup *cg, pid_t pid, bool v2_entered, hutch_err *err)
 {
 	cleanup_free char *s = xasprintf("%d", (int)pid);
+	int r = 0;
 
 	if (cg->layout == CG_DISABLED)
 		return 0;
-	for (size_t i = 0; i < cg->nh; i++)
+	for (size_t i = 0; i < cg->nh && r == 0; i++) {
+		/* in already (clone3), or the child enters by itself (hutch_cgroup_enter_self) */
+		if ((cg->h[i].v2 && v2_entered) || (cg->self_fds && cg->self_fds[i] >= 0))
+			continue;
 		if (cg_write(cg->h[i].dir, "cgroup.procs", s, err) < 0)
-			return hutch_error_prefix(err, "cgroup: move pid %d", (int)pid);
-	return 0;
+			r = hutch_error_prefix(err, "cgroup: move pid %d", (int)pid);
+	}
+	self_fds_close(cg);
+	return r;
 }
 
 int hutch_cgroup_v2_fd(struct hutch_cgroup *cg)

@@ -278,6 +278,8 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 	c.listen_fd = listen_fd;
 	c.state_fd = st->dirfd;
 	c.sync_fd = sv[1];
+	c.cg = cg;
+	hutch_cgroup_enter_open(cg);
 	stage1 = fork_into_cgroup(hutch_cgroup_v2_fd(cg), &in_cgroup);
 	if (stage1 < 0) {
 		hutch_fail(err, errno, "fork");
@@ -290,7 +292,7 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 	close(sv[1]);
 	sv[1] = -1;
 	/* v1 hierarchies (and v2 without clone3) are entered before stage 1 may go on */
-	if (hutch_cgroup_enter(cg, stage1, err) < 0 || sync_send(sv[0], SYNC_GO, 0, NULL) < 0)
+	if (hutch_cgroup_enter(cg, stage1, in_cgroup, err) < 0 || sync_send(sv[0], SYNC_GO, 0, NULL) < 0)
 		goto fail;
 	if (s->ns_new & CLONE_NEWUSER) {
 		if (sync_recv(sv[0], SYNC_USERNS, NULL, NULL, err) < 0 ||

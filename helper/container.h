@@ -50,6 +50,7 @@ struct hutch_ctx {
 	int exec_nsflags;            /* exec: namespaces that differ from ours */
 	char *host_cgroups;          /* init: /proc/self/cgroup read before the new cgroup
 					namespace hid the paths (init.c: bind_cgroup) */
+	struct hutch_cgroup *cg;     /* the child enters it first thing (hutch_cgroup_enter_self) */
 };
 
 int container_create(struct hutch_global *g, const char *id, const struct hutch_create_opts *o,

@@ -28,6 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "container.h"
 #include "log.h"
 #include "mount.h"
@@ -92,6 +93,8 @@ void init_stage1(struct hutch_ctx *c)
 
 	if (c->state_fd >= 0)
 		close(c->state_fd);   /* its flock must end with the runtime command */
+	if (c->cg && hutch_cgroup_enter_self(c->cg, &err) < 0)
+		sync_die(c->sync_fd, &err);
 	if (sync_recv(c->sync_fd, SYNC_GO, NULL, NULL, &err) < 0)
 		_exit(1);
 	if (join_namespaces(c, true, &err) < 0)
@@ -617,6 +620,8 @@ void exec_stage1(struct hutch_ctx *c)
 
 	if (c->state_fd >= 0)
 		close(c->state_fd);
+	if (c->cg && hutch_cgroup_enter_self(c->cg, &err) < 0)
+		sync_die(c->sync_fd, &err);
 	if (sync_recv(c->sync_fd, SYNC_GO, NULL, NULL, &err) < 0)
 		_exit(1);
 	if (c->exec_nsflags && setns(c->exec_pidfd, c->exec_nsflags) < 0) {

@@ -188,6 +188,7 @@ static int do_exec(struct hutch_global *g, const char *id, const struct exec_opt
 	struct hutch_tty_proxy *proxy = NULL;
 	enum hutch_status status;
 	pid_t e1 = -1, e2 = -1;
+	bool in_v2 = false;
 	int r = -1, value;
 
 	if (state_open(g, id, false, &st, err) < 0)
@@ -245,7 +246,11 @@ static int do_exec(struct hutch_global *g, const char *id, const struct exec_opt
 	}
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	c.sync_fd = sv[1];
-	e1 = fork();
+	if (st->cg) {
+		c.cg = st->cg;
+		hutch_cgroup_enter_open(st->cg);
+	}
+	e1 = fork_into_cgroup(st->cg ? hutch_cgroup_v2_fd(st->cg) : -1, &in_v2);
 	if (e1 < 0) {
 		hutch_fail(err, errno, "fork");
 		goto out;
@@ -256,7 +261,7 @@ static int do_exec(struct hutch_global *g, const char *id, const struct exec_opt
 	}
 	close(sv[1]);
 	sv[1] = -1;
-	if (st->cg && hutch_cgroup_enter(st->cg, e1, err) < 0)
+	if (st->cg && hutch_cgroup_enter(st->cg, e1, in_v2, err) < 0)
 		goto fail;
 	if (sync_send(sv[0], SYNC_GO, 0, NULL) < 0 || sync_recv(sv[0], SYNC_PID, &value, NULL, err) < 0)
 		goto fail;

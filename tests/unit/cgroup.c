@@ -135,10 +135,45 @@ static void test_lifecycle(void)
 		counter_child(NULL);
 		_exit(0);
 	}
-	r = hutch_cgroup_enter(cg, child, &err);
+	r = hutch_cgroup_enter(cg, child, false, &err);
 	CHECK(r == 0, "enter");
 	r = hutch_cgroup_pids(cg, &pids, &n, &err);
 	CHECK(r == 0 && n == 1 && pids[0] == child, "pids lists the child");
+
+	/* a child that enters by itself (v1 tasks files opened before the fork) */
+	{
+		int pfd[2];
+		pid_t self;
+		char b = 0;
+		bool all = true;
+
+		CHECK(pipe(pfd) == 0 && hutch_cgroup_enter_open(cg) == 0, "enter_open");
+		self = fork();
+		if (self == 0) {
+			hutch_err e = NULL;
+
+			b = hutch_cgroup_enter_self(cg, &e) == 0 ? 'y' : 'n';
+			(void)!write(pfd[1], &b, 1);
+			counter_child(NULL);
+			_exit(0);
+		}
+		r = hutch_cgroup_enter(cg, self, false, &err);
+		CHECK(r == 0 && read(pfd[0], &b, 1) == 1 && b == 'y', "enter_self in the child");
+		for (size_t i = 0; i < cg->nh; i++) {
+			cleanup_free char *procs = NULL;
+			cleanup_free char *want = xasprintf("%d\n", (int)self);
+
+			if (cg_read(cg->h[i].dir, "cgroup.procs", &procs, NULL) < 0 || !strstr(procs, want)) {
+				printf("# %d not in %s\n", (int)self, cg->h[i].dir);
+				all = false;
+			}
+		}
+		CHECK(all, "the self-entered child is in every hierarchy");
+		kill(self, SIGKILL);
+		waitpid(self, NULL, 0);
+		close(pfd[0]);
+		close(pfd[1]);
+	}
 
 	/* state round trip */
 	json_object *j = hutch_cgroup_to_json(cg);
@@ -242,7 +277,7 @@ static void test_disabled(void)
 	pid_t *pids = NULL;
 
 	CHECK(hutch_cgroup_prepare(&g, "d", NULL, &cg, &err) == 0 &&
-	      hutch_cgroup_create(cg, &err) == 0 && hutch_cgroup_enter(cg, getpid(), &err) == 0 &&
+	      hutch_cgroup_create(cg, &err) == 0 && hutch_cgroup_enter(cg, getpid(), false, &err) == 0 &&
 	      hutch_cgroup_v2_fd(cg) == -1 && hutch_cgroup_pids(cg, &pids, &n, &err) == 0 &&
 	      n == 0 && hutch_cgroup_destroy(cg, &err) == 0, "disabled manager is a no-op");
 }
