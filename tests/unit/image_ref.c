@@ -9,13 +9,6 @@
 #include "image.h"
 #include "utils.h"
 
-/* main.c is not linked into unit tests; the command objects need these. */
-__attribute__((weak)) const struct hutch_command *hutch_find_command(const char *name) { return NULL; }
-__attribute__((weak)) int hutch_usage_error(const struct hutch_command *c, hutch_err *err, const char *fmt, ...)
-{
-	return hutch_fail(err, 0, "usage");
-}
-
 static int failed;
 
 static void ok(int cond, const char *name)

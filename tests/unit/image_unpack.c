@@ -22,12 +22,6 @@
 #include "image_internal.h"
 #include "utils.h"
 
-__attribute__((weak)) const struct hutch_command *hutch_find_command(const char *name) { return NULL; }
-__attribute__((weak)) int hutch_usage_error(const struct hutch_command *c, hutch_err *err, const char *fmt, ...)
-{
-	return hutch_fail(err, 0, "usage");
-}
-
 static int failed;
 static char base[] = "/tmp/hutch-unit-unpack.XXXXXX";
 
