@@ -5,9 +5,9 @@
 #   make module     build hutch.ko through Kbuild (KDIR= kernel build dir)
 
 CC      ?= gcc
-PKGS    := json-c libcap libseccomp libnl-genl-3.0 libnl-route-3.0 libkmod libcrypto
+PKGS    := json-c libcap libseccomp libnl-genl-3.0 libnl-route-3.0
 # Loaded on first use by helper/dl.c (dlopen by soname), not linked: see helper/dl.h.
-PKGS_DL := libcurl libarchive libnftables
+PKGS_DL := libcurl libarchive libnftables libkmod libcrypto
 OPT     ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral \
            -Wmissing-prototypes -Wstrict-prototypes -Wno-unused-parameter
@@ -21,7 +21,9 @@ soname = $(shell objdump -p $$(pkg-config --variable=libdir $(1) 2>/dev/null)/$(
 	   awk '$$1 == "SONAME" { print $$2 }')
 DL_SONAMES := -DHUTCH_SONAME_CURL='"$(call soname,libcurl,libcurl)"' \
 	      -DHUTCH_SONAME_ARCHIVE='"$(call soname,libarchive,libarchive)"' \
-	      -DHUTCH_SONAME_NFTABLES='"$(call soname,libnftables,libnftables)"'
+	      -DHUTCH_SONAME_NFTABLES='"$(call soname,libnftables,libnftables)"' \
+	      -DHUTCH_SONAME_KMOD='"$(call soname,libkmod,libkmod)"' \
+	      -DHUTCH_SONAME_CRYPTO='"$(call soname,libcrypto,libcrypto)"'
 
 # helper/*.c is the library; helper/cli/ the command-line layer over it (main.c, cmd_*.c).
 LIBSRCS := $(sort $(wildcard helper/*.c))
