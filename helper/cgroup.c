@@ -784,8 +784,9 @@ int hutch_cgroup_destroy(struct hutch_cgroup *cg, hutch_err *err)
 		if (strcmp(h->created[n - 1], h->dir) == 0) {
 			if (h->v2 || strv_contains(h->ctrls, "rdma"))
 				rdma_limits_to_max(h->dir);
-			rmdir_children(h->dir);
-			if (rmdir_retry(h->created[n - 1]) < 0) {
+			/* sub-cgroups the container made, or tasks still leaving: the slow way */
+			if (rmdir(h->dir) < 0 && errno != ENOENT &&
+			    (rmdir_children(h->dir), rmdir_retry(h->created[n - 1]) < 0)) {
 				if (ret == 0)
 					ret = hutch_fail(err, errno, "cgroup: rmdir `%s`", h->dir);
 				continue;
