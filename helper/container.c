@@ -280,31 +280,45 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 	c.sync_fd = sv[1];
 	c.cg = cg;
 	hutch_cgroup_enter_open(cg);
-	stage1 = fork_into_cgroup(hutch_cgroup_v2_fd(cg), &in_cgroup);
-	if (stage1 < 0) {
-		hutch_fail(err, errno, "fork");
-		goto fail;
+	/* the short way: the init cloned straight into its namespaces (init.c: init_direct) */
+	if (init_direct_possible(&c)) {
+		init = clone_ns_into_cgroup(s->ns_new & ~CLONE_NEWCGROUP, hutch_cgroup_v2_fd(cg),
+					    &in_cgroup);
+		if (init == 0) {
+			close(sv[0]);
+			init_direct(&c);
+		}
+		if (init < 0)
+			log_debug("clone3 into the namespaces: %s; forking a stage 1", strerror(errno));
 	}
-	if (stage1 == 0) {
-		close(sv[0]);
-		init_stage1(&c);
+	if (init < 0) {
+		stage1 = fork_into_cgroup(hutch_cgroup_v2_fd(cg), &in_cgroup);
+		if (stage1 < 0) {
+			hutch_fail(err, errno, "fork");
+			goto fail;
+		}
+		if (stage1 == 0) {
+			close(sv[0]);
+			init_stage1(&c);
+		}
 	}
 	close(sv[1]);
 	sv[1] = -1;
-	/* v1 hierarchies (and v2 without clone3) are entered before stage 1 may go on */
-	if (hutch_cgroup_enter(cg, stage1, in_cgroup, err) < 0 || sync_send(sv[0], SYNC_GO, 0, NULL) < 0)
+	/* v1 hierarchies (and v2 without clone3) are entered before the child may go on */
+	if (hutch_cgroup_enter(cg, init > 0 ? init : stage1, in_cgroup, err) < 0 ||
+	    sync_send(sv[0], SYNC_GO, 0, NULL) < 0)
 		goto fail;
-	if (s->ns_new & CLONE_NEWUSER) {
+	if (stage1 > 0 && (s->ns_new & CLONE_NEWUSER)) {
 		if (sync_recv(sv[0], SYNC_USERNS, NULL, NULL, err) < 0 ||
 		    write_id_maps(stage1, s, err) < 0 || sync_send(sv[0], SYNC_USERNS_DONE, 0, NULL) < 0)
 			goto fail;
 	}
-	if (sync_recv(sv[0], SYNC_PID, &value, NULL, err) < 0)
-		goto fail;
-	init = value;
-	{
+	if (stage1 > 0) {
 		int status;
 
+		if (sync_recv(sv[0], SYNC_PID, &value, NULL, err) < 0)
+			goto fail;
+		init = value;
 		while (waitpid(stage1, &status, 0) < 0 && errno == EINTR)
 			;
 		stage1 = -1;

@@ -147,6 +147,36 @@ void init_stage1(struct hutch_ctx *c)
 	_exit(0);
 }
 
+bool init_direct_possible(const struct hutch_ctx *c)
+{
+	const struct hutch_spec *s = c->spec;
+
+	return c->njoin == 0 && !spec_get_ns(s, CLONE_NEWUSER) &&
+	       !(s->ns_new & (CLONE_NEWUSER | CLONE_NEWTIME)) && !s->has_time_offsets;
+}
+
+void init_direct(struct hutch_ctx *c)
+{
+	cleanup_err hutch_err err = NULL;
+
+	if (c->state_fd >= 0)
+		close(c->state_fd);   /* its flock must end with the runtime command */
+	if (c->cg && hutch_cgroup_enter_self(c->cg, &err) < 0)
+		sync_die(c->sync_fd, &err);
+	if (sync_recv(c->sync_fd, SYNC_GO, NULL, NULL, &err) < 0)
+		_exit(1);
+	/* in all its cgroups now: they become the namespace's roots */
+	if (c->spec->ns_new & CLONE_NEWCGROUP) {
+		if (read_file("/proc/self/cgroup", &c->host_cgroups, NULL, &err) < 0)
+			sync_die(c->sync_fd, &err);
+		if (unshare(CLONE_NEWCGROUP) < 0) {
+			hutch_fail(&err, errno, "create namespaces (cgroup)");
+			sync_die(c->sync_fd, &err);
+		}
+	}
+	init_stage2(c);
+}
+
 /* ---- root filesystem -------------------------------------------------- */
 
 /*
