@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -995,6 +996,69 @@ static bool v1_frozen(const char *dir, bool *transitional)
 	return str_has_prefix(s, "FROZEN");
 }
 
+static int64_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/*
+ * Wait until key in dir/cgroup.events (v2) reads want, up to timeout_ms: the kernel wakes
+ * a poll for POLLPRI on the file when it changes, so there is no sleep-and-look loop.
+ * Each look reads through the polled fd, which re-arms it. 0 once it reads want, -1 on
+ * timeout or when the file cannot be read.
+ */
+static int cg_events_wait(const char *dir, const char *key, uint64_t want, int timeout_ms)
+{
+	cleanup_free char *p = xasprintf("%s/cgroup.events", dir);
+	cleanup_close int fd = open(p, O_RDONLY | O_CLOEXEC);
+	int64_t end = now_ms() + timeout_ms;
+	size_t klen = strlen(key);
+
+	if (fd < 0)
+		return -1;
+	for (;;) {
+		char buf[512];
+		ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+		struct pollfd pfd = { .fd = fd, .events = POLLPRI };
+		int64_t left;
+		char *line;
+
+		if (n < 0)
+			return -1;
+		buf[n] = '\0';
+		for (line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+			if (strncmp(line, key, klen) == 0 && line[klen] == ' ' &&
+			    strtoull(line + klen + 1, NULL, 10) == want)
+				return 0;
+		left = end - now_ms();
+		if (left <= 0 || (poll(&pfd, 1, (int)left) < 0 && errno != EINTR))
+			return -1;
+	}
+}
+
+int hutch_cgroup_wait_empty(struct hutch_cgroup *cg, int timeout_ms)
+{
+	struct cg_hier *h = cg->layout == CG_DISABLED ? NULL : cg_unified(cg);
+	int64_t end = now_ms() + timeout_ms;
+
+	if (h && cg_exists(h->dir, "cgroup.events"))
+		return cg_events_wait(h->dir, "populated", 0, timeout_ms);
+	/* v1 only: no notification, look every millisecond */
+	for (;;) {
+		cleanup_free pid_t *pids = NULL;
+		size_t n = 0;
+
+		if (hutch_cgroup_pids(cg, &pids, &n, NULL) < 0 || n == 0)
+			return 0;
+		if (now_ms() >= end)
+			return -1;
+		sleep_ms(1);
+	}
+}
+
 static bool v2_frozen(const char *dir)
 {
 	uint64_t v;
@@ -1034,11 +1098,8 @@ int hutch_cgroup_freeze(struct hutch_cgroup *cg, bool freeze, hutch_err *err)
 	if ((h = cg_unified(cg))) {
 		if (cg_write(h->dir, "cgroup.freeze", freeze ? "1" : "0", err) < 0)
 			return -1;
-		for (int i = 0; i < 1000; i++) {
-			if (v2_frozen(h->dir) == freeze)
-				return 0;
-			sleep_ms(5);
-		}
+		if (cg_events_wait(h->dir, "frozen", freeze, 5000) == 0 || v2_frozen(h->dir) == freeze)
+			return 0;
 		if (freeze) {
 			cleanup_err hutch_err e = NULL;
 

@@ -67,6 +67,12 @@ int hutch_cgroup_from_json(json_object *o, struct hutch_cgroup **out, hutch_err 
 /* Every pid in the container's cgroup (recursively), sorted. */
 int hutch_cgroup_pids(struct hutch_cgroup *cg, pid_t **pids, size_t *n, hutch_err *err);
 int hutch_cgroup_freeze(struct hutch_cgroup *cg, bool freeze, hutch_err *err);
+/*
+ * Wait until no process is left in the container's cgroup, up to timeout_ms: woken by the
+ * kernel's cgroup.events notification where there is a v2 directory (hybrid hosts too),
+ * looking every millisecond on v1 only. 0 when empty, -1 on timeout.
+ */
+int hutch_cgroup_wait_empty(struct hutch_cgroup *cg, int timeout_ms);
 bool hutch_cgroup_frozen(struct hutch_cgroup *cg);
 /* The path (relative to the hierarchy root) shown in state and stats. */
 const char *hutch_cgroup_path(struct hutch_cgroup *cg);

@@ -613,7 +613,7 @@ int container_delete(struct hutch_global *g, const char *id, bool force, hutch_e
 			if (hutch_cgroup_pids(st->cg, &pids, &n, NULL) < 0 || n == 0)
 				break;
 			container_signal_all(st, SIGKILL, NULL);
-			usleep(10000);
+			hutch_cgroup_wait_empty(st->cg, 10);
 		}
 		if (hutch_cgroup_destroy(st->cg, err) < 0)
 			return hutch_error_prefix(err, "delete `%s`", id);

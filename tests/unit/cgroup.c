@@ -203,8 +203,21 @@ static void test_lifecycle(void)
 	r = hutch_cgroup_freeze(cg2, false, &err);
 	CHECK(r == 0 && !hutch_cgroup_frozen(cg2), "thaw");
 
+	/* waiting for the cgroup to empty: cgroup.events where there is v2, else looking */
+	CHECK(hutch_cgroup_wait_empty(cg2, 50) < 0, "wait_empty times out while a process is in");
+	{
+		struct timespec a, b;
+		long ms;
+
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		kill(child, SIGKILL);
+		r = hutch_cgroup_wait_empty(cg2, 5000);
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+		printf("# wait_empty: %ld ms\n", ms);
+		CHECK(r == 0 && ms < 2000, "wait_empty returns once the last process has left");
+	}
 	/* destroy while the child lives fails (EBUSY after the retries) */
-	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
 	r = hutch_cgroup_destroy(cg2, &err);
 	CHECK(r == 0, "destroy");
