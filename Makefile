@@ -130,18 +130,20 @@ clean:
 	rm -rf build helper/hutch *.o *.ko *.mod *.mod.c .*.cmd modules.order Module.symvers kmod/*.o kmod/.*.cmd
 
 # Real clients (tests/integration/80-podman.sh, 85-containerd.sh) and `make bench`.
-DEPS_CLIENTS := podman conmon containerd runc crun hyperfine time python3-grpcio
+DEPS_CLIENTS := podman conmon containerd runc crun hyperfine time python3-grpcio strace
 .PHONY: deps-clients
 deps: deps-clients
 deps-clients:
 	@./scripts/deps.sh $(DEPS_CLIENTS)
 
-# hutch vs crun vs runc (hyperfine): markdown table, raw JSON in bench/results/.
+# hutch vs crun vs runc (hyperfine): markdown table, raw JSON in bench/results/; then the
+# module in the VM (bench/kmod.sh) and every target ratio in one table (bench/targets.sh).
 bench: deps
 	$(MAKE) all rootfs build/bench/forkloop
 	./bench/run.sh
+	./bench/profile.sh
 	@if [ -x bench/image.sh ]; then ./bench/image.sh; fi
-	./bench/kmod.sh
+	st=0; ./bench/kmod.sh || st=$$?; echo; echo "## Targets"; echo; ./bench/targets.sh; exit $$st
 
 # the fork+exit loop of bench/kmod.sh, static: it runs in a busybox container
 build/bench/forkloop: bench/forkloop.c

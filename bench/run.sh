@@ -148,12 +148,7 @@ jq -r '
 	  "| \({run: "run /bin/true", cycle: "create→start→wait→delete", exec: "exec /bin/true", ps: "ps", state: "state"}[$b]) (ms) | \($h | ms) | \($c | ms) | \($r | ms) | \(r($h; $c)) | \(r($h; $r)) |"),
 	"| peak RSS of run (KiB) | \($d.hutch.peak_rss_kib) | \($d.crun.peak_rss_kib) | \($d.runc.peak_rss_kib) | \(r($d.hutch.peak_rss_kib; $d.crun.peak_rss_kib)) | \(r($d.hutch.peak_rss_kib; $d.runc.peak_rss_kib)) |",
 	"",
-	"Floor (`\($d.floor_command)`): \($d.floor.run.median | ms) ms, peak RSS \($d.floor.peak_rss_kib) KiB.",
-	"",
-	"Targets: run ≤ 0.6× crun: \(r($d.hutch.run.median; $d.crun.run.median))× \(if $d.hutch.run.median <= 0.6 * $d.crun.run.median then "met" else "NOT met" end); " +
-	"run ≤ 0.25× runc: \(r($d.hutch.run.median; $d.runc.run.median))× \(if $d.hutch.run.median <= 0.25 * $d.runc.run.median then "met" else "NOT met" end); " +
-	"run ≤ 2× floor: \(r($d.hutch.run.median; $d.floor.run.median))× \(if $d.hutch.run.median <= 2 * $d.floor.run.median then "met" else "NOT met" end); " +
-	"peak RSS ≤ crun: \(if $d.hutch.peak_rss_kib <= $d.crun.peak_rss_kib then "met" else "NOT met" end)."
+	"Floor (`\($d.floor_command)`): \($d.floor.run.median | ms) ms, peak RSS \($d.floor.peak_rss_kib) KiB."
 ' "$res/bench-$stamp.json"
 echo
 echo "# raw results: bench/results/bench-$stamp.json"
