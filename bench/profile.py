@@ -116,7 +116,8 @@ def run_phases(calls, state):
     p['processes forked before the exec (count)'] = len(forks)
     p['namespaces: clone/unshare with CLONE_NEW*'] = sum(
         c.end - c.start for c in calls if c.name in ('clone', 'clone3', 'unshare') and 'CLONE_NEW' in c.text)
-    idm = [c for c in calls if c.name in ('open', 'openat') and re.search(r'/(uid|gid)_map"', c.text)]
+    idm = [c for c in calls if c.name in ('open', 'openat') and re.search(r'/(uid|gid)_map"', c.text)
+           and ('O_WRONLY' in c.text or 'O_RDWR' in c.text)]
     if idm:
         w = first(calls, lambda c: c.name == 'write', idm[-1].end)
         p['id maps'] = (w.end if w else idm[-1].end) - idm[0].start
