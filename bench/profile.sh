@@ -25,32 +25,11 @@ mkdir -p "$traces"
 
 declare -A RT=([hutch]=$hutch [crun]=$(command -v crun))
 NAMES=(hutch crun)
-hybrid=false
-grep -q ' /sys/fs/cgroup/unified .* cgroup2 ' /proc/self/mountinfo && hybrid=true
-in_ns() { # NAME CMD...: run CMD the way runtime NAME is benchmarked (bench/run.sh)
-	local n=$1
-	shift
-	if [ "$n" = crun ] && $hybrid; then
-		unshare -m --propagation private sh -c 'umount /sys/fs/cgroup/unified && exec "$@"' sh "$@"
-	else
-		"$@"
-	fi
-}
-cleanup() {
-	for n in "${NAMES[@]}"; do
-		in_ns "$n" "${RT[$n]}" --root "$tmp/$n" delete --force p-long >/dev/null 2>&1 || true
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-mkdir -p "$tmp/bundle" "$tmp/long"
-cp -a "$top/build/rootfs" "$tmp/bundle/rootfs"
-(cd "$tmp/bundle" && "$hutch" spec)
-jq '.ociVersion = "1.0.2" | .process.args = ["/bin/true"] | .process.terminal = false' \
-	"$tmp/bundle/config.json" > "$tmp/c" && mv "$tmp/c" "$tmp/bundle/config.json"
-jq --arg r "$tmp/bundle/rootfs" '.process.args = ["/bin/sleep", "100000"] | .root.path = $r' \
-	"$tmp/bundle/config.json" > "$tmp/long/config.json"
+long_id=p-long
+# shellcheck source=bench/lib.sh
+. "$top/bench/lib.sh"
+trap bench_cleanup EXIT
+bench_bundles
 
 st() { # NAME OUT CMD...: trace CMD as runtime NAME runs it
 	local n=$1 out=$2

@@ -33,35 +33,11 @@ cycle=$top/bench/cycle.sh
 declare -A RT=([hutch]=$hutch [crun]=$(command -v crun) [runc]=$(command -v runc))
 NAMES=(hutch crun runc)
 
-cleanup() {
-	for n in "${NAMES[@]}"; do
-		in_ns "$n" "${RT[$n]}" --root "$tmp/$n" delete --force bench-long >/dev/null 2>&1 || true
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-# crun on a hybrid host: a private mount namespace without the cgroup2 mount.
-hybrid=false
-grep -q ' /sys/fs/cgroup/unified .* cgroup2 ' /proc/self/mountinfo && hybrid=true
-in_ns() { # NAME CMD...: run CMD the way runtime NAME is benchmarked
-	local n=$1
-	shift
-	if [ "$n" = crun ] && $hybrid; then
-		unshare -m --propagation private sh -c 'umount /sys/fs/cgroup/unified && exec "$@"' sh "$@"
-	else
-		"$@"
-	fi
-}
-
-mkdir -p "$tmp/bundle"
-cp -a "$top/build/rootfs" "$tmp/bundle/rootfs"
-(cd "$tmp/bundle" && "$hutch" spec)
-jq '.ociVersion = "1.0.2" | .process.args = ["/bin/true"] | .process.terminal = false' \
-	"$tmp/bundle/config.json" > "$tmp/c" && mv "$tmp/c" "$tmp/bundle/config.json"
-mkdir -p "$tmp/long"   # same rootfs (runc wants an absolute path, not a symlink)
-jq --arg r "$tmp/bundle/rootfs" '.process.args = ["/bin/sleep", "100000"] | .root.path = $r' \
-	"$tmp/bundle/config.json" > "$tmp/long/config.json"
+long_id=bench-long
+# shellcheck source=bench/lib.sh
+. "$top/bench/lib.sh"
+trap bench_cleanup EXIT
+bench_bundles
 nsflags=$(jq -r '[.linux.namespaces[].type | {pid:"-p -f",network:"-n",ipc:"-i",uts:"-u",mount:"-m",cgroup:"-C",user:"-U"}[.]] | join(" ")' \
 	"$tmp/bundle/config.json")
 
