@@ -84,12 +84,13 @@ static int become_root(hutch_err *err)
 
 static void init_stage2(struct hutch_ctx *c) __attribute__((noreturn));
 
-void init_stage1(struct hutch_ctx *c)
+/*
+ * The first steps of a process the runtime forks toward the container: let go of the
+ * state dir's lock, enter the cgroups (cgroup.h), wait for the runtime's go.
+ */
+static void child_begin(struct hutch_ctx *c)
 {
 	cleanup_err hutch_err err = NULL;
-	struct hutch_spec *s = c->spec;
-	int newflags = s->ns_new & ~CLONE_NEWUSER;
-	pid_t pid;
 
 	if (c->state_fd >= 0)
 		close(c->state_fd);   /* its flock must end with the runtime command */
@@ -97,6 +98,16 @@ void init_stage1(struct hutch_ctx *c)
 		sync_die(c->sync_fd, &err);
 	if (sync_recv(c->sync_fd, SYNC_GO, NULL, NULL, &err) < 0)
 		_exit(1);
+}
+
+void init_stage1(struct hutch_ctx *c)
+{
+	cleanup_err hutch_err err = NULL;
+	struct hutch_spec *s = c->spec;
+	int newflags = s->ns_new & ~CLONE_NEWUSER;
+	pid_t pid;
+
+	child_begin(c);
 	if (join_namespaces(c, true, &err) < 0)
 		sync_die(c->sync_fd, &err);
 	if (spec_get_ns(s, CLONE_NEWUSER) && !(s->ns_new & CLONE_NEWUSER) && become_root(&err) < 0)
@@ -159,12 +170,7 @@ void init_direct(struct hutch_ctx *c)
 {
 	cleanup_err hutch_err err = NULL;
 
-	if (c->state_fd >= 0)
-		close(c->state_fd);   /* its flock must end with the runtime command */
-	if (c->cg && hutch_cgroup_enter_self(c->cg, &err) < 0)
-		sync_die(c->sync_fd, &err);
-	if (sync_recv(c->sync_fd, SYNC_GO, NULL, NULL, &err) < 0)
-		_exit(1);
+	child_begin(c);
 	/* in all its cgroups now: they become the namespace's roots */
 	if (c->spec->ns_new & CLONE_NEWCGROUP) {
 		if (read_file("/proc/self/cgroup", &c->host_cgroups, NULL, &err) < 0)
@@ -648,12 +654,7 @@ void exec_stage1(struct hutch_ctx *c)
 	cleanup_err hutch_err err = NULL;
 	pid_t pid;
 
-	if (c->state_fd >= 0)
-		close(c->state_fd);
-	if (c->cg && hutch_cgroup_enter_self(c->cg, &err) < 0)
-		sync_die(c->sync_fd, &err);
-	if (sync_recv(c->sync_fd, SYNC_GO, NULL, NULL, &err) < 0)
-		_exit(1);
+	child_begin(c);
 	if (c->exec_nsflags && setns(c->exec_pidfd, c->exec_nsflags) < 0) {
 		hutch_fail(&err, errno, "join the container's namespaces");
 		sync_die(c->sync_fd, &err);
