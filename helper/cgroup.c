@@ -664,6 +664,16 @@ int hutch_cgroup_enter_self(struct hutch_cgroup *cg, hutch_err *err)
 	return r;
 }
 
+bool hutch_cgroup_enter_pending(const struct hutch_cgroup *cg, bool v2_entered)
+{
+	if (!cg || cg->layout == CG_DISABLED)
+		return false;
+	for (size_t i = 0; i < cg->nh; i++)
+		if (!(cg->h[i].v2 && v2_entered) && !(cg->self_fds && cg->self_fds[i] >= 0))
+			return true;
+	return false;
+}
+
 int hutch_cgroup_enter(struct hutch_cgroup *cg, pid_t pid, bool v2_entered, hutch_err *err)
 {
 	cleanup_free char *s = xasprintf("%d", (int)pid);

@@ -55,6 +55,12 @@ bool hutch_cgroup_rootless_fallback(struct hutch_cgroup *cg, const struct hutch_
 int hutch_cgroup_enter_open(struct hutch_cgroup *cg);
 int hutch_cgroup_enter_self(struct hutch_cgroup *cg, hutch_err *err);
 int hutch_cgroup_enter(struct hutch_cgroup *cg, pid_t pid, bool v2_entered, hutch_err *err);
+/*
+ * Whether hutch_cgroup_enter has anything to write for a child made with v2_entered
+ * (before it is called: it closes the fds). Parent and child ask it after the fork (both
+ * know v2_entered) and agree: only then must the child wait for the parent's go.
+ */
+bool hutch_cgroup_enter_pending(const struct hutch_cgroup *cg, bool v2_entered);
 /* An fd of the v2 cgroup directory for clone3(CLONE_INTO_CGROUP), or -1. */
 int hutch_cgroup_v2_fd(struct hutch_cgroup *cg);
 /* Remove the directories hutch created, leaf first; kills nothing. */

@@ -286,6 +286,7 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 					    &in_cgroup);
 		if (init == 0) {
 			close(sv[0]);
+			c.await_go = hutch_cgroup_enter_pending(cg, in_cgroup);
 			init_direct(&c);
 		}
 		if (init < 0)
@@ -299,14 +300,16 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 		}
 		if (stage1 == 0) {
 			close(sv[0]);
+			c.await_go = hutch_cgroup_enter_pending(cg, in_cgroup);
 			init_stage1(&c);
 		}
 	}
 	close(sv[1]);
 	sv[1] = -1;
-	/* v1 hierarchies (and v2 without clone3) are entered before the child may go on */
+	/* what the child cannot enter by itself is entered before it may go on */
+	c.await_go = hutch_cgroup_enter_pending(cg, in_cgroup);
 	if (hutch_cgroup_enter(cg, init > 0 ? init : stage1, in_cgroup, err) < 0 ||
-	    sync_send(sv[0], SYNC_GO, 0, NULL) < 0)
+	    (c.await_go && sync_send(sv[0], SYNC_GO, 0, NULL) < 0))
 		goto fail;
 	if (stage1 > 0 && (s->ns_new & CLONE_NEWUSER)) {
 		if (sync_recv(sv[0], SYNC_USERNS, NULL, NULL, err) < 0 ||

@@ -51,6 +51,8 @@ struct hutch_ctx {
 	char *host_cgroups;          /* init: /proc/self/cgroup read before the new cgroup
 					namespace hid the paths (init.c: bind_cgroup) */
 	struct hutch_cgroup *cg;     /* the child enters it first thing (hutch_cgroup_enter_self) */
+	bool await_go;               /* ... then waits for the runtime's go: it has cgroups to
+					write for the child (hutch_cgroup_enter_pending) */
 };
 
 int container_create(struct hutch_global *g, const char *id, const struct hutch_create_opts *o,

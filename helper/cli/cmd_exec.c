@@ -255,6 +255,7 @@ static int do_exec(struct hutch_global *g, const char *id, const struct exec_opt
 		hutch_fail(err, errno, "fork");
 		goto out;
 	}
+	c.await_go = hutch_cgroup_enter_pending(st->cg, in_v2);
 	if (e1 == 0) {
 		close(sv[0]);
 		exec_stage1(&c);
@@ -263,7 +264,8 @@ static int do_exec(struct hutch_global *g, const char *id, const struct exec_opt
 	sv[1] = -1;
 	if (st->cg && hutch_cgroup_enter(st->cg, e1, in_v2, err) < 0)
 		goto fail;
-	if (sync_send(sv[0], SYNC_GO, 0, NULL) < 0 || sync_recv(sv[0], SYNC_PID, &value, NULL, err) < 0)
+	if ((c.await_go && sync_send(sv[0], SYNC_GO, 0, NULL) < 0) ||
+	    sync_recv(sv[0], SYNC_PID, &value, NULL, err) < 0)
 		goto fail;
 	e2 = value;
 	/* hutch.ko: account the new process to the container before it runs */
