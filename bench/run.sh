@@ -58,6 +58,7 @@ rounds=${BENCH_ROUNDS:-4}
 per=$(((runs + rounds - 1) / rounds))
 for n in "${NAMES[@]}"; do
 	mkdir -p "$tmp/$n"
+	# shellcheck disable=SC2016
 	in_ns "$n" sh -c '"$1" --root "$2" run --detach --bundle "$3" bench-long </dev/null >/dev/null 2>&1' \
 		sh "${RT[$n]}" "$tmp/$n" "$tmp/long"
 done
