@@ -5,9 +5,9 @@
 #   make module     build hutch.ko through Kbuild (KDIR= kernel build dir)
 
 CC      ?= gcc
-PKGS    := json-c libcap libseccomp libnl-genl-3.0 libnl-route-3.0 libkmod libcrypto
+PKGS    := json-c libcap libseccomp libnl-genl-3.0 libnl-route-3.0
 # Loaded on first use by helper/dl.c (dlopen by soname), not linked: see helper/dl.h.
-PKGS_DL := libcurl libarchive libnftables libsystemd
+PKGS_DL := libcurl libarchive libnftables libsystemd libkmod libcrypto
 OPT     ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral \
            -Wmissing-prototypes -Wstrict-prototypes -Wno-unused-parameter
@@ -22,7 +22,9 @@ soname = $(shell objdump -p $$(pkg-config --variable=libdir $(1) 2>/dev/null)/$(
 DL_SONAMES := -DHUTCH_SONAME_CURL='"$(call soname,libcurl,libcurl)"' \
 	      -DHUTCH_SONAME_ARCHIVE='"$(call soname,libarchive,libarchive)"' \
 	      -DHUTCH_SONAME_NFTABLES='"$(call soname,libnftables,libnftables)"' \
-	      -DHUTCH_SONAME_SYSTEMD='"$(call soname,libsystemd,libsystemd)"'
+	      -DHUTCH_SONAME_SYSTEMD='"$(call soname,libsystemd,libsystemd)"' \
+	      -DHUTCH_SONAME_KMOD='"$(call soname,libkmod,libkmod)"' \
+	      -DHUTCH_SONAME_CRYPTO='"$(call soname,libcrypto,libcrypto)"'
 
 # helper/*.c is the library; helper/cli/ the command-line layer over it (main.c, cmd_*.c).
 LIBSRCS := $(sort $(wildcard helper/*.c))
@@ -214,18 +216,20 @@ clean:
 # Real clients (tests/integration/80-podman.sh, 82-buildah.sh, 85-containerd.sh), `make bench`,
 # and systemd with D-Bus for --systemd-cgroup (45-systemd.sh runs it as PID 1 of namespaces).
 DEPS_CLIENTS := podman conmon containerd runc crun buildah hyperfine time python3-grpcio \
-                systemd dbus
+                systemd dbus strace
 .PHONY: deps-clients
 deps: deps-clients
 deps-clients:
 	@./scripts/deps.sh $(DEPS_CLIENTS)
 
-# hutch vs crun vs runc (hyperfine): markdown table, raw JSON in bench/results/.
+# hutch vs crun vs runc (hyperfine): markdown table, raw JSON in bench/results/; then the
+# module in the VM (bench/kmod.sh) and every target ratio in one table (bench/targets.sh).
 bench: deps
 	$(MAKE) all rootfs build/bench/forkloop
 	./bench/run.sh
+	./bench/profile.sh
 	@if [ -x bench/image.sh ]; then ./bench/image.sh; fi
-	./bench/kmod.sh
+	st=0; ./bench/kmod.sh || st=$$?; echo; echo "## Targets"; echo; ./bench/targets.sh; exit $$st
 
 # the fork+exit loop of bench/kmod.sh, static: it runs in a busybox container
 build/bench/forkloop: bench/forkloop.c

@@ -33,35 +33,11 @@ cycle=$top/bench/cycle.sh
 declare -A RT=([hutch]=$hutch [crun]=$(command -v crun) [runc]=$(command -v runc))
 NAMES=(hutch crun runc)
 
-cleanup() {
-	for n in "${NAMES[@]}"; do
-		in_ns "$n" "${RT[$n]}" --root "$tmp/$n" delete --force bench-long >/dev/null 2>&1 || true
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-# crun on a hybrid host: a private mount namespace without the cgroup2 mount.
-hybrid=false
-grep -q ' /sys/fs/cgroup/unified .* cgroup2 ' /proc/self/mountinfo && hybrid=true
-in_ns() { # NAME CMD...: run CMD the way runtime NAME is benchmarked
-	local n=$1
-	shift
-	if [ "$n" = crun ] && $hybrid; then
-		unshare -m --propagation private sh -c 'umount /sys/fs/cgroup/unified && exec "$@"' sh "$@"
-	else
-		"$@"
-	fi
-}
-
-mkdir -p "$tmp/bundle"
-cp -a "$top/build/rootfs" "$tmp/bundle/rootfs"
-(cd "$tmp/bundle" && "$hutch" spec)
-jq '.ociVersion = "1.0.2" | .process.args = ["/bin/true"] | .process.terminal = false' \
-	"$tmp/bundle/config.json" > "$tmp/c" && mv "$tmp/c" "$tmp/bundle/config.json"
-mkdir -p "$tmp/long"   # same rootfs (runc wants an absolute path, not a symlink)
-jq --arg r "$tmp/bundle/rootfs" '.process.args = ["/bin/sleep", "100000"] | .root.path = $r' \
-	"$tmp/bundle/config.json" > "$tmp/long/config.json"
+long_id=bench-long
+# shellcheck source=bench/lib.sh
+. "$top/bench/lib.sh"
+trap bench_cleanup EXIT
+bench_bundles
 nsflags=$(jq -r '[.linux.namespaces[].type | {pid:"-p -f",network:"-n",ipc:"-i",uts:"-u",mount:"-m",cgroup:"-C",user:"-U"}[.]] | join(" ")' \
 	"$tmp/bundle/config.json")
 
@@ -82,6 +58,7 @@ rounds=${BENCH_ROUNDS:-4}
 per=$(((runs + rounds - 1) / rounds))
 for n in "${NAMES[@]}"; do
 	mkdir -p "$tmp/$n"
+	# shellcheck disable=SC2016
 	in_ns "$n" sh -c '"$1" --root "$2" run --detach --bundle "$3" bench-long </dev/null >/dev/null 2>&1' \
 		sh "${RT[$n]}" "$tmp/$n" "$tmp/long"
 done
@@ -148,12 +125,7 @@ jq -r '
 	  "| \({run: "run /bin/true", cycle: "create→start→wait→delete", exec: "exec /bin/true", ps: "ps", state: "state"}[$b]) (ms) | \($h | ms) | \($c | ms) | \($r | ms) | \(r($h; $c)) | \(r($h; $r)) |"),
 	"| peak RSS of run (KiB) | \($d.hutch.peak_rss_kib) | \($d.crun.peak_rss_kib) | \($d.runc.peak_rss_kib) | \(r($d.hutch.peak_rss_kib; $d.crun.peak_rss_kib)) | \(r($d.hutch.peak_rss_kib; $d.runc.peak_rss_kib)) |",
 	"",
-	"Floor (`\($d.floor_command)`): \($d.floor.run.median | ms) ms, peak RSS \($d.floor.peak_rss_kib) KiB.",
-	"",
-	"Targets: run ≤ 0.6× crun: \(r($d.hutch.run.median; $d.crun.run.median))× \(if $d.hutch.run.median <= 0.6 * $d.crun.run.median then "met" else "NOT met" end); " +
-	"run ≤ 0.25× runc: \(r($d.hutch.run.median; $d.runc.run.median))× \(if $d.hutch.run.median <= 0.25 * $d.runc.run.median then "met" else "NOT met" end); " +
-	"run ≤ 2× floor: \(r($d.hutch.run.median; $d.floor.run.median))× \(if $d.hutch.run.median <= 2 * $d.floor.run.median then "met" else "NOT met" end); " +
-	"peak RSS ≤ crun: \(if $d.hutch.peak_rss_kib <= $d.crun.peak_rss_kib then "met" else "NOT met" end)."
+	"Floor (`\($d.floor_command)`): \($d.floor.run.median | ms) ms, peak RSS \($d.floor.peak_rss_kib) KiB."
 ' "$res/bench-$stamp.json"
 echo
 echo "# raw results: bench/results/bench-$stamp.json"

@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,10 +153,20 @@ static void hier_clear(struct cg_hier *h)
 	memset(h, 0, sizeof(*h));
 }
 
+static void self_fds_close(struct hutch_cgroup *cg)
+{
+	for (size_t i = 0; cg->self_fds && i < cg->nh; i++)
+		if (cg->self_fds[i] >= 0)
+			close(cg->self_fds[i]);
+	free(cg->self_fds);
+	cg->self_fds = NULL;
+}
+
 void hutch_cgroup_free(struct hutch_cgroup *cg)
 {
 	if (cg == NULL)
 		return;
+	self_fds_close(cg);
 	for (size_t i = 0; i < cg->nh; i++)
 		hier_clear(&cg->h[i]);
 	free(cg->h);
@@ -670,9 +681,55 @@ bool hutch_cgroup_rootless_fallback(struct hutch_cgroup *cg, const struct hutch_
 	return true;
 }
 
-int hutch_cgroup_enter(struct hutch_cgroup *cg, pid_t pid, hutch_err *err)
+int hutch_cgroup_enter_open(struct hutch_cgroup *cg)
+{
+	self_fds_close(cg);
+	/* a systemd unit's directories are made when it starts, with the pid in it */
+	if (cg->layout == CG_DISABLED || (cg->sd && !cg->sd->started))
+		return 0;
+	cg->self_fds = xcalloc(cg->nh, sizeof(int));
+	for (size_t i = 0; i < cg->nh; i++) {
+		cleanup_free char *p = xasprintf("%s/tasks", cg->h[i].dir);
+
+		/* v2 has no `tasks`; where this fails the parent writes cgroup.procs */
+		cg->self_fds[i] = cg->h[i].v2 ? -1 : open(p, O_WRONLY | O_CLOEXEC);
+	}
+	return 0;
+}
+
+int hutch_cgroup_enter_self(struct hutch_cgroup *cg, hutch_err *err)
+{
+	int r = 0;
+
+	for (size_t i = 0; cg->self_fds && i < cg->nh; i++) {
+		ssize_t w;
+
+		if (cg->self_fds[i] < 0)
+			continue;
+		do
+			w = write(cg->self_fds[i], "0", 1);
+		while (w < 0 && errno == EINTR);
+		if (w < 0 && r == 0)
+			r = hutch_fail(err, errno, "cgroup: enter `%s`", cg->h[i].dir);
+	}
+	self_fds_close(cg);
+	return r;
+}
+
+bool hutch_cgroup_enter_pending(const struct hutch_cgroup *cg, bool v2_entered)
+{
+	if (!cg || cg->layout == CG_DISABLED)
+		return false;
+	for (size_t i = 0; i < cg->nh; i++)
+		if (!(cg->h[i].v2 && v2_entered) && !(cg->self_fds && cg->self_fds[i] >= 0))
+			return true;
+	return false;
+}
+
+int hutch_cgroup_enter(struct hutch_cgroup *cg, pid_t pid, bool v2_entered, hutch_err *err)
 {
 	cleanup_free char *s = xasprintf("%d", (int)pid);
+	int r = 0;
 
 	if (cg->layout == CG_DISABLED)
 		return 0;
@@ -682,10 +739,15 @@ int hutch_cgroup_enter(struct hutch_cgroup *cg, pid_t pid, hutch_err *err)
 		if (cg_sd_start(cg, pid, err) < 0 || cg_make_dirs(cg, err) < 0)
 			return -1;
 	}
-	for (size_t i = 0; i < cg->nh; i++)
+	for (size_t i = 0; i < cg->nh && r == 0; i++) {
+		/* in already (clone3), or the child enters by itself (hutch_cgroup_enter_self) */
+		if ((cg->h[i].v2 && v2_entered) || (cg->self_fds && cg->self_fds[i] >= 0))
+			continue;
 		if (cg_write(cg->h[i].dir, "cgroup.procs", s, err) < 0)
-			return hutch_error_prefix(err, "cgroup: move pid %d", (int)pid);
-	return 0;
+			r = hutch_error_prefix(err, "cgroup: move pid %d", (int)pid);
+	}
+	self_fds_close(cg);
+	return r;
 }
 
 int hutch_cgroup_v2_fd(struct hutch_cgroup *cg)
@@ -794,8 +856,9 @@ int hutch_cgroup_destroy(struct hutch_cgroup *cg, hutch_err *err)
 		if (strcmp(h->created[n - 1], h->dir) == 0) {
 			if (h->v2 || strv_contains(h->ctrls, "rdma"))
 				rdma_limits_to_max(h->dir);
-			rmdir_children(h->dir);
-			if (rmdir_retry(h->created[n - 1]) < 0) {
+			/* sub-cgroups the container made, or tasks still leaving: the slow way */
+			if (rmdir(h->dir) < 0 && errno != ENOENT &&
+			    (rmdir_children(h->dir), rmdir_retry(h->created[n - 1]) < 0)) {
 				if (ret == 0)
 					ret = hutch_fail(err, errno, "cgroup: rmdir `%s`", h->dir);
 				continue;
@@ -1046,6 +1109,69 @@ static bool v1_frozen(const char *dir, bool *transitional)
 	return str_has_prefix(s, "FROZEN");
 }
 
+static int64_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/*
+ * Wait until key in dir/cgroup.events (v2) reads want, up to timeout_ms: the kernel wakes
+ * a poll for POLLPRI on the file when it changes, so there is no sleep-and-look loop.
+ * Each look reads through the polled fd, which re-arms it. 0 once it reads want, -1 on
+ * timeout or when the file cannot be read.
+ */
+static int cg_events_wait(const char *dir, const char *key, uint64_t want, int timeout_ms)
+{
+	cleanup_free char *p = xasprintf("%s/cgroup.events", dir);
+	cleanup_close int fd = open(p, O_RDONLY | O_CLOEXEC);
+	int64_t end = now_ms() + timeout_ms;
+	size_t klen = strlen(key);
+
+	if (fd < 0)
+		return -1;
+	for (;;) {
+		char buf[512];
+		ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+		struct pollfd pfd = { .fd = fd, .events = POLLPRI };
+		int64_t left;
+		char *line;
+
+		if (n < 0)
+			return -1;
+		buf[n] = '\0';
+		for (line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+			if (strncmp(line, key, klen) == 0 && line[klen] == ' ' &&
+			    strtoull(line + klen + 1, NULL, 10) == want)
+				return 0;
+		left = end - now_ms();
+		if (left <= 0 || (poll(&pfd, 1, (int)left) < 0 && errno != EINTR))
+			return -1;
+	}
+}
+
+int hutch_cgroup_wait_empty(struct hutch_cgroup *cg, int timeout_ms)
+{
+	struct cg_hier *h = cg->layout == CG_DISABLED ? NULL : cg_unified(cg);
+	int64_t end = now_ms() + timeout_ms;
+
+	if (h && cg_exists(h->dir, "cgroup.events"))
+		return cg_events_wait(h->dir, "populated", 0, timeout_ms);
+	/* v1 only: no notification, look every millisecond */
+	for (;;) {
+		cleanup_free pid_t *pids = NULL;
+		size_t n = 0;
+
+		if (hutch_cgroup_pids(cg, &pids, &n, NULL) < 0 || n == 0)
+			return 0;
+		if (now_ms() >= end)
+			return -1;
+		sleep_ms(1);
+	}
+}
+
 static bool v2_frozen(const char *dir)
 {
 	uint64_t v;
@@ -1085,11 +1211,8 @@ int hutch_cgroup_freeze(struct hutch_cgroup *cg, bool freeze, hutch_err *err)
 	if ((h = cg_unified(cg))) {
 		if (cg_write(h->dir, "cgroup.freeze", freeze ? "1" : "0", err) < 0)
 			return -1;
-		for (int i = 0; i < 1000; i++) {
-			if (v2_frozen(h->dir) == freeze)
-				return 0;
-			sleep_ms(5);
-		}
+		if (cg_events_wait(h->dir, "frozen", freeze, 5000) == 0 || v2_frozen(h->dir) == freeze)
+			return 0;
 		if (freeze) {
 			cleanup_err hutch_err e = NULL;
 

@@ -6,7 +6,10 @@
  *   parent (create):  hutch_cgroup_prepare  validate linux.cgroupsPath and
  *                                          linux.resources; nothing touched yet
  *                     hutch_cgroup_create   make the directories, apply resources
- *                     hutch_cgroup_enter    move a pid in (before it executes anything)
+ *                     hutch_cgroup_enter_open, then fork, then hutch_cgroup_enter_self
+ *                                          in the child and hutch_cgroup_enter in the
+ *                                          parent: the child is in before it executes
+ *                                          anything
  *                     hutch_cgroup_to_json  saved in state.json
  *   later commands:   hutch_cgroup_from_json, then pids / freeze / destroy ...
  */
@@ -37,7 +40,27 @@ int hutch_cgroup_create(struct hutch_cgroup *cg, hutch_err *err);
  * the rootless case, which runs without cgroups as with runc; otherwise e stands.
  */
 bool hutch_cgroup_rootless_fallback(struct hutch_cgroup *cg, const struct hutch_error *e);
-int hutch_cgroup_enter(struct hutch_cgroup *cg, pid_t pid, hutch_err *err);
+/*
+ * Entering a new process. A pid written to a v1 cgroup.procs takes the kernel's global
+ * threadgroup lock for writing, which waits for an RCU grace period (milliseconds, once
+ * per command; it was most of `run`'s time in cgroups), while a thread that writes "0"
+ * (itself) into a v1 `tasks` file takes no global lock, and for a single-threaded process
+ * moving its thread moves the process. So: before the fork the parent opens the `tasks`
+ * files (hutch_cgroup_enter_open); the child, single-threaded, writes itself in first
+ * thing (hutch_cgroup_enter_self) and reports a failure like any other setup step; the
+ * parent moves pid in where the child cannot (hutch_cgroup_enter: v2 unless clone3 put
+ * the child there (v2_entered), a v1 `tasks` file it could not open). Each side closes
+ * the fds.
+ */
+int hutch_cgroup_enter_open(struct hutch_cgroup *cg);
+int hutch_cgroup_enter_self(struct hutch_cgroup *cg, hutch_err *err);
+int hutch_cgroup_enter(struct hutch_cgroup *cg, pid_t pid, bool v2_entered, hutch_err *err);
+/*
+ * Whether hutch_cgroup_enter has anything to write for a child made with v2_entered
+ * (before it is called: it closes the fds). Parent and child ask it after the fork (both
+ * know v2_entered) and agree: only then must the child wait for the parent's go.
+ */
+bool hutch_cgroup_enter_pending(const struct hutch_cgroup *cg, bool v2_entered);
 /* An fd of the v2 cgroup directory for clone3(CLONE_INTO_CGROUP), or -1. */
 int hutch_cgroup_v2_fd(struct hutch_cgroup *cg);
 /* Remove the directories hutch created, leaf first; kills nothing. */
@@ -53,6 +76,12 @@ int hutch_cgroup_from_json(json_object *o, struct hutch_cgroup **out, hutch_err 
 /* Every pid in the container's cgroup (recursively), sorted. */
 int hutch_cgroup_pids(struct hutch_cgroup *cg, pid_t **pids, size_t *n, hutch_err *err);
 int hutch_cgroup_freeze(struct hutch_cgroup *cg, bool freeze, hutch_err *err);
+/*
+ * Wait until no process is left in the container's cgroup, up to timeout_ms: woken by the
+ * kernel's cgroup.events notification where there is a v2 directory (hybrid hosts too),
+ * looking every millisecond on v1 only. 0 when empty, -1 on timeout.
+ */
+int hutch_cgroup_wait_empty(struct hutch_cgroup *cg, int timeout_ms);
 bool hutch_cgroup_frozen(struct hutch_cgroup *cg);
 /* The path (relative to the hierarchy root) shown in state and stats. */
 const char *hutch_cgroup_path(struct hutch_cgroup *cg);

@@ -126,6 +126,8 @@ struct hutch_cgroup {
 	size_t nh;
 	struct cg_res *res;       /* from prepare; NULL after from_json */
 	int v2fd;                 /* cached fd of the v2 directory, or -1 */
+	int *self_fds;            /* per hierarchy: its v1 `tasks` file opened for a child to
+				     enter by itself (hutch_cgroup_enter_open), or -1; or NULL */
 	int oomfd;                /* hutch_cgroup_oom_fd, or -1 */
 	uint64_t oom_seen;        /* v2: oom_kill count already reported */
 };

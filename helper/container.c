@@ -336,31 +336,50 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 	c.listen_fd = listen_fd;
 	c.state_fd = st->dirfd;
 	c.sync_fd = sv[1];
-	stage1 = fork_into_cgroup(hutch_cgroup_v2_fd(cg), &in_cgroup);
-	if (stage1 < 0) {
-		hutch_fail(err, errno, "fork");
-		goto fail;
+	c.cg = cg;
+	hutch_cgroup_enter_open(cg);
+	/* the short way: the init cloned straight into its namespaces (init.c: init_direct) */
+	if (init_direct_possible(&c)) {
+		init = clone_ns_into_cgroup(s->ns_new & ~CLONE_NEWCGROUP, hutch_cgroup_v2_fd(cg),
+					    &in_cgroup);
+		if (init == 0) {
+			close(sv[0]);
+			c.await_go = hutch_cgroup_enter_pending(cg, in_cgroup);
+			init_direct(&c);
+		}
+		if (init < 0)
+			log_debug("clone3 into the namespaces: %s; forking a stage 1", strerror(errno));
 	}
-	if (stage1 == 0) {
-		close(sv[0]);
-		init_stage1(&c);
+	if (init < 0) {
+		stage1 = fork_into_cgroup(hutch_cgroup_v2_fd(cg), &in_cgroup);
+		if (stage1 < 0) {
+			hutch_fail(err, errno, "fork");
+			goto fail;
+		}
+		if (stage1 == 0) {
+			close(sv[0]);
+			c.await_go = hutch_cgroup_enter_pending(cg, in_cgroup);
+			init_stage1(&c);
+		}
 	}
 	cleanup_closep(&sv[1]);
 	HUTCH_FAULT("create.fork");
-	/* v1 hierarchies (and v2 without clone3) are entered before stage 1 may go on */
-	if (hutch_cgroup_enter(cg, stage1, err) < 0 || sync_send(sv[0], SYNC_GO, 0, NULL) < 0)
+	/* what the child cannot enter by itself is entered before it may go on */
+	c.await_go = hutch_cgroup_enter_pending(cg, in_cgroup);
+	if (hutch_cgroup_enter(cg, init > 0 ? init : stage1, in_cgroup, err) < 0 ||
+	    (c.await_go && sync_send(sv[0], SYNC_GO, 0, NULL) < 0))
 		goto fail;
-	if (s->ns_new & CLONE_NEWUSER) {
+	if (stage1 > 0 && (s->ns_new & CLONE_NEWUSER)) {
 		if (sync_recv(sv[0], SYNC_USERNS, NULL, NULL, err) < 0 ||
 		    write_id_maps(stage1, s, err) < 0 || sync_send(sv[0], SYNC_USERNS_DONE, 0, NULL) < 0)
 			goto fail;
 	}
-	if (sync_recv(sv[0], SYNC_PID, &value, NULL, err) < 0)
-		goto fail;
-	init = value;
-	{
+	if (stage1 > 0) {
 		int status;
 
+		if (sync_recv(sv[0], SYNC_PID, &value, NULL, err) < 0)
+			goto fail;
+		init = value;
 		while (waitpid(stage1, &status, 0) < 0 && errno == EINTR)
 			;
 		stage1 = -1;
@@ -656,7 +675,7 @@ int container_delete(struct hutch_global *g, const char *id, bool force, hutch_e
 			if (hutch_cgroup_pids(st->cg, &pids, &n, NULL) < 0 || n == 0)
 				break;
 			container_signal_all(st, SIGKILL, NULL);
-			usleep(10000);
+			hutch_cgroup_wait_empty(st->cg, 10);
 		}
 		if (hutch_cgroup_destroy(st->cg, err) < 0)
 			return hutch_error_prefix(err, "delete `%s`", id);

@@ -68,6 +68,9 @@ struct hutch_ctx {
 	int exec_nsflags;            /* exec: namespaces that differ from ours */
 	char *host_cgroups;          /* init: /proc/self/cgroup read before the new cgroup
 					namespace hid the paths (init.c: bind_cgroup) */
+	struct hutch_cgroup *cg;     /* the child enters it first thing (hutch_cgroup_enter_self) */
+	bool await_go;               /* ... then waits for the runtime's go: it has cgroups to
+					write for the child (hutch_cgroup_enter_pending) */
 };
 
 void hutch_ctx_release(struct hutch_ctx *c);
@@ -92,6 +95,14 @@ int container_signal_all(struct hutch_state *st, int sig, hutch_err *err);
 
 /* Container-process side (init.c). */
 __attribute__((noreturn)) void init_stage1(struct hutch_ctx *c);
+/*
+ * Without a user namespace, namespaces joined by path or a time namespace, the init is
+ * cloned straight into its new namespaces (clone3) and needs no stage 1 (one process
+ * fewer, one sync round trip fewer): init_direct creates the cgroup namespace once it is
+ * in its cgroups, then goes on as stage 2.
+ */
+bool init_direct_possible(const struct hutch_ctx *c);
+__attribute__((noreturn)) void init_direct(struct hutch_ctx *c);
 __attribute__((noreturn)) void exec_stage1(struct hutch_ctx *c);
 /* Shared by init and exec: user, umask, cwd, security, then execve. */
 int process_exec(struct hutch_ctx *c, int reply_fd, hutch_err *err);

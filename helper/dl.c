@@ -16,14 +16,20 @@
 #include <curl/curl.h>
 #include <nftables/libnftables.h>
 #include <systemd/sd-bus.h>
+#include <libkmod.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
 
 #include "dl.h"
+#include "log.h"
 
 #define HUTCH_DL_DEFINE(sym) __typeof__(sym) *hutch_dl_##sym;
 HUTCH_DL_CURL_SYMS(HUTCH_DL_DEFINE)
 HUTCH_DL_ARCHIVE_SYMS(HUTCH_DL_DEFINE)
 HUTCH_DL_NFTABLES_SYMS(HUTCH_DL_DEFINE)
 HUTCH_DL_SYSTEMD_SYMS(HUTCH_DL_DEFINE)
+HUTCH_DL_KMOD_SYMS(HUTCH_DL_DEFINE)
+HUTCH_DL_CRYPTO_SYMS(HUTCH_DL_DEFINE)
 
 struct dl_sym {
 	const char *name;
@@ -35,6 +41,8 @@ static const struct dl_sym curl_syms[] = { HUTCH_DL_CURL_SYMS(HUTCH_DL_ENTRY) };
 static const struct dl_sym archive_syms[] = { HUTCH_DL_ARCHIVE_SYMS(HUTCH_DL_ENTRY) };
 static const struct dl_sym nft_syms[] = { HUTCH_DL_NFTABLES_SYMS(HUTCH_DL_ENTRY) };
 static const struct dl_sym sd_syms[] = { HUTCH_DL_SYSTEMD_SYMS(HUTCH_DL_ENTRY) };
+static const struct dl_sym kmod_syms[] = { HUTCH_DL_KMOD_SYMS(HUTCH_DL_ENTRY) };
+static const struct dl_sym crypto_syms[] = { HUTCH_DL_CRYPTO_SYMS(HUTCH_DL_ENTRY) };
 
 static const struct {
 	const char *what;
@@ -51,10 +59,15 @@ static const struct {
 				sizeof(nft_syms) / sizeof(nft_syms[0]) },
 	[HUTCH_DL_SYSTEMD] = { "libsystemd", HUTCH_SONAME_SYSTEMD, "libsystemd0", sd_syms,
 			       sizeof(sd_syms) / sizeof(sd_syms[0]) },
+	[HUTCH_DL_KMOD] = { "libkmod", HUTCH_SONAME_KMOD, "libkmod2", kmod_syms,
+			    sizeof(kmod_syms) / sizeof(kmod_syms[0]) },
+	[HUTCH_DL_CRYPTO] = { "libcrypto", HUTCH_SONAME_CRYPTO, "libssl3", crypto_syms,
+			      sizeof(crypto_syms) / sizeof(crypto_syms[0]) },
 };
 
 _Static_assert(sizeof(HUTCH_SONAME_CURL) > 1 && sizeof(HUTCH_SONAME_ARCHIVE) > 1 &&
-		       sizeof(HUTCH_SONAME_NFTABLES) > 1 && sizeof(HUTCH_SONAME_SYSTEMD) > 1,
+		       sizeof(HUTCH_SONAME_NFTABLES) > 1 && sizeof(HUTCH_SONAME_SYSTEMD) > 1 &&
+		       sizeof(HUTCH_SONAME_KMOD) > 1 && sizeof(HUTCH_SONAME_CRYPTO) > 1,
 	       "a library's soname is unknown: are its -dev package and objdump installed?");
 
 static bool loaded[HUTCH_DL_N];
@@ -90,4 +103,14 @@ int hutch_dl_load(enum hutch_dl_lib lib, hutch_err *err)
 	/* the handle stays open for the life of the process */
 	loaded[lib] = true;
 	return 0;
+}
+
+void hutch_dl_require(enum hutch_dl_lib lib)
+{
+	hutch_err err = NULL;
+
+	if (hutch_dl_load(lib, &err) < 0) {
+		log_error("%s", err->msg);
+		exit(1);
+	}
 }

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Libraries loaded on first use. hutch links json-c, libcap, libseccomp, libnl and
- * libkmod, which nearly every command needs; libcurl (image pull), libarchive (layer
+ * Libraries loaded on first use. hutch links json-c, libcap, libseccomp and libnl,
+ * which nearly every command needs; libcurl (image pull), libarchive (layer
  * unpacking, image import), libnftables (published ports) and libsystemd (sd-bus, for
- * --systemd-cgroup) are used by a few commands only, yet with their dependencies (gnutls, krb5, ldap, ICU, libxml2, libstdc++ ...) they
+ * --systemd-cgroup) are used by a few commands only, yet with their dependencies (gnutls,
+ * krb5, ldap, ICU, libxml2, libstdc++ ...) they
  * are 40 of the 55 objects the dynamic loader would map and relocate at every start,
  * which doubles the cost of `hutch state` and of each process `create` re-executes.
+ * libkmod (`hutch module`, with libzstd and liblzma) and libcrypto (image digests: 21000
+ * of the 24000 relocations left, and 400 KiB of pages written at every start) too.
  * So they are dlopen()ed by soname when a command first needs them, as systemd does with
  * its optional libraries.
  *
@@ -33,11 +36,16 @@ enum hutch_dl_lib {
 	HUTCH_DL_ARCHIVE,
 	HUTCH_DL_NFTABLES,
 	HUTCH_DL_SYSTEMD,
+	HUTCH_DL_KMOD,
+	HUTCH_DL_CRYPTO,
 	HUTCH_DL_N
 };
 
 /* Load LIB and resolve every symbol this header lists for it; idempotent. */
 int hutch_dl_load(enum hutch_dl_lib lib, hutch_err *err);
+/* The same where the caller cannot fail: a library that does not load ends the process
+ * with the error, as running out of memory does. */
+void hutch_dl_require(enum hutch_dl_lib lib);
 
 #define HUTCH_DL_DECLARE(sym) extern __typeof__(sym) *hutch_dl_##sym;
 
@@ -214,5 +222,65 @@ HUTCH_DL_SYSTEMD_SYMS(HUTCH_DL_DECLARE)
 #define sd_bus_slot_unref hutch_dl_sd_bus_slot_unref
 #define sd_bus_start hutch_dl_sd_bus_start
 #define sd_bus_wait hutch_dl_sd_bus_wait
+#endif
+#endif
+
+#if defined(_LIBKMOD_H_) && !defined(HUTCH_DL_KMOD_DECLARED)
+#define HUTCH_DL_KMOD_DECLARED
+#define HUTCH_DL_KMOD_SYMS(X) \
+	X(kmod_list_next) \
+	X(kmod_module_get_initstate) \
+	X(kmod_module_get_module) \
+	X(kmod_module_insert_module) \
+	X(kmod_module_new_from_lookup) \
+	X(kmod_module_new_from_name) \
+	X(kmod_module_new_from_path) \
+	X(kmod_module_probe_insert_module) \
+	X(kmod_module_remove_module) \
+	X(kmod_module_unref) \
+	X(kmod_module_unref_list) \
+	X(kmod_new) \
+	X(kmod_unref)
+HUTCH_DL_KMOD_SYMS(HUTCH_DL_DECLARE)
+#ifndef HUTCH_DL_IMPL /* dl.c needs the real names */
+#define kmod_list_next hutch_dl_kmod_list_next
+#define kmod_module_get_initstate hutch_dl_kmod_module_get_initstate
+#define kmod_module_get_module hutch_dl_kmod_module_get_module
+#define kmod_module_insert_module hutch_dl_kmod_module_insert_module
+#define kmod_module_new_from_lookup hutch_dl_kmod_module_new_from_lookup
+#define kmod_module_new_from_name hutch_dl_kmod_module_new_from_name
+#define kmod_module_new_from_path hutch_dl_kmod_module_new_from_path
+#define kmod_module_probe_insert_module hutch_dl_kmod_module_probe_insert_module
+#define kmod_module_remove_module hutch_dl_kmod_module_remove_module
+#define kmod_module_unref hutch_dl_kmod_module_unref
+#define kmod_module_unref_list hutch_dl_kmod_module_unref_list
+#define kmod_new hutch_dl_kmod_new
+#define kmod_unref hutch_dl_kmod_unref
+#endif
+#endif
+
+#if defined(OPENSSL_EVP_H) && !defined(HUTCH_DL_CRYPTO_DECLARED)
+#define HUTCH_DL_CRYPTO_DECLARED
+#define HUTCH_DL_CRYPTO_SYMS(X) \
+	X(EVP_DecodeBlock) \
+	X(EVP_Digest) \
+	X(EVP_DigestFinal_ex) \
+	X(EVP_DigestInit_ex) \
+	X(EVP_DigestUpdate) \
+	X(EVP_EncodeBlock) \
+	X(EVP_MD_CTX_free) \
+	X(EVP_MD_CTX_new) \
+	X(EVP_sha256)
+HUTCH_DL_CRYPTO_SYMS(HUTCH_DL_DECLARE)
+#ifndef HUTCH_DL_IMPL /* dl.c needs the real names */
+#define EVP_DecodeBlock hutch_dl_EVP_DecodeBlock
+#define EVP_Digest hutch_dl_EVP_Digest
+#define EVP_DigestFinal_ex hutch_dl_EVP_DigestFinal_ex
+#define EVP_DigestInit_ex hutch_dl_EVP_DigestInit_ex
+#define EVP_DigestUpdate hutch_dl_EVP_DigestUpdate
+#define EVP_EncodeBlock hutch_dl_EVP_EncodeBlock
+#define EVP_MD_CTX_free hutch_dl_EVP_MD_CTX_free
+#define EVP_MD_CTX_new hutch_dl_EVP_MD_CTX_new
+#define EVP_sha256 hutch_dl_EVP_sha256
 #endif
 #endif

@@ -203,6 +203,7 @@ static char *b64(const char *s)
 	size_t n = strlen(s);
 	char *out = xmalloc(4 * ((n + 2) / 3) + 1);
 
+	hutch_dl_require(HUTCH_DL_CRYPTO);
 	EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)s, n);
 	return out;
 }
@@ -211,7 +212,10 @@ static char *b64_decode(const char *s)
 {
 	size_t n = strlen(s);
 	unsigned char *out = xmalloc(n + 1);
-	int len = EVP_DecodeBlock(out, (const unsigned char *)s, n);
+	int len;
+
+	hutch_dl_require(HUTCH_DL_CRYPTO);
+	len = EVP_DecodeBlock(out, (const unsigned char *)s, n);
 
 	if (len < 0) {
 		free(out);

@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <openssl/evp.h>
 
+#include "dl.h"
 #include "image.h"
 #include "image_internal.h"
 #include "log.h"
@@ -126,6 +127,7 @@ char *image_sha256(const void *data, size_t len)
 	unsigned char md[32];
 	unsigned int mdlen = 0;
 
+	hutch_dl_require(HUTCH_DL_CRYPTO);
 	if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32)
 		oom();
 	return image_sha256_hex(md);
@@ -136,6 +138,8 @@ int blob_writer_open(const struct image_store *s, const char *expect, int64_t ex
 {
 	memset(w, 0, sizeof(*w));
 	w->fd = -1;
+	if (hutch_dl_load(HUTCH_DL_CRYPTO, err) < 0)
+		return -1;
 	w->expect_size = expect_size;
 	w->tmp = xasprintf("%s/tmp/blob-XXXXXX", s->root);
 	w->fd = mkostemp(w->tmp, O_CLOEXEC);

@@ -28,6 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "container.h"
 #include "log.h"
 #include "mount.h"
@@ -124,6 +125,23 @@ static int become_root(hutch_err *err)
 
 static void init_stage2(struct hutch_ctx *c) __attribute__((noreturn));
 
+/*
+ * The first steps of a process the runtime forks toward the container: let go of the
+ * state dir's lock, enter the cgroups (cgroup.h), wait for the runtime's go if it has
+ * cgroups to write for us (one round trip fewer when it has none).
+ */
+static void child_begin(struct hutch_ctx *c)
+{
+	cleanup_err hutch_err err = NULL;
+
+	if (c->state_fd >= 0)
+		close(c->state_fd);   /* its flock must end with the runtime command */
+	if (c->cg && hutch_cgroup_enter_self(c->cg, &err) < 0)
+		sync_die(c->sync_fd, &err);
+	if (c->await_go && sync_recv(c->sync_fd, SYNC_GO, NULL, NULL, &err) < 0)
+		_exit(1);
+}
+
 void init_stage1(struct hutch_ctx *c)
 {
 	cleanup_err hutch_err err = NULL;
@@ -131,10 +149,7 @@ void init_stage1(struct hutch_ctx *c)
 	int newflags = s->ns_new & ~CLONE_NEWUSER;
 	pid_t pid;
 
-	if (c->state_fd >= 0)
-		close(c->state_fd);   /* its flock must end with the runtime command */
-	if (sync_recv(c->sync_fd, SYNC_GO, NULL, NULL, &err) < 0)
-		_exit(1);
+	child_begin(c);
 	if (join_namespaces(c, true, &err) < 0)
 		sync_die(c->sync_fd, &err);
 	if (spec_get_ns(s, CLONE_NEWUSER) && !(s->ns_new & CLONE_NEWUSER) && become_root(&err) < 0)
@@ -183,6 +198,31 @@ void init_stage1(struct hutch_ctx *c)
 		init_stage2(c);
 	sync_send(c->sync_fd, SYNC_PID, pid, NULL);
 	_exit(0);
+}
+
+bool init_direct_possible(const struct hutch_ctx *c)
+{
+	const struct hutch_spec *s = c->spec;
+
+	return c->njoin == 0 && !spec_get_ns(s, CLONE_NEWUSER) &&
+	       !(s->ns_new & (CLONE_NEWUSER | CLONE_NEWTIME)) && !s->has_time_offsets;
+}
+
+void init_direct(struct hutch_ctx *c)
+{
+	cleanup_err hutch_err err = NULL;
+
+	child_begin(c);
+	/* in all its cgroups now: they become the namespace's roots */
+	if (c->spec->ns_new & CLONE_NEWCGROUP) {
+		if (read_file("/proc/self/cgroup", &c->host_cgroups, NULL, &err) < 0)
+			sync_die(c->sync_fd, &err);
+		if (unshare(CLONE_NEWCGROUP) < 0) {
+			hutch_fail(&err, errno, "create namespaces (cgroup)");
+			sync_die(c->sync_fd, &err);
+		}
+	}
+	init_stage2(c);
 }
 
 /* ---- root filesystem -------------------------------------------------- */
@@ -728,10 +768,7 @@ void exec_stage1(struct hutch_ctx *c)
 	cleanup_err hutch_err err = NULL;
 	pid_t pid;
 
-	if (c->state_fd >= 0)
-		close(c->state_fd);
-	if (sync_recv(c->sync_fd, SYNC_GO, NULL, NULL, &err) < 0)
-		_exit(1);
+	child_begin(c);
 	if (c->exec_nsflags && setns(c->exec_pidfd, c->exec_nsflags) < 0) {
 		hutch_fail(&err, errno, "join the container's namespaces");
 		sync_die(c->sync_fd, &err);

@@ -48,6 +48,39 @@ char *fd_path(int fd)
 
 static int open_in_root_depth(int rootfd, const char *path, int create, int depth, hutch_err *err);
 
+/*
+ * The common case of a missing path: only its last component is missing (a mount point
+ * under /dev or /sys/fs/cgroup). Create it in its parent, resolved in the root, and open
+ * it; -1 for anything else (a missing parent, a dangling symlink in the way, "." or ".."
+ * last), which the walk of open_in_root_depth handles.
+ */
+static int create_last(int rootfd, const char *path, int create)
+{
+	cleanup_free char *dir = xstrdup(path);
+	cleanup_close int parent = -1;
+	char *slash = strrchr(dir, '/');
+	const char *name = slash ? slash + 1 : dir;
+	int r;
+
+	if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return -1;
+	if (slash)
+		*slash = '\0';
+	parent = openat2_in_root(rootfd, slash && *dir ? dir : "/", O_PATH);
+	if (parent < 0)
+		return -1;
+	if (create == MKPATH_FILE) {
+		r = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+		if (r >= 0)
+			close(r);
+	} else {
+		r = mkdirat(parent, name, 0755);
+	}
+	if (r < 0)
+		return -1;
+	return openat2_in_root(rootfd, path, O_PATH);
+}
+
 int open_in_root(int rootfd, const char *path, int create, hutch_err *err)
 {
 	return open_in_root_depth(rootfd, path, create, 0, err);
@@ -66,6 +99,9 @@ static int open_in_root_depth(int rootfd, const char *path, int create, int dept
 		return fd;
 	if (errno != ENOENT || create == MKPATH_NONE)
 		return hutch_fail(err, errno, "resolve `%s` in the rootfs", path);
+	fd = create_last(rootfd, path, create);
+	if (fd >= 0)
+		return fd;
 	/* Walk prefix by prefix, creating what is missing. */
 	parent = openat2_in_root(rootfd, "/", O_PATH);
 	if (parent < 0)

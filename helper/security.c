@@ -214,8 +214,9 @@ static int caps_raise_effective(hutch_err *err)
 
 static int caps_apply_bounding(const struct hutch_security *s, hutch_err *err)
 {
+	/* (no CAP_IS_SUPPORTED read first: dropping what the kernel lacks is EINVAL) */
 	for (int c = 0; c <= last_cap(); c++) {
-		if (capset_has(s, CAPSET_BOUNDING, c) || CAP_IS_SUPPORTED(c) == 0)
+		if (capset_has(s, CAPSET_BOUNDING, c))
 			continue;
 		if (cap_drop_bound(c) < 0 && errno != EINVAL)
 			return hutch_fail(err, errno, "process.capabilities.bounding: drop %s",
@@ -243,7 +244,8 @@ static int caps_apply_sets(const struct hutch_security *s, hutch_err *err)
 	if (r < 0)
 		return r;
 	if (CAP_AMBIENT_SUPPORTED()) {
-		cap_reset_ambient();
+		/* one prctl; libcap's cap_reset_ambient reads every capability first */
+		prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 		/* A capability that is not also permitted and inheritable cannot be ambient
 		 * (EPERM): a warning, and it is left out, as runc and crun do (buildah asks
 		 * for ambient capabilities without inheritable ones). */

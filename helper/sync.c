@@ -42,12 +42,16 @@ int sync_recv(int fd, int want, int *value, char **payload, hutch_err *err)
 	struct sync_hdr *h;
 	cleanup_free char *buf = NULL;
 	ssize_t n;
-	int size;
+	int size, reset = 0;
 
-	/* Peek for the size of the next packet, then read it whole. */
+	/*
+	 * Peek for the size of the next packet, then read it whole. A peer that exits with
+	 * a message of ours unread (its error sent, our GO not yet read) leaves ECONNRESET,
+	 * which the kernel reports (once) before the packets still queued: read on past it.
+	 */
 	do
 		n = recv(fd, NULL, 0, MSG_PEEK | MSG_TRUNC);
-	while (n < 0 && errno == EINTR);
+	while (n < 0 && (errno == EINTR || (errno == ECONNRESET && !reset++)));
 	if (n < 0)
 		return hutch_fail(err, errno, "sync: receive");
 	if (n == 0)

@@ -505,6 +505,19 @@ pid_t fork_into_cgroup(int cgroup_fd, bool *entered)
 	return fork();
 }
 
+pid_t clone_ns_into_cgroup(int nsflags, int cgroup_fd, bool *entered)
+{
+	struct hutch_clone_args a = {
+		.flags = (uint64_t)(unsigned int)nsflags | (cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0),
+		.exit_signal = SIGCHLD,
+		.cgroup = cgroup_fd >= 0 ? (uint64_t)cgroup_fd : 0,
+	};
+	pid_t pid = syscall(SYS_clone3, &a, sizeof(a));
+
+	*entered = pid >= 0 && cgroup_fd >= 0;
+	return pid;
+}
+
 /* Go durations ("5s", "250ms", "1m30s") or plain seconds; milliseconds out. */
 int parse_duration_ms(const char *s, int64_t *ms, hutch_err *err)
 {

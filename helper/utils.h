@@ -113,5 +113,11 @@ int parse_duration_ms(const char *s, int64_t *ms, hutch_err *err);
  * happened; if not, the caller moves the child in itself.
  */
 pid_t fork_into_cgroup(int cgroup_fd, bool *entered);
+/*
+ * clone3 with the CLONE_NEW* flags nsflags, into the cgroup directory cgroup_fd when it
+ * is >= 0 (*entered as above). -1 with errno when clone3 cannot do it (old kernel, a
+ * namespace refused, the cgroup busy): the caller then goes the long way (fork, unshare).
+ */
+pid_t clone_ns_into_cgroup(int nsflags, int cgroup_fd, bool *entered);
 
 #endif

@@ -9,6 +9,7 @@
 #include <libkmod.h>
 
 #include "cli.h"
+#include "dl.h"
 #include "kmodule.h"
 #include "log.h"
 #include "utils.h"
@@ -32,6 +33,8 @@ static void kmod_module_unrefp(struct kmod_module **m)
 
 static int open_ctx(struct kmod_ctx **ctx, hutch_err *err)
 {
+	if (hutch_dl_load(HUTCH_DL_KMOD, err) < 0)
+		return -1;
 	*ctx = kmod_new(NULL, NULL);
 	if (!*ctx)
 		return hutch_fail(err, ENOMEM, "module: libkmod context");

@@ -123,10 +123,45 @@ static void test_lifecycle(void)
 		counter_child(NULL);
 		_exit(0);
 	}
-	r = hutch_cgroup_enter(cg, child, &err);
+	r = hutch_cgroup_enter(cg, child, false, &err);
 	CHECK("enter", r == 0);
 	r = hutch_cgroup_pids(cg, &pids, &n, &err);
 	CHECK("pids lists the child", r == 0 && n == 1 && pids[0] == child);
+
+	/* a child that enters by itself (v1 tasks files opened before the fork) */
+	{
+		int pfd[2];
+		pid_t self;
+		char b = 0;
+		bool all = true;
+
+		CHECK("enter_open", pipe(pfd) == 0 && hutch_cgroup_enter_open(cg) == 0);
+		self = fork();
+		if (self == 0) {
+			hutch_err e = NULL;
+
+			b = hutch_cgroup_enter_self(cg, &e) == 0 ? 'y' : 'n';
+			(void)!write(pfd[1], &b, 1);
+			counter_child(NULL);
+			_exit(0);
+		}
+		r = hutch_cgroup_enter(cg, self, false, &err);
+		CHECK("enter_self in the child", r == 0 && read(pfd[0], &b, 1) == 1 && b == 'y');
+		for (size_t i = 0; i < cg->nh; i++) {
+			cleanup_free char *procs = NULL;
+			cleanup_free char *want = xasprintf("%d\n", (int)self);
+
+			if (cg_read(cg->h[i].dir, "cgroup.procs", &procs, NULL) < 0 || !strstr(procs, want)) {
+				printf("# %d not in %s\n", (int)self, cg->h[i].dir);
+				all = false;
+			}
+		}
+		CHECK("the self-entered child is in every hierarchy", all);
+		kill(self, SIGKILL);
+		waitpid(self, NULL, 0);
+		close(pfd[0]);
+		close(pfd[1]);
+	}
 
 	/* state round trip */
 	json_object *j = hutch_cgroup_to_json(cg);
@@ -155,8 +190,21 @@ static void test_lifecycle(void)
 	r = hutch_cgroup_freeze(cg2, false, &err);
 	CHECK("thaw", r == 0 && !hutch_cgroup_frozen(cg2));
 
+	/* waiting for the cgroup to empty: cgroup.events where there is v2, else looking */
+	CHECK("wait_empty times out while a process is in", hutch_cgroup_wait_empty(cg2, 50) < 0);
+	{
+		struct timespec a, b;
+		long ms;
+
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		kill(child, SIGKILL);
+		r = hutch_cgroup_wait_empty(cg2, 5000);
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+		printf("# wait_empty: %ld ms\n", ms);
+		CHECK("wait_empty returns once the last process has left", r == 0 && ms < 2000);
+	}
 	/* destroy while the child lives fails (EBUSY after the retries) */
-	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
 	r = hutch_cgroup_destroy(cg2, &err);
 	CHECK("destroy", r == 0);
@@ -229,7 +277,7 @@ static void test_disabled(void)
 	pid_t *pids = NULL;
 
 	CHECK("disabled manager is a no-op", hutch_cgroup_prepare(&g, "d", NULL, &cg, &err) == 0 &&
-	      hutch_cgroup_create(cg, &err) == 0 && hutch_cgroup_enter(cg, getpid(), &err) == 0 &&
+	      hutch_cgroup_create(cg, &err) == 0 && hutch_cgroup_enter(cg, getpid(), false, &err) == 0 &&
 	      hutch_cgroup_v2_fd(cg) == -1 && hutch_cgroup_pids(cg, &pids, &n, &err) == 0 &&
 	      n == 0 && hutch_cgroup_destroy(cg, &err) == 0);
 }
