@@ -175,6 +175,7 @@ int container_exec(struct hutch_global *g, const char *id, const struct hutch_ex
 	struct hutch_tty_proxy *proxy = NULL;
 	enum hutch_status status;
 	pid_t e1 = -1, e2 = -1;
+	bool in_v2 = false;
 	int r, value;
 
 	if (check_preserved_fds(o->preserve_fds, err) < 0 || state_open(g, id, false, &st, err) < 0)
@@ -221,18 +222,24 @@ int container_exec(struct hutch_global *g, const char *id, const struct hutch_ex
 		return hutch_fail(err, errno, "socketpair");
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	c.sync_fd = sv[1];
-	e1 = fork();
+	if (st->cg) {
+		c.cg = st->cg;
+		hutch_cgroup_enter_open(st->cg);
+	}
+	e1 = fork_into_cgroup(st->cg ? hutch_cgroup_v2_fd(st->cg) : -1, &in_v2);
 	if (e1 < 0)
 		return hutch_fail(err, errno, "fork");
+	c.await_go = hutch_cgroup_enter_pending(st->cg, in_v2);
 	if (e1 == 0) {
 		close(sv[0]);
 		exec_stage1(&c);
 	}
 	cleanup_closep(&sv[1]);
 	HUTCH_FAULT("exec.fork");
-	if (st->cg && hutch_cgroup_enter(st->cg, e1, err) < 0)
+	if (st->cg && hutch_cgroup_enter(st->cg, e1, in_v2, err) < 0)
 		goto fail;
-	if (sync_send(sv[0], SYNC_GO, 0, NULL) < 0 || sync_recv(sv[0], SYNC_PID, &value, NULL, err) < 0)
+	if ((c.await_go && sync_send(sv[0], SYNC_GO, 0, NULL) < 0) ||
+	    sync_recv(sv[0], SYNC_PID, &value, NULL, err) < 0)
 		goto fail;
 	e2 = value;
 	HUTCH_FAULT("exec.pid");

@@ -436,7 +436,10 @@ static int setup_rootfs(struct hutch_ctx *c, hutch_err *err)
 		/* a missing process.cwd is made, inside the root (as runc does); what cannot
 		 * be is left for chdir to report */
 		cleanup_err hutch_err ignored = NULL;
-		cleanup_close int cwd = open_in_root(rootfd, c->proc->cwd, MKPATH_DIR, &ignored);
+		int cwd = open_in_root(rootfd, c->proc->cwd, MKPATH_DIR, &ignored);
+
+		if (cwd >= 0)
+			close(cwd);
 	}
 	return 0;
 }
