@@ -29,7 +29,8 @@ test_join_namespace_by_path() {
 test_hostname_in_a_uts_namespace_joined_by_path() {
 	unshare --uts sleep 100 &
 	pid=$!
-	wait_for test "$(readlink /proc/$pid/ns/uts)" != "$(readlink /proc/self/ns/uts)"
+	# (evaluated at each try: unshare may not have unshared yet)
+	wait_for bash -c "[ \"\$(readlink /proc/$pid/ns/uts)\" != \"\$(readlink /proc/self/ns/uts)\" ]"
 	new_bundle b sh -c 'readlink /proc/self/ns/uts; hostname'
 	cfg b "(.linux.namespaces[] | select(.type == \"uts\")) .path = \"/proc/$pid/ns/uts\" |
 	       .hostname = \"joined\""
