@@ -131,8 +131,11 @@ DEPS_TEST  := busybox-static jq gojq util-linux iproute2 procps kmod
 DEPS_IMAGE := libcurl4-openssl-dev libarchive-dev libssl-dev docker-registry skopeo apache2-utils \
               hyperfine python3 curl openssl
 # The VM harness (tests/vm): qemu, the guest's tools, and per kernel of tests/vm/kernels the
-# image (downloaded and unpacked into build/vm, not installed) and the matching headers.
-DEPS_VM    := qemu-system-x86 busybox-static cpio apparmor selinux-policy-default
+# image (downloaded and unpacked into build/vm, not installed) and the matching headers;
+# what builds the debug kernel (tests/vm/build-debug-kernel) and the chroot of the newest
+# kernel (tests/vm/chroot-setup).
+DEPS_VM    := qemu-system-x86 busybox-static cpio apparmor selinux-policy-default \
+              bc bison flex libelf-dev libssl-dev xz-utils debootstrap
 # networking: libraries, and nft/curl/socat for tests/integration/60-net.sh
 DEPS_NET   := libnl-route-3-dev libnftables-dev nftables curl socat
 DEPS_SECURITY := passwd bsdutils util-linux
