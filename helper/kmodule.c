@@ -6,11 +6,13 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <linux/netlink.h>
 #include <sys/capability.h>
@@ -326,15 +328,17 @@ int hutch_kmod_get_info(struct hutch_kmod *k, struct hutch_kmod_info *info, hutc
 			     "GET_INFO", err);
 }
 
+/* A request with an id and, when given (pid 0, flags -1, exe_fd -1: not), the others. */
 static int simple_id_cmd(struct hutch_kmod *k, uint8_t cmd, const char *id, pid_t pid,
-			 uint32_t flags, bool with_flags, hutch_err *err)
+			 int64_t flags, int exe_fd, hutch_err *err)
 {
 	struct nl_msg *msg = kmod_msg(k, cmd, NLM_F_ACK);
 	cleanup_free char *what = what_of(cmd, id);
 
 	if (nla_put_string(msg, HUTCH_A_ID, id) < 0 ||
 	    (pid && nla_put_u32(msg, HUTCH_A_PID, (uint32_t)pid) < 0) ||
-	    (with_flags && nla_put_u32(msg, HUTCH_A_FLAGS, flags) < 0))
+	    (flags >= 0 && nla_put_u32(msg, HUTCH_A_FLAGS, (uint32_t)flags) < 0) ||
+	    (exe_fd >= 0 && nla_put_u32(msg, HUTCH_A_EXE_FD, (uint32_t)exe_fd) < 0))
 		oom();
 	return kmod_transact(k, msg, NULL, NULL, what, err);
 }
@@ -342,17 +346,23 @@ static int simple_id_cmd(struct hutch_kmod *k, uint8_t cmd, const char *id, pid_
 int hutch_kmod_register(struct hutch_kmod *k, const char *id, pid_t pid, uint32_t flags,
 			hutch_err *err)
 {
-	return simple_id_cmd(k, HUTCH_CMD_CT_REGISTER, id, pid, flags, true, err);
+	return simple_id_cmd(k, HUTCH_CMD_CT_REGISTER, id, pid, flags, -1, err);
+}
+
+int hutch_kmod_register_guarded(struct hutch_kmod *k, const char *id, pid_t pid,
+				uint32_t flags, int exe_fd, hutch_err *err)
+{
+	return simple_id_cmd(k, HUTCH_CMD_CT_REGISTER, id, pid, flags, exe_fd, err);
 }
 
 int hutch_kmod_unregister(struct hutch_kmod *k, const char *id, hutch_err *err)
 {
-	return simple_id_cmd(k, HUTCH_CMD_CT_UNREGISTER, id, 0, 0, false, err);
+	return simple_id_cmd(k, HUTCH_CMD_CT_UNREGISTER, id, 0, -1, -1, err);
 }
 
 int hutch_kmod_attach(struct hutch_kmod *k, const char *id, pid_t pid, hutch_err *err)
 {
-	return simple_id_cmd(k, HUTCH_CMD_CT_ATTACH, id, pid, 0, false, err);
+	return simple_id_cmd(k, HUTCH_CMD_CT_ATTACH, id, pid, -1, -1, err);
 }
 
 void hutch_kmod_ct_clear(struct hutch_kmod_ct *ct)
@@ -395,6 +405,11 @@ static void parse_ct_into(struct nlattr **tb, struct hutch_kmod_ct *ct)
 		ct->cgroup_id = nla_get_u64(tb[HUTCH_A_CGROUP_ID]);
 	if (tb[HUTCH_A_CGROUP_PATH])
 		ct->cgroup_path = xstrdup(nla_get_string(tb[HUTCH_A_CGROUP_PATH]));
+	if (tb[HUTCH_A_EXE_INO] && tb[HUTCH_A_EXE_DEV]) {
+		ct->exe_guarded = true;
+		ct->exe_ino = nla_get_u64(tb[HUTCH_A_EXE_INO]);
+		ct->exe_dev = nla_get_u64(tb[HUTCH_A_EXE_DEV]);
+	}
 	if (tb[HUTCH_A_STATS]) {
 		ct->has_stats = true;
 		nla_for_each_nested(a, tb[HUTCH_A_STATS], rem)
@@ -749,15 +764,57 @@ static int kmod_get(struct hutch_kmod **k, hutch_err *err)
 	return 1;
 }
 
+/* hutch_kmod_exe_guarded(NULL) said yes: the registration must take the guard. */
+static bool exe_guard_promised;
+
+bool hutch_kmod_exe_guarded(const char *id)
+{
+	cleanup_close int fd = -1;
+	struct hutch_kmod_info info;
+	struct hutch_kmod_ct ct;
+	struct hutch_kmod *k;
+	struct stat st;
+	bool r;
+
+	if (kmod_get(&k, NULL) <= 0 || hutch_kmod_get_info(k, &info, NULL) < 0 ||
+	    !(info.features & HUTCH_FEAT_EXE_GUARD))
+		return false;
+	if (!id) {
+		exe_guard_promised = true;
+		return true;
+	}
+	{
+		cleanup_free char *name = hutch_kmod_name(id);
+
+		if (hutch_kmod_get(k, name, &ct, NULL) < 0)
+			return false;
+	}
+	fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	r = fd >= 0 && fstat(fd, &st) == 0 && ct.exe_guarded && ct.exe_ino == st.st_ino &&
+	    ct.exe_dev == st.st_dev;
+	hutch_kmod_ct_clear(&ct);
+	return r;
+}
+
 int hutch_kmod_ct_create(const char *id, pid_t init, hutch_err *err)
 {
 	cleanup_free char *name = hutch_kmod_name(id);
+	cleanup_close int exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	cleanup_err hutch_err e = NULL;
 	struct hutch_kmod *k;
 	int r = kmod_get(&k, err);
 
 	if (r <= 0)
 		return r;
+	/* the write guard of this binary (CVE-2019-5736), when the module has it */
+	if (exe >= 0 && hutch_kmod_register_guarded(k, name, init, HUTCH_CT_F_TRACE, exe, &e) == 0)
+		return 0;
+	if (exe_guard_promised)
+		return hutch_fail(err, e ? e->status : errno, "hutch.ko: cannot guard the runtime's "
+				  "binary against writes: %s", e ? e->msg : strerror(errno));
+	if (e)
+		log_debug("%s; registering without the write guard of the runtime", e->msg);
+	hutch_error_free(&e);
 	if (hutch_kmod_register(k, name, init, HUTCH_CT_F_TRACE, &e) == 0)
 		return 0;
 	/* auto: refused (root of a user namespace other than the initial one): not used, by

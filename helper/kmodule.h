@@ -51,6 +51,8 @@ struct hutch_kmod_ct {
 	uint32_t ns[HUTCH_NS_A_MAX + 1];
 	uint64_t cgroup_id;
 	char *cgroup_path;
+	bool exe_guarded;               /* registered with HUTCH_A_EXE_FD: */
+	uint64_t exe_ino, exe_dev;      /* the guarded file, as st_ino and st_dev */
 	bool has_stats;
 	bool has_stat[HUTCH_STAT_A_MAX + 1];
 	uint64_t stats[HUTCH_STAT_A_MAX + 1];
@@ -69,6 +71,9 @@ struct hutch_kmod_event {
 int hutch_kmod_get_info(struct hutch_kmod *k, struct hutch_kmod_info *info, hutch_err *err);
 int hutch_kmod_register(struct hutch_kmod *k, const char *id, pid_t pid, uint32_t flags,
 			hutch_err *err);
+/* CT_REGISTER with HUTCH_A_EXE_FD: writes to exe_fd's file are denied while registered. */
+int hutch_kmod_register_guarded(struct hutch_kmod *k, const char *id, pid_t pid,
+				uint32_t flags, int exe_fd, hutch_err *err);
 int hutch_kmod_unregister(struct hutch_kmod *k, const char *id, hutch_err *err);
 int hutch_kmod_attach(struct hutch_kmod *k, const char *id, pid_t pid, hutch_err *err);
 int hutch_kmod_get(struct hutch_kmod *k, const char *id, struct hutch_kmod_ct *ct,
@@ -131,7 +136,18 @@ void hutch_kmod_setup(const struct hutch_global *g);
  * Caller frees.
  */
 char *hutch_kmod_name(const char *id);
-/* create: register the init (trace events on). */
+/*
+ * CVE-2019-5736 without re-executing (hutch_selfexe_protect): true when hutch.ko holds,
+ * or will hold, a write guard on this very binary (/proc/self/exe) for the container the
+ * command creates or enters, from before any process of the container runs its image's
+ * code until the container is deleted:
+ *  - id NULL (create, run): the module is used and has HUTCH_FEAT_EXE_GUARD; the
+ *    registration (hutch_kmod_ct_create) then takes the guard or fails the command;
+ *  - id (exec): the container is registered with a guard on this binary's inode.
+ * False: protect as without the module. Costs one or two netlink requests.
+ */
+bool hutch_kmod_exe_guarded(const char *id);
+/* create: register the init (trace events on), with the write guard of this binary. */
 int hutch_kmod_ct_create(const char *id, pid_t init, hutch_err *err);
 /* exec: attach the new process before it runs the program. */
 int hutch_kmod_ct_exec(const char *id, pid_t pid, hutch_err *err);

@@ -48,6 +48,7 @@ struct hutch_ct {
 	struct cgroup *cgrp;		/* cgroup v2 of init, reference held */
 	u64 cgrp_id;
 	char *cgrp_path;
+	struct file *exe;		/* write-denied while registered, or NULL */
 	/* under lock */
 	spinlock_t lock;
 	bool unlinked;			/* unregistered */
@@ -95,7 +96,7 @@ struct hutch_proc *hutch_proc_alloc(struct task_struct *task, gfp_t gfp);
 void hutch_proc_free_new(struct hutch_proc *p);
 int hutch_proc_add(struct hutch_ct *ct, struct hutch_proc *p);
 void hutch_proc_remove(struct hutch_proc *p);
-int hutch_ct_register(const char *id, pid_t nr, u32 flags,
+int hutch_ct_register(const char *id, pid_t nr, u32 flags, struct file *exe,
 		      struct netlink_ext_ack *extack);
 int hutch_ct_unregister(const char *id, struct netlink_ext_ack *extack);
 int hutch_ct_attach(const char *id, pid_t nr, struct netlink_ext_ack *extack);

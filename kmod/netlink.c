@@ -6,6 +6,9 @@
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/kdev_t.h>
 #include <linux/mm.h>
 #include <linux/pid.h>
 #include <linux/sched/mm.h>
@@ -39,6 +42,7 @@ static const struct nla_policy hutch_register_policy[HUTCH_A_MAX + 1] = {
 	HUTCH_POLICY_ID,
 	HUTCH_POLICY_PID,
 	[HUTCH_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, HUTCH_CT_F_ALL),
+	[HUTCH_A_EXE_FD] = { .type = NLA_U32 },
 };
 
 static const struct nla_policy hutch_attach_policy[HUTCH_A_MAX + 1] = {
@@ -111,7 +115,7 @@ static int hutch_get_info(struct sk_buff *skb, struct genl_info *info)
 	    nla_put_u64_64bit(msg, HUTCH_A_FEATURES,
 			      HUTCH_FEAT_ACCOUNTING | HUTCH_FEAT_EVENTS |
 			      HUTCH_FEAT_KILL | HUTCH_FEAT_CGROUP_ATTACH |
-			      HUTCH_FEAT_PROC_INFO |
+			      HUTCH_FEAT_PROC_INFO | HUTCH_FEAT_EXE_GUARD |
 			      (IS_ENABLED(CONFIG_TASK_XACCT) ? HUTCH_FEAT_IO : 0),
 			      HUTCH_A_PAD) ||
 	    nla_put_u32(msg, HUTCH_A_NR_CONTAINERS, nr_containers) ||
@@ -127,8 +131,39 @@ nospace:
 	return -EMSGSIZE;
 }
 
+/*
+ * The caller's file HUTCH_A_EXE_FD, write access to it denied (as for a
+ * running executable) in *exe. Runs in the caller's context: the fd is looked
+ * up in its table.
+ */
+static int hutch_exe_guard(const struct nlattr *attr, struct file **exe,
+			   struct netlink_ext_ack *extack)
+{
+	struct file *file = fget(nla_get_u32(attr));
+	int ret;
+
+	if (!file) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "no such file descriptor");
+		return -EBADF;
+	}
+	if (!S_ISREG(file_inode(file)->i_mode)) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "not a regular file");
+		fput(file);
+		return -EINVAL;
+	}
+	ret = deny_write_access(file);
+	if (ret) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "the file is open for writing");
+		fput(file);
+		return ret;
+	}
+	*exe = file;
+	return 0;
+}
+
 static int hutch_register(struct sk_buff *skb, struct genl_info *info)
 {
+	struct file *exe = NULL;
 	const char *id;
 	u32 flags = 0;
 	pid_t nr;
@@ -143,7 +178,13 @@ static int hutch_register(struct sk_buff *skb, struct genl_info *info)
 	nr = nla_get_u32(info->attrs[HUTCH_A_PID]);
 	if (info->attrs[HUTCH_A_FLAGS])
 		flags = nla_get_u32(info->attrs[HUTCH_A_FLAGS]);
-	return hutch_ct_register(id, nr, flags, info->extack);
+	if (info->attrs[HUTCH_A_EXE_FD]) {
+		ret = hutch_exe_guard(info->attrs[HUTCH_A_EXE_FD], &exe,
+				      info->extack);
+		if (ret)
+			return ret;
+	}
+	return hutch_ct_register(id, nr, flags, exe, info->extack);
 }
 
 static int hutch_unregister(struct sk_buff *skb, struct genl_info *info)
@@ -262,6 +303,12 @@ static int hutch_fill_ct(struct sk_buff *skb, struct hutch_ct *ct,
 					   HUTCH_A_PAD)) ||
 	    (ct->cgrp_path &&
 	     nla_put_string(skb, HUTCH_A_CGROUP_PATH, ct->cgrp_path)) ||
+	    (ct->exe &&
+	     (nla_put_u64_64bit(skb, HUTCH_A_EXE_INO, file_inode(ct->exe)->i_ino,
+				HUTCH_A_PAD) ||
+	      nla_put_u64_64bit(skb, HUTCH_A_EXE_DEV,
+				new_encode_dev(file_inode(ct->exe)->i_sb->s_dev),
+				HUTCH_A_PAD))) ||
 	    hutch_fill_stats(skb, ct))
 		ret = -EMSGSIZE;
 	spin_unlock(&ct->lock);

@@ -5,6 +5,8 @@
  * task's container in constant time.
  */
 #include <linux/cgroup.h>
+#include <linux/file.h>
+#include <linux/fs.h>
 #include <linux/hash.h>
 #include <linux/ipc_namespace.h>
 #include <linux/limits.h>
@@ -157,6 +159,16 @@ void hutch_proc_remove(struct hutch_proc *p)
 	kfree_rcu(p, rcu);
 }
 
+/* Ends the write guard of the runtime's binary; process context. */
+static void hutch_ct_release_exe(struct hutch_ct *ct)
+{
+	if (!ct->exe)
+		return;
+	allow_write_access(ct->exe);
+	fput(ct->exe);
+	ct->exe = NULL;
+}
+
 static void hutch_ct_free(struct hutch_ct *ct)
 {
 	if (!ct)
@@ -239,7 +251,11 @@ static void hutch_record_cgroup(struct hutch_ct *ct, struct task_struct *task)
 	kfree(buf);
 }
 
-int hutch_ct_register(const char *id, pid_t nr, u32 flags,
+/*
+ * Registers a container. exe, if not NULL, is a reference the container takes
+ * over, write access to it already denied; it is released on every error.
+ */
+int hutch_ct_register(const char *id, pid_t nr, u32 flags, struct file *exe,
 		      struct netlink_ext_ack *extack)
 {
 	struct hutch_evq q = {};
@@ -249,14 +265,21 @@ int hutch_ct_register(const char *id, pid_t nr, u32 flags,
 	int ret;
 
 	ct = kzalloc(sizeof(*ct), GFP_KERNEL);
-	if (!ct)
+	if (!ct) {
+		if (exe) {
+			allow_write_access(exe);
+			fput(exe);
+		}
 		return -ENOMEM;
+	}
+	ct->exe = exe;
 	spin_lock_init(&ct->lock);
 	INIT_LIST_HEAD(&ct->procs);
 	strscpy(ct->id, id, sizeof(ct->id));
 	ct->flags = flags;
 	task = hutch_get_task(nr, extack);
 	if (!task) {
+		hutch_ct_release_exe(ct);
 		kfree(ct);
 		return -ESRCH;
 	}
@@ -304,6 +327,8 @@ int hutch_ct_register(const char *id, pid_t nr, u32 flags,
 		hutch_proc_free_new(p);
 out:
 	put_task_struct(task);
+	if (ct)
+		hutch_ct_release_exe(ct);
 	hutch_ct_free(ct);
 	return ret;
 }
@@ -344,6 +369,7 @@ int hutch_ct_unregister(const char *id, struct netlink_ext_ack *extack)
 		return -ENOENT;
 	}
 	hutch_evq_send(&q);
+	hutch_ct_release_exe(ct);
 	call_rcu(&ct->rcu, hutch_ct_free_rcu);
 	return 0;
 }
@@ -448,6 +474,7 @@ void hutch_registry_clear(void)
 		spin_unlock(&hutch_lock);
 		if (!ct)
 			break;
+		hutch_ct_release_exe(ct);
 		call_rcu(&ct->rcu, hutch_ct_free_rcu);
 	}
 	/* the callbacks above and the entries' kfree_rcu() */

@@ -196,6 +196,19 @@ test_stats_all_is_one_dump_and_watch_one_socket() {
 	for i in 0 1 2; do hutch delete -f "c$i"; done
 }
 
+test_create_guards_the_runtime_binary_until_delete() {
+	kmod_require
+	new_bundle b sleep 1000
+	# a copy of hutch, so that a failure of the guard cannot harm the binary under test
+	cp "$HUTCH" "$T_TMP/hutch-copy"
+	"$T_TMP/hutch-copy" --root "$T_ROOT" run -d -b b c1
+	local out
+	out=$( (exec 3>>"$T_TMP/hutch-copy") 2>&1) && fail "hutch's binary writable while c1 exists"
+	assert_contains "$out" "busy"
+	"$T_TMP/hutch-copy" --root "$T_ROOT" delete -f c1
+	(exec 3>>"$T_TMP/hutch-copy") || fail "hutch's binary still busy after delete"
+}
+
 test_stats_from_module_and_cgroup_agree() {
 	kmod_require
 	[ -f /sys/fs/cgroup/cgroup.controllers ] || skip "needs cgroup v2"

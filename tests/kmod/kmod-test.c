@@ -869,6 +869,61 @@ static int t_proc_info(void)
 	return 0;
 }
 
+/* O_WRONLY open of path: 0, or the errno. */
+static int open_for_write(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return 0;
+}
+
+/*
+ * HUTCH_A_EXE_FD: while the container is registered its file cannot be opened for
+ * writing (ETXTBSY), CT_GET names it (inode, device); unregistering ends the guard; a
+ * file open for writing, a directory or a bad fd is refused and nothing is registered.
+ */
+static int t_exe_guard(void)
+{
+	char path[] = "/tmp/hutch-exe-XXXXXX";
+	struct kid k = spawn(NULL, NULL);
+	struct hutch_kmod_ct ct;
+	struct stat st;
+	int fd = mkstemp(path), wfd;
+
+	CHECK(fd >= 0 && write(fd, "x", 1) == 1, "temporary file");
+	close(fd);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	CHECK(fd >= 0 && fstat(fd, &st) == 0, "open %s", path);
+	OK(hutch_kmod_register_guarded(K, "guard", k.pid, 0, fd, err));
+	close(fd);      /* the module holds its own reference */
+	CHECK(open_for_write(path) == ETXTBSY, "write open while registered: %s",
+	      strerror(open_for_write(path)));
+	OK(hutch_kmod_get(K, "guard", &ct, err));
+	CHECK(ct.exe_guarded && ct.exe_ino == st.st_ino && ct.exe_dev == st.st_dev,
+	      "CT_GET: guarded %d ino %" PRIu64 " dev %" PRIu64, ct.exe_guarded, ct.exe_ino,
+	      ct.exe_dev);
+	hutch_kmod_ct_clear(&ct);
+	OK(hutch_kmod_unregister(K, "guard", err));
+	CHECK(open_for_write(path) == 0, "write open after unregister: %s",
+	      strerror(open_for_write(path)));
+	/* refused: open for writing, a directory, a bad fd; nothing left registered */
+	wfd = open(path, O_WRONLY | O_CLOEXEC);
+	FAILS(ETXTBSY, hutch_kmod_register_guarded(K, "guard", k.pid, 0, wfd, err));
+	close(wfd);
+	fd = open("/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	FAILS(EINVAL, hutch_kmod_register_guarded(K, "guard", k.pid, 0, fd, err));
+	close(fd);
+	FAILS(EBADF, hutch_kmod_register_guarded(K, "guard", k.pid, 0, 1000, err));
+	CHECK(info_count(0) == 0, "containers registered after refusals");
+	/* unloading with a guard held releases it (40-robustness unloads with containers) */
+	kill_reap(&k);
+	unlink(path);
+	return 0;
+}
+
 static int t_netns(void)
 {
 	pid_t p = fork();
@@ -1252,7 +1307,7 @@ static const struct {
 	{ "dump-large", t_dump_large }, { "kill-race", t_kill_race }, { "events", t_events },
 	{ "events-lost", t_events_lost }, { "accounting", t_accounting },
 	{ "permission", t_permission }, { "capabilities", t_capabilities },
-	{ "proc-info", t_proc_info },
+	{ "proc-info", t_proc_info }, { "exe-guard", t_exe_guard },
 	{ "netns", t_netns }, { "malformed", t_malformed },
 	{ "cycles", t_cycles }, { "stress", t_stress }, { "hold", t_hold }, { "max", t_max },
 };

@@ -47,6 +47,13 @@
  *	every descendant. Errors: -EEXIST (id taken), -ESRCH (no such pid),
  *	-EBUSY (the process is already tracked by another container), -ENOSPC
  *	(max_containers reached), -ENOMEM.
+ *	Optionally HUTCH_A_EXE_FD (u32, a file descriptor of the caller, open on
+ *	a regular file: the runtime's own binary): for as long as the container
+ *	is registered the module denies writes to that file, as the kernel does
+ *	for a running executable (opening it for writing fails with -ETXTBSY),
+ *	so no process of the container can overwrite the runtime through
+ *	/proc/PID/exe (CVE-2019-5736) (HUTCH_FEAT_EXE_GUARD). Errors: -EBADF,
+ *	-EINVAL (not a regular file), -ETXTBSY (the file is open for writing).
  *
  * HUTCH_CMD_CT_UNREGISTER: takes HUTCH_A_ID; forgets the container and its
  *	tasks (they keep running). -ENOENT for an unknown id.
@@ -67,7 +74,10 @@
  *	the init process has exited), HUTCH_A_NS (nested, HUTCH_NS_A_*: u32
  *	inode numbers of the init process's namespaces at registration),
  *	HUTCH_A_CGROUP_ID (u64, the cgroup v2 id), HUTCH_A_CGROUP_PATH (string,
- *	cgroup v2 path) and HUTCH_A_STATS (nested, HUTCH_STAT_A_*).
+ *	cgroup v2 path), HUTCH_A_STATS (nested, HUTCH_STAT_A_*) and, for a
+ *	container registered with HUTCH_A_EXE_FD, HUTCH_A_EXE_INO and
+ *	HUTCH_A_EXE_DEV (u64, the guarded file's inode number and device, as
+ *	stat(2)'s st_ino and st_dev).
  *
  * HUTCH_CMD_CT_PIDS: dump only; takes HUTCH_A_ID. One message per process
  *	of the container, with HUTCH_A_PID (the process id, caller's PID
@@ -195,6 +205,9 @@ enum hutch_attr {
 	HUTCH_A_TASK_STATE,	/* u32, CT_PIDS reply only */
 	HUTCH_A_START_NS,	/* u64, CT_PIDS reply only */
 	HUTCH_A_CMDLINE,	/* binary, CT_PIDS reply only */
+	HUTCH_A_EXE_FD,		/* u32, CT_REGISTER only */
+	HUTCH_A_EXE_INO,	/* u64, reply only */
+	HUTCH_A_EXE_DEV,	/* u64, reply only */
 	__HUTCH_A_MAX
 };
 
@@ -212,6 +225,7 @@ enum hutch_attr {
 #define HUTCH_FEAT_CGROUP_ATTACH _BITULL(3)
 #define HUTCH_FEAT_IO		_BITULL(4) /* READ/WRITE_BYTES, RCHAR.. */
 #define HUTCH_FEAT_PROC_INFO	_BITULL(5) /* CT_PIDS: PPID, UID, COMM.. */
+#define HUTCH_FEAT_EXE_GUARD	_BITULL(6) /* CT_REGISTER's HUTCH_A_EXE_FD */
 
 enum hutch_ct_state {
 	HUTCH_CT_RUNNING,	/* the init process is alive */
