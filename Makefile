@@ -135,7 +135,10 @@ deps-clients:
 	@./scripts/deps.sh $(DEPS_CLIENTS)
 
 # hutch vs crun vs runc (hyperfine): markdown table, raw JSON in bench/results/.
+# bpftrace: bench/kmod.sh compares hutch.ko's probes with a bpftrace program in the guest.
+DEPS_BENCH := bpftrace
 bench: deps
+	@./scripts/deps.sh $(DEPS_BENCH)
 	$(MAKE) all rootfs build/bench/forkloop
 	./bench/run.sh
 	@if [ -x bench/image.sh ]; then ./bench/image.sh; fi
