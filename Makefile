@@ -227,7 +227,10 @@ deps-clients:
 
 # hutch vs crun vs runc (hyperfine): markdown table, raw JSON in bench/results/; then the
 # module in the VM (bench/kmod.sh) and every target ratio in one table (bench/targets.sh).
+# bpftrace: bench/kmod.sh compares hutch.ko's probes with a bpftrace program in the guest.
+DEPS_BENCH := bpftrace
 bench: deps
+	@./scripts/deps.sh $(DEPS_BENCH)
 	$(MAKE) all rootfs build/bench/forkloop
 	./bench/run.sh
 	./bench/profile.sh

@@ -2,9 +2,12 @@
 # hutch.ko against the fallbacks (part of `make bench`). This host cannot load modules, so
 # the measurement runs in the VM harness's guest (tests/vm): for each kernel, build
 # hutch.ko and the image, boot it in bench mode (bench/kmod-guest.sh) and print its table:
-# `ps` and `stats` of a 500-process container with the module and without, and the
-# overhead of the module's tracepoint probes per fork+exit in a tracked container vs the
-# module unloaded. Raw numbers go to bench/results/kmod-KERNEL-DATE.json.
+# `ps` of 10 containers x 100 processes and `stats --all` of 100 containers with the
+# module and without, the CPU per sample of `stats --all --watch`, and the overhead of the
+# module's tracepoint probes per fork+exit in a tracked container vs the module unloaded
+# and vs a bpftrace program doing the same counting (when the host has bpftrace: `make
+# bench` installs it; it goes into the guest as an extra cpio with its libraries). Raw
+# numbers go to bench/results/kmod-KERNEL-DATE.json.
 # Under TCG the absolute times are the emulator's; the ratios are the point.
 #   bench/kmod.sh [KERNEL...]   (default: every kernel of tests/vm/kernels; run as root)
 set -euo pipefail
@@ -17,14 +20,39 @@ stamp=$(date -u +%Y%m%dT%H%M%SZ)
 kernels=("$@")
 # (not the debug kernel: its sanitizers would be what is measured)
 ((${#kernels[@]})) || mapfile -t kernels < <(awk '!/^#/ && NF && $2 != "@debug" { print $1 }' tests/vm/kernels)
+# bpftrace_cpio OUT: bpftrace and its libraries (as ldd lists them) as a cpio archive
+# for the /usr-merged guest; nothing without bpftrace on the host.
+bpftrace_cpio() {
+	local bt lib d=$top/build/vm/bpftrace.d
+	bt=$(command -v bpftrace) || return 1
+	rm -rf "$d" && mkdir -p "$d/usr/bin"
+	cp -L "$bt" "$d/usr/bin/bpftrace"
+	local dst
+	for lib in $(ldd "$bt" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+		dst=$lib
+		case $dst in /usr/*) ;; *) dst=/usr$dst ;; esac
+		mkdir -p "$d${dst%/*}"
+		cp -L "$lib" "$d$dst"
+	done
+	(cd "$d" && find . -print0 | LC_ALL=C sort -z | cpio --quiet --null -o -H newc -R 0:0) > "$1"
+}
 rc=0
 for k in "${kernels[@]}"; do
 	tests/vm/fetch-kernel "$k"
 	tests/vm/build-module "$k"
 	tests/vm/mkinitramfs "$k"
 	out=$top/build/vm/$k/bench
+	mkdir -p "$out"
+	initrd=$top/build/vm/$k/initramfs.cpio
+	if bpftrace_cpio "$out/bpftrace.cpio"; then
+		cat "$initrd" "$out/bpftrace.cpio" > "$out/initramfs.cpio"
+		initrd=$out/initramfs.cpio
+	else
+		echo "bench/kmod.sh: no bpftrace on the host (make bench installs it): no eBPF comparison" >&2
+	fi
 	st=0
-	HUTCH_VM_TIMEOUT=${HUTCH_VM_TIMEOUT:-600} tests/vm/boot "$k" bench "$out" || st=$?
+	HUTCH_VM_INITRD=$initrd HUTCH_VM_MEM=${HUTCH_VM_MEM:-3072} HUTCH_VM_TIMEOUT=${HUTCH_VM_TIMEOUT:-3600} \
+		tests/vm/boot "$k" bench "$out" || st=$?
 	echo "## hutch.ko vs fallback, kernel $k (TCG guest)"
 	echo
 	log=$(tr -d '\r' < "$out/results.log")

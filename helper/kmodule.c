@@ -6,11 +6,13 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <linux/netlink.h>
 #include <sys/capability.h>
@@ -117,18 +119,22 @@ int hutch_kmod_open(struct hutch_kmod **out, hutch_err *err)
 	return 0;
 }
 
-/* CAP_SYS_ADMIN in the effective set: what every command of the family requires (in the
- * initial user namespace, which the module checks itself). */
-static bool have_sys_admin(void)
+/*
+ * CAP_NET_ADMIN and CAP_SYS_ADMIN in the effective set: what every command of the family
+ * requires (in the initial user namespace; the genetlink core checks the first, the module
+ * the second).
+ */
+static bool have_module_caps(void)
 {
-	cap_flag_value_t v = CAP_CLEAR;
+	cap_flag_value_t net = CAP_CLEAR, sys = CAP_CLEAR;
 	cap_t caps = cap_get_proc();
 
 	if (caps) {
-		cap_get_flag(caps, CAP_SYS_ADMIN, CAP_EFFECTIVE, &v);
+		cap_get_flag(caps, CAP_NET_ADMIN, CAP_EFFECTIVE, &net);
+		cap_get_flag(caps, CAP_SYS_ADMIN, CAP_EFFECTIVE, &sys);
 		cap_free(caps);
 	}
-	return v == CAP_SET;
+	return net == CAP_SET && sys == CAP_SET;
 }
 
 int hutch_kmod_for_mode(enum hutch_module_mode mode, struct hutch_kmod **out, hutch_err *err)
@@ -149,8 +155,9 @@ int hutch_kmod_for_mode(enum hutch_module_mode mode, struct hutch_kmod **out, hu
 		return 0;
 	}
 	/* auto: an unprivileged (rootless) caller, whom the module would refuse, does without */
-	if (mode == MODULE_AUTO && !have_sys_admin()) {
-		log_debug("hutch.ko needs CAP_SYS_ADMIN; falling back to procfs and cgroupfs");
+	if (mode == MODULE_AUTO && !have_module_caps()) {
+		log_debug("hutch.ko needs CAP_NET_ADMIN and CAP_SYS_ADMIN; "
+			  "falling back to procfs and cgroupfs");
 		return 0;
 	}
 	if (hutch_kmod_open(out, &e) == 0)
@@ -321,15 +328,17 @@ int hutch_kmod_get_info(struct hutch_kmod *k, struct hutch_kmod_info *info, hutc
 			     "GET_INFO", err);
 }
 
+/* A request with an id and, when given (pid 0, flags -1, exe_fd -1: not), the others. */
 static int simple_id_cmd(struct hutch_kmod *k, uint8_t cmd, const char *id, pid_t pid,
-			 uint32_t flags, bool with_flags, hutch_err *err)
+			 int64_t flags, int exe_fd, hutch_err *err)
 {
 	struct nl_msg *msg = kmod_msg(k, cmd, NLM_F_ACK);
 	cleanup_free char *what = what_of(cmd, id);
 
 	if (nla_put_string(msg, HUTCH_A_ID, id) < 0 ||
 	    (pid && nla_put_u32(msg, HUTCH_A_PID, (uint32_t)pid) < 0) ||
-	    (with_flags && nla_put_u32(msg, HUTCH_A_FLAGS, flags) < 0))
+	    (flags >= 0 && nla_put_u32(msg, HUTCH_A_FLAGS, (uint32_t)flags) < 0) ||
+	    (exe_fd >= 0 && nla_put_u32(msg, HUTCH_A_EXE_FD, (uint32_t)exe_fd) < 0))
 		oom();
 	return kmod_transact(k, msg, NULL, NULL, what, err);
 }
@@ -337,17 +346,23 @@ static int simple_id_cmd(struct hutch_kmod *k, uint8_t cmd, const char *id, pid_
 int hutch_kmod_register(struct hutch_kmod *k, const char *id, pid_t pid, uint32_t flags,
 			hutch_err *err)
 {
-	return simple_id_cmd(k, HUTCH_CMD_CT_REGISTER, id, pid, flags, true, err);
+	return simple_id_cmd(k, HUTCH_CMD_CT_REGISTER, id, pid, flags, -1, err);
+}
+
+int hutch_kmod_register_guarded(struct hutch_kmod *k, const char *id, pid_t pid,
+				uint32_t flags, int exe_fd, hutch_err *err)
+{
+	return simple_id_cmd(k, HUTCH_CMD_CT_REGISTER, id, pid, flags, exe_fd, err);
 }
 
 int hutch_kmod_unregister(struct hutch_kmod *k, const char *id, hutch_err *err)
 {
-	return simple_id_cmd(k, HUTCH_CMD_CT_UNREGISTER, id, 0, 0, false, err);
+	return simple_id_cmd(k, HUTCH_CMD_CT_UNREGISTER, id, 0, -1, -1, err);
 }
 
 int hutch_kmod_attach(struct hutch_kmod *k, const char *id, pid_t pid, hutch_err *err)
 {
-	return simple_id_cmd(k, HUTCH_CMD_CT_ATTACH, id, pid, 0, false, err);
+	return simple_id_cmd(k, HUTCH_CMD_CT_ATTACH, id, pid, -1, -1, err);
 }
 
 void hutch_kmod_ct_clear(struct hutch_kmod_ct *ct)
@@ -390,6 +405,11 @@ static void parse_ct_into(struct nlattr **tb, struct hutch_kmod_ct *ct)
 		ct->cgroup_id = nla_get_u64(tb[HUTCH_A_CGROUP_ID]);
 	if (tb[HUTCH_A_CGROUP_PATH])
 		ct->cgroup_path = xstrdup(nla_get_string(tb[HUTCH_A_CGROUP_PATH]));
+	if (tb[HUTCH_A_EXE_INO] && tb[HUTCH_A_EXE_DEV]) {
+		ct->exe_guarded = true;
+		ct->exe_ino = nla_get_u64(tb[HUTCH_A_EXE_INO]);
+		ct->exe_dev = nla_get_u64(tb[HUTCH_A_EXE_DEV]);
+	}
 	if (tb[HUTCH_A_STATS]) {
 		ct->has_stats = true;
 		nla_for_each_nested(a, tb[HUTCH_A_STATS], rem)
@@ -481,6 +501,81 @@ int hutch_kmod_pids(struct hutch_kmod *k, const char *id, pid_t **pids, size_t *
 		return r;
 	}
 	*pids = l.v;
+	*n = l.n;
+	return 0;
+}
+
+struct proc_list {
+	struct hutch_kmod_proc *v;
+	size_t n;
+};
+
+static int parse_proc(struct nlattr **tb, void *arg, hutch_err *err)
+{
+	struct proc_list *l = arg;
+	struct hutch_kmod_proc *p;
+	struct nlattr *a;
+	int rem;
+
+	if (!tb[HUTCH_A_PID])
+		return 0;
+	l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	p = &l->v[l->n++];
+	memset(p, 0, sizeof(*p));
+	p->pid = (pid_t)nla_get_u32(tb[HUTCH_A_PID]);
+	if (tb[HUTCH_A_COUNT])
+		p->threads = nla_get_u32(tb[HUTCH_A_COUNT]);
+	if (tb[HUTCH_A_PPID])
+		p->ppid = (pid_t)nla_get_u32(tb[HUTCH_A_PPID]);
+	if (tb[HUTCH_A_UID])
+		p->uid = nla_get_u32(tb[HUTCH_A_UID]);
+	if (tb[HUTCH_A_TASK_STATE])
+		p->state = (char)nla_get_u32(tb[HUTCH_A_TASK_STATE]);
+	if (tb[HUTCH_A_START_NS])
+		p->start_ns = nla_get_u64(tb[HUTCH_A_START_NS]);
+	if (tb[HUTCH_A_COMM]) {
+		p->has_info = true;
+		snprintf(p->comm, sizeof(p->comm), "%s", nla_get_string(tb[HUTCH_A_COMM]));
+	}
+	if (tb[HUTCH_A_CMDLINE] && nla_len(tb[HUTCH_A_CMDLINE]) > 0) {
+		p->cmdline_len = (size_t)nla_len(tb[HUTCH_A_CMDLINE]);
+		p->cmdline = xmalloc(p->cmdline_len + 1);
+		memcpy(p->cmdline, nla_data(tb[HUTCH_A_CMDLINE]), p->cmdline_len);
+		p->cmdline[p->cmdline_len] = '\0';
+	}
+	if (tb[HUTCH_A_STATS])
+		nla_for_each_nested(a, tb[HUTCH_A_STATS], rem) {
+			if (nla_len(a) < 8)
+				continue;
+			if (nla_type(a) == HUTCH_STAT_A_UTIME_NS)
+				p->utime_ns = nla_get_u64(a);
+			else if (nla_type(a) == HUTCH_STAT_A_STIME_NS)
+				p->stime_ns = nla_get_u64(a);
+		}
+	return 0;
+}
+
+void hutch_kmod_procs_free(struct hutch_kmod_proc *procs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(procs[i].cmdline);
+	free(procs);
+}
+
+int hutch_kmod_procs(struct hutch_kmod *k, const char *id, struct hutch_kmod_proc **procs,
+		     size_t *n, hutch_err *err)
+{
+	struct nl_msg *msg = kmod_msg(k, HUTCH_CMD_CT_PIDS, NLM_F_DUMP);
+	cleanup_free char *what = what_of(HUTCH_CMD_CT_PIDS, id);
+	struct proc_list l = { 0 };
+
+	if (nla_put_string(msg, HUTCH_A_ID, id) < 0)
+		oom();
+	if (kmod_transact(k, msg, parse_proc, &l, what, err) < 0) {
+		hutch_kmod_procs_free(l.v, l.n);
+		return -1;
+	}
+	*procs = l.v;
 	*n = l.n;
 	return 0;
 }
@@ -669,15 +764,57 @@ static int kmod_get(struct hutch_kmod **k, hutch_err *err)
 	return 1;
 }
 
+/* hutch_kmod_exe_guarded(NULL) said yes: the registration must take the guard. */
+static bool exe_guard_promised;
+
+bool hutch_kmod_exe_guarded(const char *id)
+{
+	cleanup_close int fd = -1;
+	struct hutch_kmod_info info;
+	struct hutch_kmod_ct ct;
+	struct hutch_kmod *k;
+	struct stat st;
+	bool r;
+
+	if (kmod_get(&k, NULL) <= 0 || hutch_kmod_get_info(k, &info, NULL) < 0 ||
+	    !(info.features & HUTCH_FEAT_EXE_GUARD))
+		return false;
+	if (!id) {
+		exe_guard_promised = true;
+		return true;
+	}
+	{
+		cleanup_free char *name = hutch_kmod_name(id);
+
+		if (hutch_kmod_get(k, name, &ct, NULL) < 0)
+			return false;
+	}
+	fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	r = fd >= 0 && fstat(fd, &st) == 0 && ct.exe_guarded && ct.exe_ino == st.st_ino &&
+	    ct.exe_dev == st.st_dev;
+	hutch_kmod_ct_clear(&ct);
+	return r;
+}
+
 int hutch_kmod_ct_create(const char *id, pid_t init, hutch_err *err)
 {
 	cleanup_free char *name = hutch_kmod_name(id);
+	cleanup_close int exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	cleanup_err hutch_err e = NULL;
 	struct hutch_kmod *k;
 	int r = kmod_get(&k, err);
 
 	if (r <= 0)
 		return r;
+	/* the write guard of this binary (CVE-2019-5736), when the module has it */
+	if (exe >= 0 && hutch_kmod_register_guarded(k, name, init, HUTCH_CT_F_TRACE, exe, &e) == 0)
+		return 0;
+	if (exe_guard_promised)
+		return hutch_fail(err, e ? e->status : errno, "hutch.ko: cannot guard the runtime's "
+				  "binary against writes: %s", e ? e->msg : strerror(errno));
+	if (e)
+		log_debug("%s; registering without the write guard of the runtime", e->msg);
+	hutch_error_free(&e);
 	if (hutch_kmod_register(k, name, init, HUTCH_CT_F_TRACE, &e) == 0)
 		return 0;
 	/* auto: refused (root of a user namespace other than the initial one): not used, by
@@ -721,7 +858,9 @@ int hutch_kmod_ct_delete(const char *id, hutch_err *err)
 	return hutch_error_move(err, &e);
 }
 
-int hutch_kmod_ct_pids(const char *id, pid_t **pids, size_t *n, hutch_err *err)
+/* CT_PIDS of a container: 1 with its processes, 0 when the module is not used or does
+ * not know it. */
+static int ct_procs(const char *id, struct hutch_kmod_proc **procs, size_t *n, hutch_err *err)
 {
 	cleanup_free char *name = hutch_kmod_name(id);
 	cleanup_err hutch_err e = NULL;
@@ -730,11 +869,40 @@ int hutch_kmod_ct_pids(const char *id, pid_t **pids, size_t *n, hutch_err *err)
 
 	if (r <= 0)
 		return r;
-	if (hutch_kmod_pids(k, name, pids, n, &e) == 0)
+	if (hutch_kmod_procs(k, name, procs, n, &e) == 0)
 		return 1;
 	if (e->status == ENOENT)
 		return 0;
 	return hutch_error_move(err, &e);
+}
+
+int hutch_kmod_ct_pids(const char *id, pid_t **pids, size_t *n, hutch_err *err)
+{
+	struct hutch_kmod_proc *procs = NULL;
+	int r = ct_procs(id, &procs, n, err);
+
+	if (r <= 0)
+		return r;
+	*pids = xmalloc((*n ? *n : 1) * sizeof(**pids));
+	for (size_t i = 0; i < *n; i++)
+		(*pids)[i] = procs[i].pid;
+	hutch_kmod_procs_free(procs, *n);
+	return 1;
+}
+
+int hutch_kmod_ct_procs(const char *id, struct hutch_kmod_proc **procs, size_t *n,
+			hutch_err *err)
+{
+	int r = ct_procs(id, procs, n, err);
+
+	/* a module without HUTCH_FEAT_PROC_INFO: ps reads /proc */
+	if (r > 0 && *n && !(*procs)[0].has_info) {
+		hutch_kmod_procs_free(*procs, *n);
+		*procs = NULL;
+		*n = 0;
+		return 0;
+	}
+	return r;
 }
 
 int hutch_kmod_ct_kill_all(const char *id, int sig, hutch_err *err)
@@ -795,26 +963,11 @@ void hutch_kmod_stats_mark_missing(json_object *o)
 			json_object_object_add(o, module_only[i].key, NULL);
 }
 
-int hutch_kmod_ct_stats(const char *id, json_object **out, hutch_err *err)
+/* The stats of `hutch stats` from the module's counters. */
+static json_object *stats_json(const uint64_t *v)
 {
-	cleanup_free char *name = hutch_kmod_name(id);
-	cleanup_err hutch_err e = NULL;
-	struct hutch_kmod_ct ct;
-	struct hutch_kmod *k;
-	json_object *o;
-	const uint64_t *v;
-	int r = kmod_get(&k, err);
+	json_object *o = json_object_new_object();
 
-	*out = NULL;
-	if (r <= 0)
-		return r;
-	if (hutch_kmod_get(k, name, &ct, &e) < 0) {
-		if (e->status == ENOENT)
-			return 0;
-		return hutch_error_move(err, &e);
-	}
-	v = ct.stats;
-	o = json_object_new_object();
 #define U(key, val) json_object_object_add(o, key, json_object_new_uint64(val))
 	json_object_object_add(o, "source", json_object_new_string("module"));
 	U("cpu_total_ns", v[HUTCH_STAT_A_UTIME_NS] + v[HUTCH_STAT_A_STIME_NS]);
@@ -831,7 +984,53 @@ int hutch_kmod_ct_stats(const char *id, json_object **out, hutch_err *err)
 	for (size_t i = 0; i < ARRAY_SIZE(module_only); i++)
 		U(module_only[i].key, v[module_only[i].stat]);
 #undef U
+	return o;
+}
+
+int hutch_kmod_ct_stats(const char *id, json_object **out, hutch_err *err)
+{
+	cleanup_free char *name = hutch_kmod_name(id);
+	cleanup_err hutch_err e = NULL;
+	struct hutch_kmod_ct ct;
+	struct hutch_kmod *k;
+	int r = kmod_get(&k, err);
+
+	*out = NULL;
+	if (r <= 0)
+		return r;
+	if (hutch_kmod_get(k, name, &ct, &e) < 0) {
+		if (e->status == ENOENT)
+			return 0;
+		return hutch_error_move(err, &e);
+	}
+	*out = stats_json(ct.stats);
 	hutch_kmod_ct_clear(&ct);
-	*out = o;
+	return 1;
+}
+
+int hutch_kmod_stats_all(json_object **out, hutch_err *err)
+{
+	cleanup_free char *suffix = hutch_kmod_name("");
+	struct hutch_kmod_ct *cts = NULL;
+	struct hutch_kmod *k;
+	size_t n = 0, sl = strlen(suffix);
+	int r = kmod_get(&k, err);
+
+	*out = NULL;
+	if (r <= 0)
+		return r;
+	if (hutch_kmod_dump(k, &cts, &n, err) < 0)
+		return -1;
+	*out = json_object_new_object();
+	for (size_t i = 0; i < n; i++) {
+		size_t len = cts[i].id ? strlen(cts[i].id) : 0;
+
+		/* ours: "ID.HASH" with this --root's HASH */
+		if (len <= sl || strcmp(cts[i].id + len - sl, suffix) != 0)
+			continue;
+		cts[i].id[len - sl] = '\0';
+		json_object_object_add(*out, cts[i].id, stats_json(cts[i].stats));
+	}
+	hutch_kmod_cts_free(cts, n);
 	return 1;
 }

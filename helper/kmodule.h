@@ -51,6 +51,8 @@ struct hutch_kmod_ct {
 	uint32_t ns[HUTCH_NS_A_MAX + 1];
 	uint64_t cgroup_id;
 	char *cgroup_path;
+	bool exe_guarded;               /* registered with HUTCH_A_EXE_FD: */
+	uint64_t exe_ino, exe_dev;      /* the guarded file, as st_ino and st_dev */
 	bool has_stats;
 	bool has_stat[HUTCH_STAT_A_MAX + 1];
 	uint64_t stats[HUTCH_STAT_A_MAX + 1];
@@ -69,6 +71,9 @@ struct hutch_kmod_event {
 int hutch_kmod_get_info(struct hutch_kmod *k, struct hutch_kmod_info *info, hutch_err *err);
 int hutch_kmod_register(struct hutch_kmod *k, const char *id, pid_t pid, uint32_t flags,
 			hutch_err *err);
+/* CT_REGISTER with HUTCH_A_EXE_FD: writes to exe_fd's file are denied while registered. */
+int hutch_kmod_register_guarded(struct hutch_kmod *k, const char *id, pid_t pid,
+				uint32_t flags, int exe_fd, hutch_err *err);
 int hutch_kmod_unregister(struct hutch_kmod *k, const char *id, hutch_err *err);
 int hutch_kmod_attach(struct hutch_kmod *k, const char *id, pid_t pid, hutch_err *err);
 int hutch_kmod_get(struct hutch_kmod *k, const char *id, struct hutch_kmod_ct *ct,
@@ -83,6 +88,23 @@ int hutch_kmod_pids(struct hutch_kmod *k, const char *id, pid_t **pids, size_t *
 		    hutch_err *err);
 int hutch_kmod_kill(struct hutch_kmod *k, const char *id, int sig, bool all,
 		    uint32_t *count, hutch_err *err);
+
+/* One process of a CT_PIDS dump: what ps shows (has_info: HUTCH_FEAT_PROC_INFO). */
+struct hutch_kmod_proc {
+	pid_t pid, ppid;
+	uint32_t threads, uid;
+	bool has_info;
+	char state;
+	char comm[16];
+	uint64_t start_ns, utime_ns, stime_ns;
+	char *cmdline;          /* NUL-separated arguments, cmdline_len bytes; or NULL */
+	size_t cmdline_len;
+};
+
+/* The container's processes with their details; free with hutch_kmod_procs_free. */
+int hutch_kmod_procs(struct hutch_kmod *k, const char *id, struct hutch_kmod_proc **procs,
+		     size_t *n, hutch_err *err);
+void hutch_kmod_procs_free(struct hutch_kmod_proc *procs, size_t n);
 
 /* Joins the "events" group; afterwards use hutch_kmod_next_event. */
 int hutch_kmod_subscribe(struct hutch_kmod *k, hutch_err *err);
@@ -114,7 +136,18 @@ void hutch_kmod_setup(const struct hutch_global *g);
  * Caller frees.
  */
 char *hutch_kmod_name(const char *id);
-/* create: register the init (trace events on). */
+/*
+ * CVE-2019-5736 without re-executing (hutch_selfexe_protect): true when hutch.ko holds,
+ * or will hold, a write guard on this very binary (/proc/self/exe) for the container the
+ * command creates or enters, from before any process of the container runs its image's
+ * code until the container is deleted:
+ *  - id NULL (create, run): the module is used and has HUTCH_FEAT_EXE_GUARD; the
+ *    registration (hutch_kmod_ct_create) then takes the guard or fails the command;
+ *  - id (exec): the container is registered with a guard on this binary's inode.
+ * False: protect as without the module. Costs one or two netlink requests.
+ */
+bool hutch_kmod_exe_guarded(const char *id);
+/* create: register the init (trace events on), with the write guard of this binary. */
 int hutch_kmod_ct_create(const char *id, pid_t init, hutch_err *err);
 /* exec: attach the new process before it runs the program. */
 int hutch_kmod_ct_exec(const char *id, pid_t pid, hutch_err *err);
@@ -122,6 +155,13 @@ int hutch_kmod_ct_exec(const char *id, pid_t pid, hutch_err *err);
 int hutch_kmod_ct_delete(const char *id, hutch_err *err);
 /* ps: 1 with the container's processes from CT_PIDS, 0 to fall back. */
 int hutch_kmod_ct_pids(const char *id, pid_t **pids, size_t *n, hutch_err *err);
+/*
+ * ps: 1 with the container's processes and what ps shows of them, from one CT_PIDS dump
+ * (no /proc reads), 0 to fall back (no module, a container it does not know, or a module
+ * without HUTCH_FEAT_PROC_INFO).
+ */
+int hutch_kmod_ct_procs(const char *id, struct hutch_kmod_proc **procs, size_t *n,
+			hutch_err *err);
 /* kill --all: 1 when CT_KILL signalled the container's processes, 0 to fall back. */
 int hutch_kmod_ct_kill_all(const char *id, int sig, hutch_err *err);
 /* status: 1 when the module recorded the init's exit (*status: wait status), else 0. */
@@ -132,6 +172,12 @@ int hutch_kmod_ct_init_exited(const char *id, int *status);
  */
 struct json_object;
 int hutch_kmod_ct_stats(const char *id, struct json_object **out, hutch_err *err);
+/*
+ * stats --all: 1 with *out an object of every container of this --root the module
+ * tracks, id -> the stats of hutch_kmod_ct_stats, from one CT_GET dump; 0 without the
+ * module.
+ */
+int hutch_kmod_stats_all(struct json_object **out, hutch_err *err);
 /* Adds null for every key only the module provides (for the cgroup source). */
 void hutch_kmod_stats_mark_missing(struct json_object *o);
 

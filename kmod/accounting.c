@@ -2,14 +2,16 @@
 /*
  * Per-container accounting from the fork, exec and exit tracepoints, and the
  * cgroup attach tracepoint that adds processes moved into a container's
- * cgroup. The probes run with preemption disabled: they take only hutch_lock
- * (a spinlock), allocate with GFP_ATOMIC and never sleep.
+ * cgroup. The probes run with preemption disabled: they take spinlocks only
+ * (see hutch.h), allocate with GFP_ATOMIC and never sleep.
  *
  * A container's counters are ct->dead (every task that has exited, summed at
  * its exit) plus the live tasks' own counters read at snapshot time; a task
  * that is exiting (PF_EXITING) is left out of the live sum, so no task is
  * ever counted twice.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/binfmts.h>
 #include <linux/cgroup.h>
 #include <linux/minmax.h>
@@ -62,7 +64,7 @@ void hutch_ct_snapshot(const struct hutch_ct *ct, u64 *s)
 	struct task_struct *leader, *t;
 	struct hutch_proc *p;
 
-	lockdep_assert_held(&hutch_lock);
+	lockdep_assert_held(&ct->lock);
 	memcpy(s, ct->dead, sizeof(ct->dead));
 	s[HUTCH_STAT_A_TASKS] = ct->ntasks;
 	s[HUTCH_STAT_A_PROCS] = ct->nprocs;
@@ -80,6 +82,22 @@ void hutch_ct_snapshot(const struct hutch_ct *ct, u64 *s)
 	rcu_read_unlock();
 }
 
+/* CPU time of a live process: its live threads' and its exited threads'. */
+void hutch_proc_times(struct task_struct *leader, u64 *utime, u64 *stime)
+{
+	struct task_struct *t;
+	u64 ut, st;
+
+	lockdep_assert(rcu_read_lock_held());
+	*utime = READ_ONCE(leader->signal->utime);
+	*stime = READ_ONCE(leader->signal->stime);
+	for_each_thread(leader, t) {
+		task_cputime_adjusted(t, &ut, &st);
+		*utime += ut;
+		*stime += st;
+	}
+}
+
 enum hutch_ct_state hutch_ct_state(const struct hutch_ct *ct)
 {
 	if (!ct->nprocs)
@@ -93,42 +111,53 @@ static bool hutch_sig_pending(struct task_struct *t, int sig)
 	       sigismember(&t->signal->shared_pending.signal, sig);
 }
 
+/*
+ * The probes below find their task's entry with one RCU lookup (none for an
+ * untracked task), then take only that container's lock.
+ */
 static void hutch_probe_fork(void *data, struct task_struct *parent,
 			     struct task_struct *child)
 {
+	struct hutch_proc *pp, *cp = NULL;
 	struct hutch_evq q = {};
-	struct hutch_proc *pp, *cp;
 	struct hutch_ct *ct;
+	bool thread = child->signal == parent->signal;
 
-	if (!hutch_proc_tracked_rcu(parent->signal))
-		return;
-	spin_lock(&hutch_lock);
-	pp = hutch_proc_find(parent->signal);
+	rcu_read_lock();
+	pp = hutch_proc_lookup_rcu(parent->signal);
 	if (!pp)
-		goto out;
+		goto unlock_rcu;
 	ct = pp->ct;
-	if (child->signal == parent->signal) {
+	/* allocated before the lock, so the lock is held for less */
+	if (!thread)
+		cp = hutch_proc_alloc(child, GFP_ATOMIC);
+	spin_lock(&ct->lock);
+	if (pp->unlinked)
+		goto out;
+	if (thread) {
 		pp->threads++;
 		ct->ntasks++;
-		hutch_nr_tasks++;
 		ct->dead[HUTCH_STAT_A_THREADS]++;
 		goto out;
 	}
 	ct->dead[HUTCH_STAT_A_FORKS]++;
-	cp = hutch_proc_alloc(child, GFP_ATOMIC);
-	if (!cp) {
+	if (!cp || hutch_proc_add(ct, cp)) {
 		ct->dead[HUTCH_STAT_A_LOST]++;
 		goto out;
 	}
-	hutch_proc_add(ct, cp);
 	if (ct->flags & HUTCH_CT_F_TRACE)
 		hutch_event(&q, ct, HUTCH_EV_FORK, pid_nr(cp->pid),
 			    task_tgid_nr(parent), NULL, NULL);
 	/* CT_KILL --all signalled the parent before the child was tracked. */
 	if (ct->kill_sig && hutch_sig_pending(parent, ct->kill_sig))
 		kill_pid(cp->pid, ct->kill_sig, 1);
+	cp = NULL;
 out:
-	spin_unlock(&hutch_lock);
+	spin_unlock(&ct->lock);
+unlock_rcu:
+	rcu_read_unlock();
+	if (cp)
+		hutch_proc_free_new(cp);
 	hutch_evq_send(&q);
 }
 
@@ -137,18 +166,22 @@ static void hutch_probe_exec(void *data, struct task_struct *t, pid_t old_pid,
 {
 	struct hutch_evq q = {};
 	struct hutch_proc *p;
+	struct hutch_ct *ct;
 
-	if (!hutch_proc_tracked_rcu(t->signal))
-		return;
-	spin_lock(&hutch_lock);
-	p = hutch_proc_find(t->signal);
+	rcu_read_lock();
+	p = hutch_proc_lookup_rcu(t->signal);
 	if (p) {
-		p->ct->dead[HUTCH_STAT_A_EXECS]++;
-		if (p->ct->flags & HUTCH_CT_F_TRACE)
-			hutch_event(&q, p->ct, HUTCH_EV_EXEC, task_tgid_nr(t),
-				    0, NULL, bprm->filename);
+		ct = p->ct;
+		spin_lock(&ct->lock);
+		if (!p->unlinked) {
+			ct->dead[HUTCH_STAT_A_EXECS]++;
+			if (ct->flags & HUTCH_CT_F_TRACE)
+				hutch_event(&q, ct, HUTCH_EV_EXEC, task_tgid_nr(t),
+					    0, NULL, bprm->filename);
+		}
+		spin_unlock(&ct->lock);
 	}
-	spin_unlock(&hutch_lock);
+	rcu_read_unlock();
 	hutch_evq_send(&q);
 }
 
@@ -164,18 +197,18 @@ static void hutch_probe_exit(void *data, struct task_struct *t)
 	u32 status;
 	pid_t nr;
 
-	if (!hutch_proc_tracked_rcu(t->signal))
-		return;
-	spin_lock(&hutch_lock);
-	p = hutch_proc_find(t->signal);
+	rcu_read_lock();
+	p = hutch_proc_lookup_rcu(t->signal);
 	if (!p)
-		goto out;
+		goto unlock_rcu;
 	ct = p->ct;
+	spin_lock(&ct->lock);
+	if (p->unlinked)
+		goto out;
 	hutch_add_task_counters(t, ct->dead);
 	if (p->threads > 1) {
 		p->threads--;
 		ct->ntasks--;
-		hutch_nr_tasks--;
 		goto out;
 	}
 	status = t->exit_code;
@@ -194,7 +227,9 @@ static void hutch_probe_exit(void *data, struct task_struct *t)
 	if (!ct->nprocs)
 		hutch_event(&q, ct, HUTCH_EV_EMPTY, 0, 0, NULL, NULL);
 out:
-	spin_unlock(&hutch_lock);
+	spin_unlock(&ct->lock);
+unlock_rcu:
+	rcu_read_unlock();
 	hutch_evq_send(&q);
 }
 
@@ -206,24 +241,28 @@ static void hutch_probe_cgroup_attach(void *data, struct cgroup *dst,
 	struct hutch_proc *p;
 	struct hutch_ct *ct;
 
-	if (!READ_ONCE(hutch_nr_containers) || !cgroup_parent(dst))
+	if (!READ_ONCE(hutch_nr_containers) || !cgroup_parent(dst) ||
+	    (task->flags & PF_EXITING))
 		return;
 	spin_lock(&hutch_lock);
-	if ((task->flags & PF_EXITING) || hutch_proc_find(task->signal))
-		goto out;
 	list_for_each_entry(ct, &hutch_containers, node) {
 		if (ct->cgrp != dst || (ct->flags & HUTCH_CT_F_NO_CGROUP_ATTACH))
 			continue;
 		p = hutch_proc_alloc(task, GFP_ATOMIC);
+		spin_lock(&ct->lock);
 		if (!p) {
 			ct->dead[HUTCH_STAT_A_LOST]++;
-			break;
+		} else {
+			p->threads = get_nr_threads(task);
+			/* a process tracked already stays where it is */
+			if (!hutch_proc_add(ct, p))
+				p = NULL;
 		}
-		p->threads = get_nr_threads(task);
-		hutch_proc_add(ct, p);
+		spin_unlock(&ct->lock);
+		if (p)
+			hutch_proc_free_new(p);
 		break;
 	}
-out:
 	spin_unlock(&hutch_lock);
 }
 

@@ -12,6 +12,13 @@
 #include <linux/ns_common.h>
 #include <net/genetlink.h>
 
+/* 6.1's struct nla_policy points to a writable netlink_range_validation. */
+#ifdef HUTCH_HAVE_CONST_NLA_RANGE
+#define HUTCH_RANGE_CONST const
+#else
+#define HUTCH_RANGE_CONST
+#endif
+
 /* The attributes parsed for a dump request. */
 static inline struct nlattr **hutch_dump_attrs(struct netlink_callback *cb)
 {

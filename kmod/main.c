@@ -15,30 +15,30 @@ unsigned int hutch_max_containers = 1024;
 module_param_named(max_containers, hutch_max_containers, uint, 0644);
 MODULE_PARM_DESC(max_containers, "Most containers registered at once (default 1024)");
 
+/*
+ * The probes before the family: no request (a registration) arrives before
+ * they account for it. On exit the family goes first, so no request runs or
+ * comes in; then the probes, drained; then nothing touches the registry.
+ */
 static int __init hutch_init(void)
 {
 	int ret;
 
-	ret = hutch_netlink_init();
+	hutch_registry_init();
+	ret = hutch_probes_register();
 	if (ret)
 		return ret;
-	ret = hutch_probes_register();
-	if (ret) {
-		hutch_netlink_exit();
-		return ret;
-	}
-	pr_info("hutch %s loaded (protocol %d)\n", HUTCH_MODULE_VERSION,
-		HUTCH_GENL_VERSION);
-	return 0;
+	ret = hutch_netlink_init();
+	if (ret)
+		hutch_probes_unregister();
+	return ret;
 }
 
 static void __exit hutch_exit(void)
 {
-	/* Probes first: none runs after this, so nothing touches the registry. */
-	hutch_probes_unregister();
 	hutch_netlink_exit();
+	hutch_probes_unregister();
 	hutch_registry_clear();
-	pr_info("hutch unloaded\n");
 }
 
 module_init(hutch_init);

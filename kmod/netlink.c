@@ -1,11 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The "hutch" generic netlink family: strict per-command policies, the
- * permission check, and the command handlers. The protocol is documented
- * in uapi/linux/hutch.h.
+ * The "hutch" generic netlink family: strict per-command policies (ranges
+ * and masks checked by the core), the permission check, and the command
+ * handlers. The protocol is documented in uapi/linux/hutch.h.
  */
 #include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/kdev_t.h>
+#include <linux/mm.h>
 #include <linux/pid.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <net/genetlink.h>
 #include <net/sock.h>
@@ -13,10 +20,15 @@
 #include "compat.h"
 #include "hutch.h"
 
+static HUTCH_RANGE_CONST struct netlink_range_validation hutch_pid_range = {
+	.min = 1,
+	.max = PID_MAX_LIMIT,
+};
+
 #define HUTCH_POLICY_ID \
 	[HUTCH_A_ID] = { .type = NLA_NUL_STRING, .len = HUTCH_ID_MAX - 1 }
 #define HUTCH_POLICY_PID \
-	[HUTCH_A_PID] = { .type = NLA_U32 }
+	[HUTCH_A_PID] = NLA_POLICY_FULL_RANGE(NLA_U32, &hutch_pid_range)
 
 /* Attributes a command does not list are rejected ("Unsupported attribute"). */
 static const struct nla_policy hutch_none_policy[HUTCH_A_MAX + 1] = {
@@ -30,6 +42,7 @@ static const struct nla_policy hutch_register_policy[HUTCH_A_MAX + 1] = {
 	HUTCH_POLICY_ID,
 	HUTCH_POLICY_PID,
 	[HUTCH_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, HUTCH_CT_F_ALL),
+	[HUTCH_A_EXE_FD] = { .type = NLA_U32 },
 };
 
 static const struct nla_policy hutch_attach_policy[HUTCH_A_MAX + 1] = {
@@ -39,21 +52,22 @@ static const struct nla_policy hutch_attach_policy[HUTCH_A_MAX + 1] = {
 
 static const struct nla_policy hutch_kill_policy[HUTCH_A_MAX + 1] = {
 	HUTCH_POLICY_ID,
-	[HUTCH_A_SIGNAL] = { .type = NLA_U32 },
+	[HUTCH_A_SIGNAL] = NLA_POLICY_RANGE(NLA_U32, 1, _NSIG),
 	[HUTCH_A_ALL] = { .type = NLA_FLAG },
 };
 
-static int hutch_check_perm(struct sk_buff *skb, struct netlink_ext_ack *extack)
+/*
+ * The genetlink core has checked CAP_NET_ADMIN (GENL_ADMIN_PERM) and that the
+ * request comes from the initial network namespace (netnsok is false). The
+ * commands also signal and account arbitrary processes: that takes
+ * CAP_SYS_ADMIN as well, like joining the events group.
+ */
+static int hutch_capable(struct sk_buff *skb, struct netlink_ext_ack *extack)
 {
-	if (!net_eq(sock_net(skb->sk), &init_net)) {
-		NL_SET_ERR_MSG(extack, "only available in the initial network namespace");
-		return -ENOENT;
-	}
-	if (!netlink_capable(skb, CAP_SYS_ADMIN)) {
-		NL_SET_ERR_MSG(extack, "CAP_SYS_ADMIN in the initial user namespace required");
-		return -EPERM;
-	}
-	return 0;
+	if (netlink_capable(skb, CAP_SYS_ADMIN))
+		return 0;
+	NL_SET_ERR_MSG(extack, "CAP_SYS_ADMIN in the initial user namespace required");
+	return -EPERM;
 }
 
 /* The container id of a request, checked; NULL with extack set otherwise. */
@@ -62,10 +76,8 @@ static const char *hutch_req_id(struct nlattr **attrs,
 {
 	const char *id;
 
-	if (!attrs[HUTCH_A_ID]) {
-		NL_SET_ERR_MSG(extack, "missing container id (HUTCH_A_ID)");
+	if (NL_REQ_ATTR_CHECK(extack, NULL, attrs, HUTCH_A_ID))
 		return NULL;
-	}
 	id = nla_data(attrs[HUTCH_A_ID]);
 	if (!hutch_valid_id(id)) {
 		NL_SET_ERR_MSG_ATTR(extack, attrs[HUTCH_A_ID],
@@ -75,29 +87,15 @@ static const char *hutch_req_id(struct nlattr **attrs,
 	return id;
 }
 
-static int hutch_req_pid(struct genl_info *info, pid_t *nr)
-{
-	if (!info->attrs[HUTCH_A_PID]) {
-		NL_SET_ERR_MSG(info->extack, "missing process id (HUTCH_A_PID)");
-		return -EINVAL;
-	}
-	*nr = nla_get_u32(info->attrs[HUTCH_A_PID]);
-	if (*nr < 1 || *nr > PID_MAX_LIMIT) {
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[HUTCH_A_PID],
-				    "process id out of range");
-		return -EINVAL;
-	}
-	return 0;
-}
-
 static int hutch_get_info(struct sk_buff *skb, struct genl_info *info)
 {
 	u32 nr_containers, nr_tasks;
+	const struct hutch_ct *ct;
 	struct sk_buff *msg;
 	void *hdr;
 	int ret;
 
-	ret = hutch_check_perm(skb, info->extack);
+	ret = hutch_capable(skb, info->extack);
 	if (ret)
 		return ret;
 	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
@@ -106,15 +104,18 @@ static int hutch_get_info(struct sk_buff *skb, struct genl_info *info)
 	hdr = genlmsg_put_reply(msg, info, &hutch_family, 0, HUTCH_CMD_GET_INFO);
 	if (!hdr)
 		goto nospace;
+	nr_tasks = 0;
 	spin_lock(&hutch_lock);
 	nr_containers = hutch_nr_containers;
-	nr_tasks = hutch_nr_tasks;
+	list_for_each_entry(ct, &hutch_containers, node)
+		nr_tasks += READ_ONCE(ct->ntasks);
 	spin_unlock(&hutch_lock);
 	if (nla_put_string(msg, HUTCH_A_VERSION, HUTCH_MODULE_VERSION) ||
 	    nla_put_u32(msg, HUTCH_A_PROTOCOL, HUTCH_GENL_VERSION) ||
 	    nla_put_u64_64bit(msg, HUTCH_A_FEATURES,
 			      HUTCH_FEAT_ACCOUNTING | HUTCH_FEAT_EVENTS |
 			      HUTCH_FEAT_KILL | HUTCH_FEAT_CGROUP_ATTACH |
+			      HUTCH_FEAT_PROC_INFO | HUTCH_FEAT_EXE_GUARD |
 			      (IS_ENABLED(CONFIG_TASK_XACCT) ? HUTCH_FEAT_IO : 0),
 			      HUTCH_A_PAD) ||
 	    nla_put_u32(msg, HUTCH_A_NR_CONTAINERS, nr_containers) ||
@@ -130,22 +131,60 @@ nospace:
 	return -EMSGSIZE;
 }
 
+/*
+ * The caller's file HUTCH_A_EXE_FD, write access to it denied (as for a
+ * running executable) in *exe. Runs in the caller's context: the fd is looked
+ * up in its table.
+ */
+static int hutch_exe_guard(const struct nlattr *attr, struct file **exe,
+			   struct netlink_ext_ack *extack)
+{
+	struct file *file = fget(nla_get_u32(attr));
+	int ret;
+
+	if (!file) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "no such file descriptor");
+		return -EBADF;
+	}
+	if (!S_ISREG(file_inode(file)->i_mode)) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "not a regular file");
+		fput(file);
+		return -EINVAL;
+	}
+	ret = deny_write_access(file);
+	if (ret) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "the file is open for writing");
+		fput(file);
+		return ret;
+	}
+	*exe = file;
+	return 0;
+}
+
 static int hutch_register(struct sk_buff *skb, struct genl_info *info)
 {
+	struct file *exe = NULL;
 	const char *id;
 	u32 flags = 0;
 	pid_t nr;
 	int ret;
 
-	ret = hutch_check_perm(skb, info->extack);
+	ret = hutch_capable(skb, info->extack);
 	if (ret)
 		return ret;
 	id = hutch_req_id(info->attrs, info->extack);
-	if (!id || hutch_req_pid(info, &nr))
+	if (!id || GENL_REQ_ATTR_CHECK(info, HUTCH_A_PID))
 		return -EINVAL;
+	nr = nla_get_u32(info->attrs[HUTCH_A_PID]);
 	if (info->attrs[HUTCH_A_FLAGS])
 		flags = nla_get_u32(info->attrs[HUTCH_A_FLAGS]);
-	return hutch_ct_register(id, nr, flags, info->extack);
+	if (info->attrs[HUTCH_A_EXE_FD]) {
+		ret = hutch_exe_guard(info->attrs[HUTCH_A_EXE_FD], &exe,
+				      info->extack);
+		if (ret)
+			return ret;
+	}
+	return hutch_ct_register(id, nr, flags, exe, info->extack);
 }
 
 static int hutch_unregister(struct sk_buff *skb, struct genl_info *info)
@@ -153,7 +192,7 @@ static int hutch_unregister(struct sk_buff *skb, struct genl_info *info)
 	const char *id;
 	int ret;
 
-	ret = hutch_check_perm(skb, info->extack);
+	ret = hutch_capable(skb, info->extack);
 	if (ret)
 		return ret;
 	id = hutch_req_id(info->attrs, info->extack);
@@ -168,12 +207,13 @@ static int hutch_attach(struct sk_buff *skb, struct genl_info *info)
 	pid_t nr;
 	int ret;
 
-	ret = hutch_check_perm(skb, info->extack);
+	ret = hutch_capable(skb, info->extack);
 	if (ret)
 		return ret;
 	id = hutch_req_id(info->attrs, info->extack);
-	if (!id || hutch_req_pid(info, &nr))
+	if (!id || GENL_REQ_ATTR_CHECK(info, HUTCH_A_PID))
 		return -EINVAL;
+	nr = nla_get_u32(info->attrs[HUTCH_A_PID]);
 	return hutch_ct_attach(id, nr, info->extack);
 }
 
@@ -185,22 +225,13 @@ static int hutch_kill(struct sk_buff *skb, struct genl_info *info)
 	void *hdr;
 	int ret;
 
-	ret = hutch_check_perm(skb, info->extack);
+	ret = hutch_capable(skb, info->extack);
 	if (ret)
 		return ret;
 	id = hutch_req_id(info->attrs, info->extack);
-	if (!id)
+	if (!id || GENL_REQ_ATTR_CHECK(info, HUTCH_A_SIGNAL))
 		return -EINVAL;
-	if (!info->attrs[HUTCH_A_SIGNAL]) {
-		NL_SET_ERR_MSG(info->extack, "missing signal (HUTCH_A_SIGNAL)");
-		return -EINVAL;
-	}
 	sig = nla_get_u32(info->attrs[HUTCH_A_SIGNAL]);
-	if (sig < 1 || sig > _NSIG) {
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[HUTCH_A_SIGNAL],
-				    "signal out of range (1..64)");
-		return -EINVAL;
-	}
 	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
@@ -251,14 +282,16 @@ static int hutch_fill_stats(struct sk_buff *skb, const struct hutch_ct *ct)
 }
 
 /* One container as a CT_GET message; called under hutch_lock. */
-static int hutch_fill_ct(struct sk_buff *skb, const struct hutch_ct *ct,
+static int hutch_fill_ct(struct sk_buff *skb, struct hutch_ct *ct,
 			 u32 portid, u32 seq, int flags)
 {
 	void *hdr;
+	int ret = 0;
 
 	hdr = genlmsg_put(skb, portid, seq, &hutch_family, flags, HUTCH_CMD_CT_GET);
 	if (!hdr)
 		return -EMSGSIZE;
+	spin_lock(&ct->lock);
 	if (nla_put_string(skb, HUTCH_A_ID, ct->id) ||
 	    nla_put_u32(skb, HUTCH_A_FLAGS, ct->flags) ||
 	    nla_put_u32(skb, HUTCH_A_STATE, hutch_ct_state(ct)) ||
@@ -270,22 +303,30 @@ static int hutch_fill_ct(struct sk_buff *skb, const struct hutch_ct *ct,
 					   HUTCH_A_PAD)) ||
 	    (ct->cgrp_path &&
 	     nla_put_string(skb, HUTCH_A_CGROUP_PATH, ct->cgrp_path)) ||
-	    hutch_fill_stats(skb, ct)) {
+	    (ct->exe &&
+	     (nla_put_u64_64bit(skb, HUTCH_A_EXE_INO, file_inode(ct->exe)->i_ino,
+				HUTCH_A_PAD) ||
+	      nla_put_u64_64bit(skb, HUTCH_A_EXE_DEV,
+				new_encode_dev(file_inode(ct->exe)->i_sb->s_dev),
+				HUTCH_A_PAD))) ||
+	    hutch_fill_stats(skb, ct))
+		ret = -EMSGSIZE;
+	spin_unlock(&ct->lock);
+	if (ret)
 		genlmsg_cancel(skb, hdr);
-		return -EMSGSIZE;
-	}
-	genlmsg_end(skb, hdr);
-	return 0;
+	else
+		genlmsg_end(skb, hdr);
+	return ret;
 }
 
 static int hutch_get(struct sk_buff *skb, struct genl_info *info)
 {
-	const struct hutch_ct *ct;
+	struct hutch_ct *ct;
 	struct sk_buff *msg;
 	const char *id;
 	int ret;
 
-	ret = hutch_check_perm(skb, info->extack);
+	ret = hutch_capable(skb, info->extack);
 	if (ret)
 		return ret;
 	id = hutch_req_id(info->attrs, info->extack);
@@ -312,13 +353,13 @@ static int hutch_get(struct sk_buff *skb, struct genl_info *info)
 
 static int hutch_dump_start(struct netlink_callback *cb)
 {
-	return hutch_check_perm(cb->skb, cb->extack);
+	return hutch_capable(cb->skb, cb->extack);
 }
 
 /* cb->args[0]: serial of the last container sent. */
 static int hutch_get_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
-	const struct hutch_ct *ct;
+	struct hutch_ct *ct;
 	int ret = 0;
 
 	spin_lock(&hutch_lock);
@@ -345,7 +386,7 @@ static int hutch_pids_start(struct netlink_callback *cb)
 	const char *id;
 	int ret;
 
-	ret = hutch_check_perm(cb->skb, cb->extack);
+	ret = hutch_capable(cb->skb, cb->extack);
 	if (ret)
 		return ret;
 	id = hutch_req_id(attrs, cb->extack);
@@ -363,40 +404,155 @@ static int hutch_pids_start(struct netlink_callback *cb)
 	return 0;
 }
 
+/* The processes of a CT_PIDS dump are filled in batches, outside the locks. */
+#define HUTCH_PIDS_BATCH 16
+
+struct hutch_pids_item {
+	struct pid *pid;
+	u64 serial;
+	u32 threads;
+};
+
+/* The arguments of a process, as /proc/PID/cmdline has them; may sleep. */
+static int hutch_cmdline(struct task_struct *task, char *buf)
+{
+	unsigned long start, end;
+	struct mm_struct *mm;
+	int len;
+
+	mm = get_task_mm(task);
+	if (!mm)
+		return 0;
+	spin_lock(&mm->arg_lock);
+	start = mm->arg_start;
+	end = mm->arg_end;
+	spin_unlock(&mm->arg_lock);
+	mmput(mm);
+	if (end <= start)
+		return 0;
+	len = access_process_vm(task, start, buf,
+				min_t(unsigned long, end - start, HUTCH_CMDLINE_MAX),
+				FOLL_FORCE);
+	return max(len, 0);
+}
+
+/*
+ * One CT_PIDS message: the process's id and what ps(1) shows of it. -ENOENT
+ * for a process that is gone or invisible in the caller's PID namespace.
+ */
+static int hutch_fill_proc(struct sk_buff *skb, struct netlink_callback *cb,
+			   const struct hutch_pids_item *it, char *cmdline)
+{
+	struct task_struct *task;
+	char comm[TASK_COMM_LEN];
+	u64 utime, stime, start;
+	struct nlattr *nest;
+	pid_t nr, ppid;
+	int len, ret;
+	char state;
+	uid_t uid;
+	void *hdr;
+
+	nr = pid_vnr(it->pid);
+	task = nr ? get_pid_task(it->pid, PIDTYPE_TGID) : NULL;
+	if (!task)
+		return -ENOENT;
+	rcu_read_lock();
+	ppid = task_tgid_vnr(rcu_dereference(task->real_parent));
+	uid = from_kuid_munged(current_user_ns(), task_uid(task));
+	state = task_state_to_char(task);
+	start = task->start_boottime;
+	hutch_proc_times(task, &utime, &stime);
+	rcu_read_unlock();
+	__get_task_comm(comm, sizeof(comm), task);
+	len = hutch_cmdline(task, cmdline);
+	put_task_struct(task);
+
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &hutch_family, NLM_F_MULTI, HUTCH_CMD_CT_PIDS);
+	if (!hdr)
+		return -EMSGSIZE;
+	ret = -EMSGSIZE;
+	if (nla_put_u32(skb, HUTCH_A_PID, nr) ||
+	    nla_put_u32(skb, HUTCH_A_COUNT, it->threads) ||
+	    nla_put_u32(skb, HUTCH_A_PPID, ppid) ||
+	    nla_put_u32(skb, HUTCH_A_UID, uid) ||
+	    nla_put_string(skb, HUTCH_A_COMM, comm) ||
+	    nla_put_u32(skb, HUTCH_A_TASK_STATE, state) ||
+	    nla_put_u64_64bit(skb, HUTCH_A_START_NS, start, HUTCH_A_PAD) ||
+	    (len && nla_put(skb, HUTCH_A_CMDLINE, len, cmdline)))
+		goto cancel;
+	nest = nla_nest_start(skb, HUTCH_A_STATS);
+	if (!nest ||
+	    nla_put_u64_64bit(skb, HUTCH_STAT_A_UTIME_NS, utime, HUTCH_STAT_A_PAD) ||
+	    nla_put_u64_64bit(skb, HUTCH_STAT_A_STIME_NS, stime, HUTCH_STAT_A_PAD))
+		goto cancel;
+	nla_nest_end(skb, nest);
+	genlmsg_end(skb, hdr);
+	return 0;
+cancel:
+	genlmsg_cancel(skb, hdr);
+	return ret;
+}
+
+/*
+ * The next processes after serial *after, at most HUTCH_PIDS_BATCH, with
+ * references to their pids; 0 when the container is gone or has no more.
+ */
+static int hutch_pids_batch(const char *id, u64 ct_serial, u64 after,
+			    struct hutch_pids_item *items)
+{
+	const struct hutch_proc *p;
+	struct hutch_ct *ct;
+	int n = 0;
+
+	spin_lock(&hutch_lock);
+	ct = hutch_ct_find(id);
+	if (ct && ct->serial == ct_serial) {
+		spin_lock(&ct->lock);
+		list_for_each_entry(p, &ct->procs, ct_node) {
+			if (p->serial <= after)
+				continue;
+			items[n].pid = get_pid(p->pid);
+			items[n].serial = p->serial;
+			items[n].threads = p->threads;
+			if (++n == HUTCH_PIDS_BATCH)
+				break;
+		}
+		spin_unlock(&ct->lock);
+	}
+	spin_unlock(&hutch_lock);
+	return n;
+}
+
 /* cb->args[0]: serial of the last process sent; [1]: the container's. */
 static int hutch_pids_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	const char *id = nla_data(hutch_dump_attrs(cb)[HUTCH_A_ID]);
-	const struct hutch_proc *p;
-	const struct hutch_ct *ct;
-	void *hdr;
-	pid_t nr;
+	struct hutch_pids_item items[HUTCH_PIDS_BATCH];
+	bool full = false;
+	char *cmdline;
+	int i, n, ret;
 
-	spin_lock(&hutch_lock);
-	ct = hutch_ct_find(id);
-	if (!ct || ct->serial != cb->args[1])
-		goto out;
-	list_for_each_entry(p, &ct->procs, ct_node) {
-		if (p->serial <= cb->args[0])
-			continue;
-		nr = pid_vnr(p->pid);
-		if (nr) {
-			hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
-					  cb->nlh->nlmsg_seq, &hutch_family,
-					  NLM_F_MULTI, HUTCH_CMD_CT_PIDS);
-			if (!hdr)
-				break;
-			if (nla_put_u32(skb, HUTCH_A_PID, nr) ||
-			    nla_put_u32(skb, HUTCH_A_COUNT, p->threads)) {
-				genlmsg_cancel(skb, hdr);
-				break;
+	cmdline = kmalloc(HUTCH_CMDLINE_MAX, GFP_KERNEL);
+	if (!cmdline)
+		return -ENOMEM;
+	do {
+		n = hutch_pids_batch(id, cb->args[1], cb->args[0], items);
+		for (i = 0; i < n; i++) {
+			if (!full) {
+				ret = hutch_fill_proc(skb, cb, &items[i], cmdline);
+				full = ret == -EMSGSIZE;
+				if (!full)
+					cb->args[0] = items[i].serial;
 			}
-			genlmsg_end(skb, hdr);
+			put_pid(items[i].pid);
 		}
-		cb->args[0] = p->serial;
-	}
-out:
-	spin_unlock(&hutch_lock);
+	} while (n == HUTCH_PIDS_BATCH && !full);
+	kfree(cmdline);
+	/* A process that fits no message at all is an error, not the end. */
+	if (full && !skb->len)
+		return -EMSGSIZE;
 	return skb->len;
 }
 
@@ -467,7 +623,6 @@ struct genl_family hutch_family __ro_after_init = {
 	.module = THIS_MODULE,
 	.ops = hutch_ops,
 	.n_ops = ARRAY_SIZE(hutch_ops),
-	.resv_start_op = HUTCH_CMD_GET_INFO,
 	.mcgrps = hutch_mcgrps,
 	.n_mcgrps = ARRAY_SIZE(hutch_mcgrps),
 };

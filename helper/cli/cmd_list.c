@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "container.h"
 #include "jsonutil.h"
+#include "kmodule.h"
 #include "state.h"
 #include "utils.h"
 
@@ -100,6 +101,29 @@ static void ps_row(pid_t pid)
 	       cmdline && *cmdline ? cmdline : name ? name : "?");
 }
 
+/* The table from hutch.ko's one CT_PIDS dump: 1 when printed, 0 to fall back to /proc. */
+static int ps_table_module(struct hutch_state *st, hutch_err *err)
+{
+	struct hutch_kmod_proc *procs = NULL;
+	size_t n = 0;
+	int r = hutch_kmod_ct_procs(st->id, &procs, &n, err);
+
+	if (r <= 0)
+		return r;
+	printf("%-8s %-8s %-8s %-5s %s\n", "UID", "PID", "PPID", "STAT", "CMD");
+	for (size_t i = 0; i < n; i++) {
+		struct hutch_kmod_proc *p = &procs[i];
+
+		for (size_t j = 0; j + 1 < p->cmdline_len; j++)
+			if (p->cmdline[j] == '\0')
+				p->cmdline[j] = ' ';
+		printf("%-8u %-8d %-8d %-5c %s\n", p->uid, p->pid, p->ppid, p->state ? p->state : '?',
+		       p->cmdline && *p->cmdline ? p->cmdline : p->comm);
+	}
+	hutch_kmod_procs_free(procs, n);
+	return 1;
+}
+
 HUTCH_COMMAND(ps)
 {
 	const struct hutch_command *cmd = hutch_find_command("ps");
@@ -119,6 +143,13 @@ HUTCH_COMMAND(ps)
 	if (state_status(st) == STATUS_STOPPED) {
 		pids = NULL;
 		n = 0;
+	} else if (!json) {
+		int r = ps_table_module(st, err);
+
+		if (r != 0)
+			return r < 0 ? -1 : 0;
+		if (container_pids(st, &pids, &n, err) < 0)
+			return -1;
 	} else if (container_pids(st, &pids, &n, err) < 0) {
 		return -1;
 	}

@@ -79,11 +79,12 @@ static int snapshot(struct hutch_global *g, const char *id, bool json, hutch_err
 		json_object_put(o);
 		return 0;
 	}
-	/* --all: every container that is not stopped */
+	/* --all: every container that is not stopped; hutch.ko's in one dump */
 	{
 		cleanup_strv char **ids = NULL;
+		json_object *mod = NULL;
 
-		if (state_list(g, &ids, err) < 0)
+		if (state_list(g, &ids, err) < 0 || hutch_kmod_stats_all(&mod, err) < 0)
 			return -1;
 		arr = json_object_new_array();
 		if (!json)
@@ -92,10 +93,16 @@ static int snapshot(struct hutch_global *g, const char *id, bool json, hutch_err
 			       "PIDS", "IO_READ", "IO_WRITE");
 		for (size_t i = 0; ids[i]; i++) {
 			cleanup_err hutch_err e = NULL;
-			json_object *o;
+			json_object *o, *m;
 
-			if (stats_one(g, ids[i], &o, &e) < 0)
+			if (mod && json_object_object_get_ex(mod, ids[i], &m)) {
+				o = json_object_new_object();
+				json_object_object_add(o, "id", json_object_new_string(ids[i]));
+				json_object_object_foreach(m, k, v)
+					json_object_object_add(o, k, json_object_get(v));
+			} else if (stats_one(g, ids[i], &o, &e) < 0) {
 				continue;   /* stopped, deleted meanwhile, or without a cgroup */
+			}
 			if (json)
 				json_object_array_add(arr, o);
 			else {
@@ -106,6 +113,7 @@ static int snapshot(struct hutch_global *g, const char *id, bool json, hutch_err
 		if (json)
 			printf("%s\n", json_str(arr, true));
 		json_object_put(arr);
+		json_object_put(mod);
 	}
 	return 0;
 }

@@ -1,6 +1,6 @@
 #!/bin/bash
 # hutch.ko builds warning-free (W=1) and sparse-clean (C=1) against every installed Debian
-# kernel headers tree (6.1 and 6.12 after `make deps`), checkpatch-clean (CHECKPATCH=path,
+# kernel headers tree (6.1 and 6.12 after `make deps`), checkpatch --strict clean (CHECKPATCH=path,
 # else the checkpatch.pl `make deps` takes out of Debian's linux-source-6.1),
 # and DKMS builds it from the installed source layout.
 source "$(dirname "$0")/../lib.sh"
@@ -38,7 +38,7 @@ test_checkpatch_clean() {
 	[ -n "$cp" ] || cp=$(ls "$TOP"/build/checkpatch/scripts/checkpatch.pl \
 		/usr/src/linux-*/scripts/checkpatch.pl 2>/dev/null | head -1)
 	[ -n "$cp" ] && [ -x "$cp" ] || fail "no checkpatch.pl: make deps fetches one into build/checkpatch"
-	out=$("$cp" --no-tree -q -f "$TOP"/kmod/*.c "$TOP"/kmod/*.h "$TOP/uapi/linux/hutch.h" 2>&1) ||
+	out=$("$cp" --strict --no-tree -q -f "$TOP"/kmod/*.c "$TOP"/kmod/*.h "$TOP/uapi/linux/hutch.h" 2>&1) ||
 		{ echo "$out" | sed 's/^/# /' >&2; fail "checkpatch"; }
 }
 

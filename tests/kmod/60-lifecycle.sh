@@ -120,7 +120,7 @@ test_module_auto_as_an_unprivileged_user_falls_back() {
 	local run=("$HUTCH" --root "$dir/state" --cgroup-manager disabled)
 	out=$(as_user "${run[@]}" --debug run -b "$dir" r1 2>&1) || fail "rootless run with hutch.ko loaded: $out"
 	assert_contains "$out" ran
-	assert_contains "$out" "hutch.ko needs CAP_SYS_ADMIN; falling back"
+	assert_contains "$out" "hutch.ko needs CAP_NET_ADMIN and CAP_SYS_ADMIN; falling back"
 	expect_fail "Operation not permitted" as_user "${run[@]}" --module on run -b "$dir" r2
 	assert_eq "" "$(ls -A "$dir/state")" "state after the refused run"
 	assert_eq 0 "$(nr_containers)"
@@ -137,6 +137,76 @@ test_module_off_does_not_register() {
 	hutch kill --all c1 KILL
 	wait_for bash -c "[ \"\$($HUTCH --root $T_ROOT state c1 | jq -r .status)\" = stopped ]"
 	hutch delete c1
+}
+
+# proc_pid_opens LOG [PID]: files under /proc/N the command opened (strace's log), but
+# PID's stat: the container status check of every command reads the init's
+proc_pid_opens() {
+	grep -E 'open(at)?\(.*"/proc/[0-9]+/' "$1" | grep -v "\"/proc/${2:-x}/stat\"" || true
+}
+
+test_ps_table_from_one_dump_without_proc_reads() {
+	kmod_require
+	command -v strace >/dev/null || skip "strace is not installed"
+	new_bundle b sh -c 'sleep 1000 & sleep 999 & exec sleep 998'
+	hutch run -d -b b c1
+	wait_for bash -c "[ \$($HUTCH --root $T_ROOT ps -f json c1 | jq length) -eq 3 ]"
+	local m f
+	strace -f -o "$T_TMP/st" "$HUTCH" --root "$T_ROOT" ps c1 > "$T_TMP/m"
+	m=$(cat "$T_TMP/m")
+	f=$(hutch --module off ps c1)
+	sed 's/^/# /' "$T_TMP/m" >&2
+	assert_contains "$m" "sleep 999"
+	# every column as the /proc fallback has it
+	assert_eq "$(sort <<<"$f")" "$(sort <<<"$m")" "ps table: module vs /proc"
+	assert_eq "" "$(proc_pid_opens "$T_TMP/st" "$(hutch state c1 | jq .pid)")" \
+		"/proc/PID reads with the module"
+	hutch delete -f c1
+}
+
+test_stats_all_is_one_dump_and_watch_one_socket() {
+	kmod_require
+	command -v strace >/dev/null || skip "strace is not installed"
+	new_bundle b sleep 1000
+	local i n1 n3
+	hutch run -d -b b c0
+	strace -f -e trace=sendmsg,sendto -o "$T_TMP/s1" "$HUTCH" --root "$T_ROOT" stats --all > /dev/null
+	for i in 1 2; do hutch run -d -b b "c$i"; done
+	strace -f -o "$T_TMP/s3" "$HUTCH" --root "$T_ROOT" stats --all -f json > "$T_TMP/all"
+	assert_eq '["c0","c1","c2"]' "$(jq -c '[.[].id] | sort' "$T_TMP/all")"
+	assert_eq '["module"]' "$(jq -c '[.[].source] | unique' "$T_TMP/all")"
+	# the same requests for one container as for three: a dump, not one request each
+	n1=$(grep -cE '^[0-9]+ +(sendmsg|sendto)\(' "$T_TMP/s1")
+	n3=$(grep -cE '^[0-9]+ +(sendmsg|sendto)\(' "$T_TMP/s3")
+	assert_eq "$n1" "$n3" "netlink requests for 1 and 3 containers"
+	assert_eq "" "$(proc_pid_opens "$T_TMP/s3")" "/proc/PID reads with the module"
+	# --watch: one netlink socket, one more request (the dump) per sample (the last one
+	# may be cut off by the signal before it printed)
+	strace -f -e trace=socket,sendmsg,sendto -o "$T_TMP/sw" \
+		timeout -s INT 8 "$HUTCH" --root "$T_ROOT" stats --all --watch 1s > "$T_TMP/w" || true
+	local samples socks sends
+	samples=$(grep -c '^ID ' "$T_TMP/w")
+	socks=$(grep -c 'socket(AF_NETLINK' "$T_TMP/sw")
+	sends=$(grep -cE '^[0-9]+ +(sendmsg|sendto)\(' "$T_TMP/sw")
+	echo "# --watch: $samples samples, $socks netlink sockets, $sends requests" >&2
+	((samples >= 2)) || fail "--watch printed $samples samples in 8 s"
+	assert_eq 1 "$socks" "netlink sockets of --watch"
+	((sends == n1 - 1 + samples || sends == n1 + samples)) ||
+		fail "--watch: $sends requests for $samples samples (one a sample, and one to resolve the family)"
+	for i in 0 1 2; do hutch delete -f "c$i"; done
+}
+
+test_create_guards_the_runtime_binary_until_delete() {
+	kmod_require
+	new_bundle b sleep 1000
+	# a copy of hutch, so that a failure of the guard cannot harm the binary under test
+	cp "$HUTCH" "$T_TMP/hutch-copy"
+	"$T_TMP/hutch-copy" --root "$T_ROOT" run -d -b b c1
+	local out
+	out=$( (exec 3>>"$T_TMP/hutch-copy") 2>&1) && fail "hutch's binary writable while c1 exists"
+	assert_contains "$out" "busy"
+	"$T_TMP/hutch-copy" --root "$T_ROOT" delete -f c1
+	(exec 3>>"$T_TMP/hutch-copy") || fail "hutch's binary still busy after delete"
 }
 
 test_stats_from_module_and_cgroup_agree() {

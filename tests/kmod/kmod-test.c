@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/netlink.h>
+#include <sys/capability.h>
 #include <netlink/genl/genl.h>
 #include <netlink/msg.h>
 #include <netlink/socket.h>
@@ -699,6 +700,230 @@ static int t_permission(void)
 	return 0;
 }
 
+/*
+ * Root without one of the two capabilities the family needs: CAP_NET_ADMIN
+ * (GENL_ADMIN_PERM, checked by the genetlink core) and CAP_SYS_ADMIN (checked
+ * by the module). Either missing is EPERM, for a command and for a dump.
+ */
+static int t_capabilities(void)
+{
+	static const cap_value_t drop[] = { CAP_NET_ADMIN, CAP_SYS_ADMIN };
+
+	for (size_t i = 0; i < ARRAY_SIZE(drop); i++) {
+		pid_t p = fork();
+		int st;
+
+		if (p == 0) {
+			struct hutch_kmod_info info;
+			struct hutch_kmod_ct *cts;
+			cleanup_kmod struct hutch_kmod *u = NULL;
+			cap_t caps = cap_get_proc();
+			size_t n;
+
+			if (!caps || cap_set_flag(caps, CAP_EFFECTIVE, 1, &drop[i], CAP_CLEAR) < 0 ||
+			    cap_set_proc(caps) < 0)
+				_exit(2);
+			cap_free(caps);
+			K = NULL;
+			{
+				cleanup_err hutch_err e = NULL;
+
+				if (hutch_kmod_open(&u, &e) < 0)
+					_exit(3);
+			}
+			FAILS(EPERM, hutch_kmod_get_info(u, &info, err));
+			FAILS(EPERM, hutch_kmod_dump(u, &cts, &n, err));
+			_exit(0);
+		}
+		waitpid(p, &st, 0);
+		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child without %s: status %#x",
+		      cap_to_name(drop[i]), st);
+	}
+	return 0;
+}
+
+/* A process of proc-info's container: spins ~100 ms, then execs a known command line. */
+static void proc_info_kid(void *arg)
+{
+	struct timespec t0, t;
+
+	if (arg)	/* the long command line */
+		execl("/bin/sh", "sh", "-c", "while :; do sleep 1; done", (char *)arg, (char *)NULL);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
+	do
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+	while ((t.tv_sec - t0.tv_sec) * 1000000000L + t.tv_nsec - t0.tv_nsec < 100000000L);
+	execl("/bin/sh", "sh", "-c", "while :; do sleep 1; done", "two words", (char *)NULL);
+	_exit(112);
+}
+
+/*
+ * CT_PIDS's process details (HUTCH_FEAT_PROC_INFO) match /proc: ppid, uid, comm, state,
+ * start time, CPU time and the command line, for a process of the container and for its
+ * init; a process that exited is no longer listed.
+ */
+static int t_proc_info(void)
+{
+	struct hutch_kmod_info info;
+	struct kid k = spawn(NULL, NULL);
+	struct kid c;
+	struct hutch_kmod_proc *procs = NULL;
+	static const char want[] = "sh\0" "-c\0" "while :; do sleep 1; done\0" "two words";
+	size_t n = 0;
+	int found = 0;
+
+	OK(hutch_kmod_get_info(K, &info, err));
+	CHECK(info.features & HUTCH_FEAT_PROC_INFO, "features %#" PRIx64, info.features);
+	OK(hutch_kmod_register(K, "pinfo", getpid(), 0, err));
+	c = spawn(proc_info_kid, NULL);
+	release(&c);
+	/* wait for the exec to have set up the new command line (comm is set before) */
+	for (int i = 0; i < 300; i++) {
+		cleanup_free char *cmd = NULL;
+		cleanup_free char *path = xasprintf("/proc/%d/cmdline", c.pid);
+		size_t len = 0;
+
+		if (read_file(path, &cmd, &len, NULL) == 0 && len == sizeof(want) &&
+		    !memcmp(cmd, want, len))
+			break;
+		usleep(100000);
+	}
+	OK(hutch_kmod_procs(K, "pinfo", &procs, &n, err));
+	for (size_t i = 0; i < n; i++) {
+		struct hutch_kmod_proc *p = &procs[i];
+		cleanup_free char *path = xasprintf("/proc/%d/stat", p->pid);
+		cleanup_free char *stat = NULL;
+		unsigned long long start;
+		char *r;
+
+		CHECK(p->has_info, "pid %d without details", p->pid);
+		CHECK(p->uid == getuid(), "pid %d: uid %u", p->pid, p->uid);
+		CHECK(read_file(path, &stat, NULL, NULL) == 0, "read %s", path);
+		r = strrchr(stat, ')');
+		/* field 22, starttime in clock ticks since boot */
+		CHECK(r && sscanf(r + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d "
+				  "%*d %*d %*d %*d %*d %llu", &start) == 1, "parse %s", path);
+		CHECK(llabs((long long)(p->start_ns / (1000000000ULL / (uint64_t)sysconf(_SC_CLK_TCK))) -
+			    (long long)start) <= 1, "pid %d: start %" PRIu64 " ns vs %llu ticks",
+		      p->pid, p->start_ns, start);
+		if (p->pid == getpid()) {
+			found |= 1;
+			CHECK(p->state == 'R', "self: state %c", p->state);
+			CHECK(p->ppid == getppid(), "self: ppid %d", p->ppid);
+			CHECK(!strcmp(p->comm, "kmod-test"), "self: comm %s", p->comm);
+		} else if (p->pid == c.pid) {
+			found |= 2;
+			CHECK(p->state == 'S' || p->state == 'R', "child: state %c", p->state);
+			CHECK(p->ppid == getpid(), "child: ppid %d", p->ppid);
+			CHECK(!strcmp(p->comm, "sh"), "child: comm %s", p->comm);
+			CHECK(p->cmdline_len == sizeof(want) &&
+			      !memcmp(p->cmdline, want, sizeof(want)), "child: cmdline of %zu bytes",
+			      p->cmdline_len);
+			CHECK(p->utime_ns + p->stime_ns >= 90000000ULL, "child: cpu %" PRIu64 " + %"
+			      PRIu64 " ns", p->utime_ns, p->stime_ns);
+		}
+	}
+	CHECK(found == 3, "self and child in the dump (%d)", found);
+	hutch_kmod_procs_free(procs, n);
+	/* a command line longer than HUTCH_CMDLINE_MAX is cut, on a new connection too */
+	{
+		cleanup_kmod struct hutch_kmod *u = NULL;
+		cleanup_free char *arg = xmalloc(3001);
+		struct kid l;
+		bool seen = false;
+
+		memset(arg, 'x', 3000);
+		arg[3000] = '\0';
+		l = spawn(proc_info_kid, arg);
+		release(&l);
+		for (int i = 0; i < 300 && !seen; i++) {
+			OK(hutch_kmod_open(&u, err));
+			OK(hutch_kmod_procs(u, "pinfo", &procs, &n, err));
+			hutch_kmod_close(u);
+			u = NULL;
+			for (size_t j = 0; j < n; j++)
+				if (procs[j].pid == l.pid && procs[j].cmdline &&
+				    !memcmp(procs[j].cmdline, "sh", 3)) {
+					CHECK(procs[j].cmdline_len == HUTCH_CMDLINE_MAX,
+					      "long cmdline: %zu bytes", procs[j].cmdline_len);
+					seen = true;
+				}
+			hutch_kmod_procs_free(procs, n);
+			if (!seen)
+				usleep(100000);
+		}
+		CHECK(seen, "the long command line's process");
+		kill(l.pid, SIGKILL);
+		reap(&l);
+	}
+	/* an exited process leaves the dump (the exit probe drops it) */
+	kill(c.pid, SIGKILL);
+	reap(&c);
+	OK(hutch_kmod_procs(K, "pinfo", &procs, &n, err));
+	for (size_t j = 0; j < n; j++)
+		CHECK(procs[j].pid != c.pid, "pid %d still listed after its exit", c.pid);
+	hutch_kmod_procs_free(procs, n);
+	reap(&c);
+	kill_reap(&k);
+	OK(hutch_kmod_unregister(K, "pinfo", err));
+	return 0;
+}
+
+/* O_WRONLY open of path: 0, or the errno. */
+static int open_for_write(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return 0;
+}
+
+/*
+ * HUTCH_A_EXE_FD: while the container is registered its file cannot be opened for
+ * writing (ETXTBSY), CT_GET names it (inode, device); unregistering ends the guard; a
+ * file open for writing, a directory or a bad fd is refused and nothing is registered.
+ */
+static int t_exe_guard(void)
+{
+	char path[] = "/tmp/hutch-exe-XXXXXX";
+	struct kid k = spawn(NULL, NULL);
+	struct hutch_kmod_ct ct;
+	struct stat st;
+	int fd = mkstemp(path), wfd;
+
+	CHECK(fd >= 0 && write(fd, "x", 1) == 1, "temporary file");
+	close(fd);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	CHECK(fd >= 0 && fstat(fd, &st) == 0, "open %s", path);
+	OK(hutch_kmod_register_guarded(K, "guard", k.pid, 0, fd, err));
+	close(fd);      /* the module holds its own reference */
+	CHECK(open_for_write(path) == ETXTBSY, "write open while registered: %s",
+	      strerror(open_for_write(path)));
+	OK(hutch_kmod_get(K, "guard", &ct, err));
+	CHECK(ct.exe_guarded && ct.exe_ino == st.st_ino && ct.exe_dev == st.st_dev,
+	      "CT_GET: guarded %d ino %" PRIu64 " dev %" PRIu64, ct.exe_guarded, ct.exe_ino,
+	      ct.exe_dev);
+	hutch_kmod_ct_clear(&ct);
+	OK(hutch_kmod_unregister(K, "guard", err));
+	CHECK(open_for_write(path) == 0, "write open after unregister: %s",
+	      strerror(open_for_write(path)));
+	/* refused: open for writing, a directory, a bad fd; nothing left registered */
+	wfd = open(path, O_WRONLY | O_CLOEXEC);
+	FAILS(ETXTBSY, hutch_kmod_register_guarded(K, "guard", k.pid, 0, wfd, err));
+	close(wfd);
+	fd = open("/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	FAILS(EINVAL, hutch_kmod_register_guarded(K, "guard", k.pid, 0, fd, err));
+	close(fd);
+	FAILS(EBADF, hutch_kmod_register_guarded(K, "guard", k.pid, 0, 1000, err));
+	CHECK(info_count(0) == 0, "containers registered after refusals");
+	/* unloading with a guard held releases it (40-robustness unloads with containers) */
+	kill_reap(&k);
+	unlink(path);
+	return 0;
+}
+
 static int t_netns(void)
 {
 	pid_t p = fork();
@@ -758,6 +983,10 @@ static int raw_request(uint8_t cmd, const void *attrs, size_t len, char *msg, si
 					      (int)h->nlmsg_len - NLMSG_HDRLEN - (int)sizeof(*e),
 					      NULL) == 0 && tb[NLMSGERR_ATTR_MSG])
 					snprintf(msg, msglen, "%s", nla_get_string(tb[NLMSGERR_ATTR_MSG]));
+				/* a missing attribute is named by its type, without a message */
+				else if (tb[NLMSGERR_ATTR_MISS_TYPE])
+					snprintf(msg, msglen, "missing attribute %u",
+						 nla_get_u32(tb[NLMSGERR_ATTR_MISS_TYPE]));
 			}
 			goto out;
 		}
@@ -792,23 +1021,26 @@ static int t_malformed(void)
 		const char *what;
 		uint8_t cmd;
 		int want;
+		int miss;	/* the attribute the extack names as missing */
 	} *c, cases[] = {
-		{ "id as u32", HUTCH_CMD_CT_REGISTER, EINVAL },
-		{ "pid as string", HUTCH_CMD_CT_REGISTER, EINVAL },
-		{ "missing id", HUTCH_CMD_CT_REGISTER, EINVAL },
-		{ "missing pid", HUTCH_CMD_CT_REGISTER, EINVAL },
-		{ "id too long", HUTCH_CMD_CT_REGISTER, EINVAL },
-		{ "id with a slash", HUTCH_CMD_CT_REGISTER, EINVAL },
-		{ "empty id", HUTCH_CMD_CT_UNREGISTER, EINVAL },
-		{ "unknown attribute", HUTCH_CMD_CT_GET, EINVAL },
-		{ "reply-only attribute", HUTCH_CMD_CT_REGISTER, EINVAL },
-		{ "attribute the command does not take", HUTCH_CMD_GET_INFO, EINVAL },
-		{ "unknown flag", HUTCH_CMD_CT_REGISTER, EINVAL },
-		{ "signal 0", HUTCH_CMD_CT_KILL, EINVAL },
-		{ "signal 65", HUTCH_CMD_CT_KILL, EINVAL },
-		{ "pid 0", HUTCH_CMD_CT_ATTACH, EINVAL },
-		{ "unknown command", 99, EOPNOTSUPP },
-		{ "event command", HUTCH_CMD_EVENT, EOPNOTSUPP },
+		{ "id as u32", HUTCH_CMD_CT_REGISTER, EINVAL, 0 },
+		{ "pid as string", HUTCH_CMD_CT_REGISTER, EINVAL, 0 },
+		{ "missing id", HUTCH_CMD_CT_REGISTER, EINVAL, HUTCH_A_ID },
+		{ "missing pid", HUTCH_CMD_CT_REGISTER, EINVAL, HUTCH_A_PID },
+		{ "id too long", HUTCH_CMD_CT_REGISTER, EINVAL, 0 },
+		{ "id with a slash", HUTCH_CMD_CT_REGISTER, EINVAL, 0 },
+		{ "empty id", HUTCH_CMD_CT_UNREGISTER, EINVAL, 0 },
+		{ "unknown attribute", HUTCH_CMD_CT_GET, EINVAL, 0 },
+		{ "reply-only attribute", HUTCH_CMD_CT_REGISTER, EINVAL, 0 },
+		{ "attribute the command does not take", HUTCH_CMD_GET_INFO, EINVAL, 0 },
+		{ "unknown flag", HUTCH_CMD_CT_REGISTER, EINVAL, 0 },
+		{ "signal 0", HUTCH_CMD_CT_KILL, ERANGE, 0 },
+		{ "signal 65", HUTCH_CMD_CT_KILL, ERANGE, 0 },
+		{ "pid 0", HUTCH_CMD_CT_ATTACH, ERANGE, 0 },
+		{ "unknown command", 99, EOPNOTSUPP, 0 },
+		{ "event command", HUTCH_CMD_EVENT, EOPNOTSUPP, 0 },
+		{ "missing signal", HUTCH_CMD_CT_KILL, EINVAL, HUTCH_A_SIGNAL },
+		{ "pid past PID_MAX_LIMIT", HUTCH_CMD_CT_ATTACH, ERANGE, 0 },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -872,6 +1104,14 @@ static int t_malformed(void)
 			u32 = 0;
 			put_attr(buf, &off, HUTCH_A_PID, &u32, 4);
 			break;
+		case 16:
+			put_attr(buf, &off, HUTCH_A_ID, "m16", 4);
+			break;
+		case 17:
+			put_attr(buf, &off, HUTCH_A_ID, "m17", 4);
+			u32 = 4 * 1024 * 1024 + 1;
+			put_attr(buf, &off, HUTCH_A_PID, &u32, 4);
+			break;
 		default:
 			break;
 		}
@@ -880,8 +1120,14 @@ static int t_malformed(void)
 		fprintf(stderr, "#   %s -> %s%s%s\n", c->what, r < 0 ? "no reply" : strerror(r),
 			msg[0] ? ": " : "", msg);
 		CHECK(r == c->want, "%s: got %d, expected %d", c->what, r, c->want);
-		if (c->want == EINVAL)
+		if (c->want == EINVAL || c->want == ERANGE)
 			CHECK(msg[0], "%s: no extack message", c->what);
+		if (c->miss) {
+			char want[64];
+
+			snprintf(want, sizeof(want), "missing attribute %d", c->miss);
+			CHECK(!strcmp(msg, want), "%s: extack \"%s\", expected \"%s\"", c->what, msg, want);
+		}
 	}
 	/* A 64 KiB string: rejected. */
 	memset(big, 'b', sizeof(big));
@@ -1060,7 +1306,9 @@ static const struct {
 	{ "info", t_info }, { "register", t_register }, { "errors", t_errors },
 	{ "dump-large", t_dump_large }, { "kill-race", t_kill_race }, { "events", t_events },
 	{ "events-lost", t_events_lost }, { "accounting", t_accounting },
-	{ "permission", t_permission }, { "netns", t_netns }, { "malformed", t_malformed },
+	{ "permission", t_permission }, { "capabilities", t_capabilities },
+	{ "proc-info", t_proc_info }, { "exe-guard", t_exe_guard },
+	{ "netns", t_netns }, { "malformed", t_malformed },
 	{ "cycles", t_cycles }, { "stress", t_stress }, { "hold", t_hold }, { "max", t_max },
 };
 

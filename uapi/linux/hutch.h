@@ -9,14 +9,22 @@
  * -----------------
  * The generic netlink family is HUTCH_GENL_NAME ("hutch"), protocol version
  * HUTCH_GENL_VERSION. It exists only in the initial network namespace: from
- * any other network namespace the family cannot be resolved. Every command,
- * and joining the multicast group HUTCH_GENL_MCGRP_EVENTS ("events"), needs
- * CAP_SYS_ADMIN in the initial user namespace; otherwise -EPERM.
+ * any other network namespace the family cannot be resolved. Every command
+ * is GENL_ADMIN_PERM: the genetlink core requires CAP_NET_ADMIN in the user
+ * namespace owning the caller's network namespace, which is the initial one,
+ * and the module also requires CAP_SYS_ADMIN there (the commands signal and
+ * account arbitrary processes). Joining the multicast group
+ * HUTCH_GENL_MCGRP_EVENTS ("events") needs CAP_SYS_ADMIN in the initial user
+ * namespace. Without them: -EPERM.
  *
  * All requests are validated strictly: an attribute the command does not
  * take, an attribute of the wrong type or size, an unknown attribute, or a
  * reply-only attribute in a request fails with -EINVAL and an extended ACK
- * message naming the problem.
+ * message naming the problem, a value out of range (HUTCH_A_PID,
+ * HUTCH_A_SIGNAL) likewise with -ERANGE; a missing
+ * attribute fails with -EINVAL and NLMSGERR_ATTR_MISS_TYPE naming it. The
+ * genetlink header's reserved field must be 0, and the request's nlmsg_flags
+ * may hold only NLM_F_REQUEST, NLM_F_ACK, NLM_F_ECHO and NLM_F_DUMP.
  *
  * Containers are named by HUTCH_A_ID, a NUL-terminated string of 1 to
  * HUTCH_ID_MAX - 1 bytes from [A-Za-z0-9_.+-]. PIDs in requests and replies
@@ -39,6 +47,13 @@
  *	every descendant. Errors: -EEXIST (id taken), -ESRCH (no such pid),
  *	-EBUSY (the process is already tracked by another container), -ENOSPC
  *	(max_containers reached), -ENOMEM.
+ *	Optionally HUTCH_A_EXE_FD (u32, a file descriptor of the caller, open on
+ *	a regular file: the runtime's own binary): for as long as the container
+ *	is registered the module denies writes to that file, as the kernel does
+ *	for a running executable (opening it for writing fails with -ETXTBSY),
+ *	so no process of the container can overwrite the runtime through
+ *	/proc/PID/exe (CVE-2019-5736) (HUTCH_FEAT_EXE_GUARD). Errors: -EBADF,
+ *	-EINVAL (not a regular file), -ETXTBSY (the file is open for writing).
  *
  * HUTCH_CMD_CT_UNREGISTER: takes HUTCH_A_ID; forgets the container and its
  *	tasks (they keep running). -ENOENT for an unknown id.
@@ -59,12 +74,25 @@
  *	the init process has exited), HUTCH_A_NS (nested, HUTCH_NS_A_*: u32
  *	inode numbers of the init process's namespaces at registration),
  *	HUTCH_A_CGROUP_ID (u64, the cgroup v2 id), HUTCH_A_CGROUP_PATH (string,
- *	cgroup v2 path) and HUTCH_A_STATS (nested, HUTCH_STAT_A_*).
+ *	cgroup v2 path), HUTCH_A_STATS (nested, HUTCH_STAT_A_*) and, for a
+ *	container registered with HUTCH_A_EXE_FD, HUTCH_A_EXE_INO and
+ *	HUTCH_A_EXE_DEV (u64, the guarded file's inode number and device, as
+ *	stat(2)'s st_ino and st_dev).
  *
  * HUTCH_CMD_CT_PIDS: dump only; takes HUTCH_A_ID. One message per process
  *	of the container, with HUTCH_A_PID (the process id, caller's PID
- *	namespace; processes invisible there are left out) and HUTCH_A_COUNT
- *	(u32, number of threads).
+ *	namespace; processes invisible there are left out), HUTCH_A_COUNT
+ *	(u32, number of threads) and, what ps(1) shows, so that no /proc
+ *	file needs reading (HUTCH_FEAT_PROC_INFO): HUTCH_A_PPID (u32, parent,
+ *	caller's PID namespace, 0 when invisible there), HUTCH_A_UID (u32, real
+ *	uid in the caller's user namespace), HUTCH_A_COMM (string, at most
+ *	TASK_COMM_LEN - 1 bytes), HUTCH_A_TASK_STATE (u32, the letter of
+ *	/proc/PID/stat's state field: 'R', 'S', 'D', 'T', 't', 'X', 'Z', 'P',
+ *	'I'), HUTCH_A_START_NS (u64, start time, CLOCK_BOOTTIME), HUTCH_A_STATS
+ *	(nested: HUTCH_STAT_A_UTIME_NS and HUTCH_STAT_A_STIME_NS, the
+ *	process's CPU time) and HUTCH_A_CMDLINE (binary, the process's
+ *	arguments as in /proc/PID/cmdline, at most HUTCH_CMDLINE_MAX bytes;
+ *	absent for a process without memory, e.g. a zombie).
  *
  * HUTCH_CMD_CT_KILL: takes HUTCH_A_ID, HUTCH_A_SIGNAL (u32, 1..64) and
  *	optionally HUTCH_A_ALL (flag). Without HUTCH_A_ALL the init process is
@@ -114,6 +142,8 @@
 #ifndef _UAPI_LINUX_HUTCH_H
 #define _UAPI_LINUX_HUTCH_H
 
+#include <linux/const.h>
+
 #define HUTCH_GENL_NAME		"hutch"
 #define HUTCH_GENL_VERSION	1
 #define HUTCH_GENL_MCGRP_EVENTS	"events"
@@ -122,6 +152,11 @@
 #define HUTCH_ID_MAX		256
 /* Longest HUTCH_A_FILENAME in an exec event, NUL included. */
 #define HUTCH_FILENAME_MAX	256
+/*
+ * Longest HUTCH_A_CMDLINE in a CT_PIDS reply (longer ones are cut): a process's
+ * message always fits the smallest dump buffer (NLMSG_GOODSIZE).
+ */
+#define HUTCH_CMDLINE_MAX	2048
 
 enum hutch_cmd {
 	HUTCH_CMD_UNSPEC,
@@ -165,22 +200,32 @@ enum hutch_attr {
 	HUTCH_A_TIME_NS,	/* u64, events only */
 	HUTCH_A_PPID,		/* u32, events only */
 	HUTCH_A_FILENAME,	/* string, events only */
+	HUTCH_A_UID,		/* u32, CT_PIDS reply only */
+	HUTCH_A_COMM,		/* string, CT_PIDS reply only */
+	HUTCH_A_TASK_STATE,	/* u32, CT_PIDS reply only */
+	HUTCH_A_START_NS,	/* u64, CT_PIDS reply only */
+	HUTCH_A_CMDLINE,	/* binary, CT_PIDS reply only */
+	HUTCH_A_EXE_FD,		/* u32, CT_REGISTER only */
+	HUTCH_A_EXE_INO,	/* u64, reply only */
+	HUTCH_A_EXE_DEV,	/* u64, reply only */
 	__HUTCH_A_MAX
 };
 
 #define HUTCH_A_MAX (__HUTCH_A_MAX - 1)
 
 /* HUTCH_A_FLAGS */
-#define HUTCH_CT_F_TRACE		(1U << 0) /* per-task fork/exec/exit events */
-#define HUTCH_CT_F_NO_CGROUP_ATTACH	(1U << 1) /* don't follow cgroup moves */
+#define HUTCH_CT_F_TRACE		_BITUL(0) /* per-task fork/exec/exit events */
+#define HUTCH_CT_F_NO_CGROUP_ATTACH	_BITUL(1) /* don't follow cgroup moves */
 #define HUTCH_CT_F_ALL			(HUTCH_CT_F_TRACE | HUTCH_CT_F_NO_CGROUP_ATTACH)
 
 /* HUTCH_A_FEATURES */
-#define HUTCH_FEAT_ACCOUNTING	(1ULL << 0)
-#define HUTCH_FEAT_EVENTS	(1ULL << 1)
-#define HUTCH_FEAT_KILL		(1ULL << 2)
-#define HUTCH_FEAT_CGROUP_ATTACH (1ULL << 3)
-#define HUTCH_FEAT_IO		(1ULL << 4) /* READ/WRITE_BYTES, RCHAR.. */
+#define HUTCH_FEAT_ACCOUNTING	_BITULL(0)
+#define HUTCH_FEAT_EVENTS	_BITULL(1)
+#define HUTCH_FEAT_KILL		_BITULL(2)
+#define HUTCH_FEAT_CGROUP_ATTACH _BITULL(3)
+#define HUTCH_FEAT_IO		_BITULL(4) /* READ/WRITE_BYTES, RCHAR.. */
+#define HUTCH_FEAT_PROC_INFO	_BITULL(5) /* CT_PIDS: PPID, UID, COMM.. */
+#define HUTCH_FEAT_EXE_GUARD	_BITULL(6) /* CT_REGISTER's HUTCH_A_EXE_FD */
 
 enum hutch_ct_state {
 	HUTCH_CT_RUNNING,	/* the init process is alive */
