@@ -464,7 +464,7 @@ static int hutch_fill_proc(struct sk_buff *skb, struct netlink_callback *cb,
 	start = task->start_boottime;
 	hutch_proc_times(task, &utime, &stime);
 	rcu_read_unlock();
-	__get_task_comm(comm, sizeof(comm), task);
+	get_task_comm(comm, task);
 	len = hutch_cmdline(task, cmdline);
 	put_task_struct(task);
 
