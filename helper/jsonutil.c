@@ -138,7 +138,10 @@ static int get_integer(json_object *obj, const char *file, const char *path, con
 	if (t == json_type_double) {
 		double d = json_object_get_double(*v);
 
-		if (d >= -9.2e18 && d <= 1.8e19 && d == (double)(long double)(int64_t)d)
+		/* integral and within int64_t or uint64_t: converting one outside is undefined */
+		if (d >= 0 && d < 18446744073709551616.0 && d == (double)(uint64_t)d)
+			return 1;
+		if (d < 0 && d >= -9223372036854775808.0 && d == (double)(int64_t)d)
 			return 1;
 	}
 	p = jpath_key(path, key);
