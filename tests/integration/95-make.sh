@@ -36,4 +36,15 @@ test_demo_runs_and_shows_the_accounting() {
 	! "$HUTCH" list -q 2>/dev/null | grep -q '^demo-' || fail "a demo container is left in /run/hutch"
 }
 
+test_library_includes_no_cli_header() {
+	local h bad
+	for h in "$TOP"/helper/cli/*.h; do
+		bad=$(grep -l "#include \"$(basename "$h")\"" "$TOP"/helper/*.c "$TOP"/helper/*.h || true)
+		[ -z "$bad" ] || fail "library files include the CLI header $(basename "$h"): $bad"
+	done
+	# exec's runtime logic is the library's: the CLI file only parses the options
+	grep -q '^int container_exec(' "$TOP/helper/exec.c" || fail "no container_exec in helper/exec.c"
+	! grep -qE '\b(fork|clone3?|setns)\(' "$TOP/helper/cli/cmd_exec.c" || fail "cmd_exec.c does runtime work"
+}
+
 run_tests
