@@ -216,7 +216,9 @@ run_tests() {
 		if [ "$rc" -eq 0 ]; then
 			echo "ok - $T_NAME: ${t#test_}"
 		elif [ "$rc" -eq 77 ]; then
-			echo "ok - $T_NAME: ${t#test_} # SKIP"
+			# the reason skip() gave, on the TAP line itself
+			echo "ok - $T_NAME: ${t#test_} # SKIP $(cat "$T_TMP/.skip-reason" 2>/dev/null)"
+			rm -f "$T_TMP/.skip-reason"
 		else
 			echo "not ok - $T_NAME: ${t#test_}"
 		fi
@@ -225,4 +227,4 @@ run_tests() {
 }
 
 # skip REASON: end the current test as skipped.
-skip() { echo "# SKIP: $*" >&2; exit 77; }
+skip() { echo "# SKIP: $*" >&2; printf '%s' "$*" 2>/dev/null > "$T_TMP/.skip-reason"; exit 77; }
