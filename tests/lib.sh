@@ -181,7 +181,8 @@ status_of() { hutch state "$1" | jq -r .status; }
 # Remove every container this suite left in its root.
 cleanup_containers() {
 	local id
-	for id in $(ls "$T_ROOT" 2>/dev/null); do
+	# newest first: a parent cgroup directory goes with the container that made it, the oldest
+	for id in $(ls -t "$T_ROOT" 2>/dev/null); do
 		hutch delete --force "$id" >/dev/null 2>&1 || true
 	done
 }
