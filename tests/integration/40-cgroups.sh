@@ -350,7 +350,7 @@ test_hugetlb_limit_lands_and_update_changes_it() {
 # the hierarchy destroyed and the unified root's controllers put back as they were.
 test_hugetlb_on_v1() {
 	[ -z "${HUTCH_TEST_SYSTEMD:-}" ] || skip "rebinds a controller to a new v1 hierarchy: not under a running systemd"
-	[ "$LAYOUT" = hybrid ] || skip "the v1 path runs on a hybrid host (v1 hosts: hugetlb_limit_lands_and_update_changes_it)"
+	[ "$LAYOUT" = hybrid ] || skip "needs a hybrid host, this one is $LAYOUT (a v1 host tests it in hugetlb_limit_lands_and_update_changes_it)"
 	awk '$1 == "hugetlb" && $4 == 1 { f = 1 } END { exit !f }' /proc/cgroups || skip "kernel without hugetlb"
 	[ -d /sys/kernel/mm/hugepages/hugepages-2048kB ] || skip "no 2MB huge pages"
 	[ "$(v1_hierarchy_of hugetlb)" = 0 ] || skip "hugetlb is already on a v1 hierarchy (hugetlb_limit_lands_and_update_changes_it)"
