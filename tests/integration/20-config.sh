@@ -217,6 +217,26 @@ test_memory_policy_errors_name_the_field() {
 	assert_eq 0 "$(find /sys/fs/cgroup -maxdepth 3 -name mpbad | wc -l)" "cgroup left"
 }
 
+# runtime-spec config.md: process is "REQUIRED if start is called". As crun: create sets the
+# container up, start refuses it naming the field (runc refuses already at create).
+test_config_without_process_creates_but_does_not_start() {
+	new_bundle b true
+	cfg b 'del(.process)'
+	host_snapshot > before
+	hutch create -b b np
+	assert_eq created "$(status_of np)"
+	assert_eq np "$(hutch state np | jq -r .id)" "state id"
+	expect_fail 'start `np`: config.json: process: missing' hutch start np
+	assert_eq created "$(status_of np)" "status after the refused start"
+	assert_eq hi "$(hutch exec np echo hi)" "exec into it"
+	hutch delete np
+	expect_fail 'config.json: process: missing' hutch run -b b np2
+	assert_clean before
+	# spec still writes a process
+	(mkdir sp && cd sp && "$HUTCH" spec)
+	assert_eq '["sh"]' "$(jq -c .process.args sp/config.json)" "spec process.args"
+}
+
 test_intel_rdt_without_resctrl_is_a_clear_error() {
 	grep -q resctrl /proc/mounts && skip "this host has resctrl mounted"
 	new_bundle b true
