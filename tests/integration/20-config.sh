@@ -194,6 +194,21 @@ test_memory_policy_every_mode_and_flag() {
 	EOF
 }
 
+test_memory_policy_applies_to_exec() {
+	[ -e /proc/self/numa_maps ] || skip "no NUMA in this kernel (/proc/self/numa_maps)"
+	new_bundle b sleep 1000
+	cfg b '.linux.memoryPolicy = {"mode": "MPOL_INTERLEAVE", "nodes": "0", "flags": ["MPOL_F_STATIC_NODES"]}'
+	hutch run -d -b b mpx
+	local heap='grep -m1 " heap " /proc/self/numa_maps | sed "s/^[0-9a-f]* \\(.*\\) heap.*/\\1/"'
+	assert_eq "interleave=static:0" "$(hutch exec mpx sh -c "$heap")" "exec'd process"
+	hutch delete -f mpx
+	# and no policy of one container's reaches another's exec
+	cfg b 'del(.linux.memoryPolicy)'
+	hutch run -d -b b mpy
+	assert_eq "default" "$(hutch exec mpy sh -c "$heap")" "without memoryPolicy"
+	hutch delete -f mpy
+}
+
 test_memory_policy_errors_name_the_field() {
 	new_bundle b true
 	host_snapshot > before
