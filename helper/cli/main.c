@@ -91,10 +91,16 @@ static int parse_global(struct hutch_global *g, int argc, char **argv, int *next
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	static const char *const log_formats[] = { "text", "json", NULL };
+	static const char *const managers[] = { "cgroupfs", "systemd", "disabled", NULL };
+	static const enum hutch_cgroup_manager manager_values[] = {
+		CGROUP_MANAGER_CGROUPFS, CGROUP_MANAGER_SYSTEMD, CGROUP_MANAGER_DISABLED };
+	static const char *const module_modes[] = { "auto", "on", "off", NULL };
+	static const enum hutch_module_mode module_values[] = { MODULE_AUTO, MODULE_ON, MODULE_OFF };
 	struct cli_parser p = { .argc = argc, .argv = argv, .shortopts = "vh", .longopts = opts,
 				.in_order = true };
 	const char *v;
-	int c;
+	int c, r;
 
 	while ((c = cli_next(&p, err)) > 0) {
 		v = p.arg;
@@ -122,33 +128,19 @@ static int parse_global(struct hutch_global *g, int argc, char **argv, int *next
 			g->log_path = v;
 			break;
 		case O_LOG_FORMAT:
-			if (strcmp(v, "json") == 0)
-				g->log_json = true;
-			else if (strcmp(v, "text") == 0)
-				g->log_json = false;
-			else
-				return hutch_fail(err, 0, "--log-format: unknown format `%s` (text or json)", v);
+			if ((r = cli_choice(NULL, "log-format", "format", v, log_formats, err)) < 0)
+				return -1;
+			g->log_json = r == 1;
 			break;
 		case O_CGROUP_MANAGER:
-			if (strcmp(v, "cgroupfs") == 0)
-				g->cgroup_manager = CGROUP_MANAGER_CGROUPFS;
-			else if (strcmp(v, "disabled") == 0)
-				g->cgroup_manager = CGROUP_MANAGER_DISABLED;
-			else if (strcmp(v, "systemd") == 0)
-				g->cgroup_manager = CGROUP_MANAGER_SYSTEMD;
-			else
-				return hutch_fail(err, EINVAL,
-						  "--cgroup-manager: unknown manager `%s` (cgroupfs, systemd or disabled)", v);
+			if ((r = cli_choice(NULL, "cgroup-manager", "manager", v, managers, err)) < 0)
+				return -1;
+			g->cgroup_manager = manager_values[r];
 			break;
 		case O_MODULE:
-			if (strcmp(v, "auto") == 0)
-				g->module_mode = MODULE_AUTO;
-			else if (strcmp(v, "on") == 0)
-				g->module_mode = MODULE_ON;
-			else if (strcmp(v, "off") == 0)
-				g->module_mode = MODULE_OFF;
-			else
-				return hutch_fail(err, 0, "--module: unknown mode `%s` (auto, on or off)", v);
+			if ((r = cli_choice(NULL, "module", "mode", v, module_modes, err)) < 0)
+				return -1;
+			g->module_mode = module_values[r];
 			break;
 		case O_ROOTLESS:
 			/* runc's --rootless[=]auto|true|false: hutch detects this itself. */
