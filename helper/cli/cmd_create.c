@@ -34,18 +34,12 @@ static int parse_create(const struct hutch_command *cmd, bool is_run, int argc, 
 			struct hutch_create_opts *o, bool *detach, bool *keep, const char **id,
 			const char **image, char ***args, hutch_err *err)
 {
-	struct cli_parser p = { .cmd = cmd, .argc = argc, .argv = argv,
-				.shortopts = is_run ? "b:dp:" : "b:p:", .longopts = create_opts };
 	struct cli_process_io io = { 0 };
+	struct cli_parser p = { .cmd = cmd, .argc = argc, .argv = argv,
+				.shortopts = is_run ? "b:dp:" : "b:p:", .longopts = create_opts, .io = &io };
 	int c;
 
 	while ((c = cli_next(&p, err)) > 0) {
-		int r = cli_process_io(&p, c, &io, err);
-
-		if (r < 0)
-			return -1;
-		if (r > 0)
-			continue;
 		switch (c) {
 		case 'b':
 			o->bundle = p.arg;

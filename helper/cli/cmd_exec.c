@@ -32,17 +32,11 @@ HUTCH_COMMAND(exec)
 	cleanup_strv char **env = NULL, **caps = NULL;
 	cleanup_free gid_t *gids = NULL;
 	struct cli_parser p = { .cmd = cmd, .argc = argc, .argv = argv, .shortopts = "te:u:g:dc:",
-				.longopts = opts, .in_order = true };
+				.longopts = opts, .in_order = true, .io = &io };
 	int c;
 
 	while ((c = cli_next(&p, err)) > 0) {
 		uint64_t n;
-		int r = cli_process_io(&p, c, &io, err);
-
-		if (r < 0)
-			return -1;
-		if (r > 0)
-			continue;
 		switch (c) {
 		case O_PROCESS: o.process_file = p.arg; break;
 		case 't': o.tty = true; break;

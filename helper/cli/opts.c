@@ -64,15 +64,26 @@ int cli_next(struct cli_parser *p, hutch_err *err)
 		opterr = 0;
 	}
 	optstring = xasprintf("%s:%s", p->in_order ? "+" : "", p->shortopts ? p->shortopts : "");
-	do {
+	for (;;) {
 		optind = start = p->ind;
 		optopt = 0;
 		c = getopt_long(p->argc, p->argv, optstring, p->longopts, NULL);
 		p->ind = optind;
 		p->arg = optarg;
-	} while (c == 'f' && p->json && hutch_parse_format(p->cmd, p->arg, p->json, err) == 0);
-	if (c == 'f' && p->json)
-		return -1;
+		if (c == 'f' && p->json) {
+			if (hutch_parse_format(p->cmd, p->arg, p->json, err) < 0)
+				return -1;
+		} else if (p->io && c > 0) {
+			int r = cli_process_io(p, c, p->io, err);
+
+			if (r < 0)
+				return -1;
+			if (r == 0)
+				break;
+		} else {
+			break;
+		}
+	}
 	if (c == -1)
 		return 0;
 	if (c != ':' && c != '?')

@@ -128,16 +128,6 @@ fault_create() {
 	recover "$id"
 }
 
-test_kill_create_state() { fault_create create.state; }
-test_kill_create_net() { fault_create create.net; }
-test_kill_create_cgroup() { fault_create create.cgroup; }
-test_kill_create_fork() { fault_create create.fork; }
-test_kill_create_pid() { fault_create create.pid; }
-test_kill_create_netsetup() { fault_create create.netsetup; }
-test_kill_create_saved() { fault_create create.saved; }
-test_kill_create_hooks() { fault_create create.hooks; }
-test_kill_create_ready() { fault_create create.ready; }
-
 fault_start() {
 	local id
 	fault_setup "$1"
@@ -146,9 +136,6 @@ fault_start() {
 	killed_at "$1" start "$id"
 	recover "$id"
 }
-
-test_kill_start_connected() { fault_start start.connected; }
-test_kill_start_sent() { fault_start start.sent; }
 
 fault_exec() {
 	local id
@@ -159,10 +146,6 @@ fault_exec() {
 	recover "$id"
 }
 
-test_kill_exec_fork() { fault_exec exec.fork; }
-test_kill_exec_pid() { fault_exec exec.pid; }
-test_kill_exec_running() { fault_exec exec.running; }
-
 fault_delete() {
 	local id
 	fault_running "$1"
@@ -171,9 +154,11 @@ fault_delete() {
 	recover "$id"
 }
 
-test_kill_delete_killed() { fault_delete delete.killed; }
-test_kill_delete_cgroup() { fault_delete delete.cgroup; }
-test_kill_delete_net() { fault_delete delete.net; }
+# a test per phase: test_kill_create_state() { fault_create create.state; } and so on
+for phase in create.{state,net,cgroup,fork,pid,netsetup,saved,hooks,ready} start.{connected,sent} \
+	exec.{fork,pid,running} delete.{killed,cgroup,net}; do
+	eval "test_kill_${phase/./_}() { fault_${phase%%.*} $phase; }"
+done
 
 # The shipped helper killed by a timer a few ms into create (the bug of issue 14: the
 # state said "creating", pid 0, and delete --force left the cgroups), at DELAYS_MS.

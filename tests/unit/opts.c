@@ -203,10 +203,11 @@ int main(void)
 		cleanup_err hutch_err e1 = NULL, e2 = NULL;
 		int c, n = 0;
 
+		p1.io = &io;
 		while ((c = cli_next(&p1, &e1)) > 0)
-			n += cli_process_io(&p1, c, &io, &e1);
-		CHECK("cli_process_io: every shared option",
-		      c == 0 && n == 4 && io.detach && io.preserve_fds == 1024 && io.pid_file &&
+			n++;
+		CHECK("cli_next with .io: every shared option parsed into it",
+		      c == 0 && n == 0 && p1.ind == 7 && io.detach && io.preserve_fds == 1024 && io.pid_file &&
 		      strcmp(io.pid_file, "p") == 0 && io.console_socket && strcmp(io.console_socket, "s") == 0);
 		c = cli_next(&p2, &e2);
 		CHECK("cli_process_io: --preserve-fds above 1024",
