@@ -233,8 +233,6 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 		return -1;
 	if (spec_load(o->bundle, o->config_path, &s, err) < 0)
 		return -1;
-	if (!s->has_process)
-		return hutch_fail(err, 0, "config.json: process: missing required field");
 	if (s->process.terminal && !o->console_socket && !o->foreground)
 		return hutch_fail(err, 0,
 				  "config.json: process.terminal is true: pass --console-socket, or set it to false");
@@ -480,6 +478,7 @@ int container_start(struct hutch_global *g, const char *id, hutch_err *err)
 	cleanup_state struct hutch_state *st = NULL;
 	cleanup_close int fd = -1;
 	cleanup_free char *cfgpath = NULL;
+	cleanup_json json_object *cfg = NULL;
 	struct sockaddr_un sa;
 	socklen_t salen;
 	enum hutch_status status;
@@ -492,6 +491,11 @@ int container_start(struct hutch_global *g, const char *id, hutch_err *err)
 	if (status != STATUS_CREATED)
 		return hutch_fail(err, 0, "cannot start container `%s`: it is %s, not created", id,
 				  status_name(status));
+	cfgpath = xasprintf("%s/" STATE_CONFIG, st->dir);
+	json_parse_file(cfgpath, STATE_CONFIG, &cfg, NULL);   /* unreadable: as before, no poststart */
+	if (cfg && !json_object_object_get_ex(cfg, "process", NULL))
+		return hutch_fail(err, 0, "start `%s`: config.json: process: missing (a container without "
+				  "a process can be created, not started)", id);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	unix_addr(st->dirfd, STATE_EXEC_SOCK, &sa, &salen);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, salen) < 0)
@@ -509,16 +513,11 @@ int container_start(struct hutch_global *g, const char *id, hutch_err *err)
 		return hutch_fail(err, 0, "start `%s`: the container process exited before it started", id);
 	if (strcmp(reply, "ok") != 0)   /* an error after an early "ok" still counts */
 		return hutch_fail(err, 0, "start `%s`: %s", id, str_has_prefix(reply, "ok") ? reply + 2 : reply);
-	cfgpath = xasprintf("%s/" STATE_CONFIG, st->dir);
-	{
-		cleanup_json json_object *cfg = NULL;
-		json_object *oci;
+	if (cfg) {
+		json_object *oci = state_oci_json(st, STATUS_RUNNING);
 
-		if (json_parse_file(cfgpath, STATE_CONFIG, &cfg, NULL) == 0) {
-			oci = state_oci_json(st, STATUS_RUNNING);
-			hutch_hooks_run(cfg, "poststart", json_str(oci, false), NULL);
-			json_object_put(oci);
-		}
+		hutch_hooks_run(cfg, "poststart", json_str(oci, false), NULL);
+		json_object_put(oci);
 	}
 	return 0;
 }

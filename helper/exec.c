@@ -20,6 +20,7 @@
 #include "jsonutil.h"
 #include "kmodule.h"
 #include "log.h"
+#include "mempolicy.h"
 #include "security.h"
 #include "state.h"
 #include "sync.h"
@@ -208,6 +209,16 @@ int container_exec(struct hutch_global *g, const char *id, const struct hutch_ex
 	}
 	if (hutch_security_prepare(cfg, pj, o->caps, proc.no_new_privs, &c.sec, err) < 0)
 		return -1;
+	{
+		/* linux.memoryPolicy: set here, before the fork, the exec'd process inherits it
+		 * (as crun sets it before it clones) */
+		__attribute__((cleanup(mempolicy_clear))) struct hutch_mempolicy mp = { 0 };
+		json_object *lin = NULL;
+
+		json_object_object_get_ex(cfg, "linux", &lin);
+		if (mempolicy_parse(lin, &mp, err) < 0 || mempolicy_apply(&mp, err) < 0)
+			return hutch_error_prefix(err, "exec in `%s`", id);
+	}
 	rootpath = xasprintf("/proc/%d/root", st->pid);
 	rootfd = open(rootpath, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)

@@ -634,6 +634,8 @@ int process_exec(struct hutch_ctx *c, int reply_fd, hutch_err *err)
 	cleanup_strv char **env = build_env(p);
 	cleanup_free char *exe = NULL;
 
+	if (!p->args)   /* container_start refuses a config without process first */
+		return hutch_fail(err, 0, "config.json: process: missing");
 	if (enter_cwd(p->cwd, "", err) < 0)
 		return -1;
 	exe = find_executable(p->args[0], env);
@@ -725,7 +727,7 @@ static void init_stage2(struct hutch_ctx *c)
 		sync_die(c->sync_fd, &err);
 	if (enter_cwd(c->proc->cwd, "", &err) < 0)
 		sync_die(c->sync_fd, &err);
-	{
+	if (c->proc->args) {   /* none without process (spec.c) */
 		cleanup_strv char **env = build_env(c->proc);
 		cleanup_free char *exe = find_executable(c->proc->args[0], env);
 

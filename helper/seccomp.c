@@ -312,21 +312,6 @@ static int export_bpf(scmp_filter_ctx ctx, struct hutch_seccomp *s, hutch_err *e
 	return 0;
 }
 
-static int connect_listener(const char *path, hutch_err *err)
-{
-	cleanup_close int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-
-	if (fd < 0)
-		return hutch_fail(err, errno, "socket");
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return hutch_fail(err, ENAMETOOLONG, "config.json: linux.seccomp.listenerPath `%s`", path);
-	strcpy(sa.sun_path, path);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return hutch_fail(err, errno, "config.json: linux.seccomp.listenerPath: connect to `%s`", path);
-	return steal_fd(&fd);
-}
-
 int hutch_seccomp_compile(json_object *sc, struct hutch_seccomp **out, hutch_err *err)
 {
 	struct hutch_seccomp *s = NULL;
@@ -418,7 +403,7 @@ int hutch_seccomp_compile(json_object *sc, struct hutch_seccomp **out, hutch_err
 	if (s->notify) {
 		s->listener_path = xstrdup(lp);
 		s->listener_metadata = meta ? xstrdup(meta) : NULL;
-		s->listener_fd = connect_listener(lp, err);
+		s->listener_fd = unix_connect(lp, "config.json: linux.seccomp.listenerPath", err);
 		if (s->listener_fd < 0)
 			goto fail;
 	}

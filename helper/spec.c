@@ -706,6 +706,10 @@ int spec_load(const char *bundle, const char *config_path, struct hutch_spec **o
 		if (spec_parse_process(proc, CFG, "process", &s->process, err) < 0)
 			return -1;
 		s->has_process = true;
+	} else {
+		/* runtime-spec: process is REQUIRED only if start is called; create sets the
+		 * container up in / and container_start refuses it */
+		s->process.cwd = xstrdup("/");
 	}
 	if (parse_mounts(s, err) < 0 || parse_linux(s, err) < 0)
 		return -1;

@@ -23,31 +23,7 @@
 
 int hutch_console_connect(const char *path, hutch_err *err)
 {
-	cleanup_close int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	cleanup_close int dirfd = -1;
-	cleanup_free char *dir = xstrdup(path);
-	cleanup_free char *via = NULL;
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char *slash = strrchr(dir, '/');
-	const char *target = path;
-
-	if (fd < 0)
-		return hutch_fail(err, errno, "--console-socket: socket");
-	if (strlen(path) >= sizeof(sa.sun_path) && slash) {
-		/* too long for sun_path: go through the directory's fd */
-		*slash = '\0';
-		dirfd = open(*dir ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (dirfd < 0)
-			return hutch_fail(err, errno, "--console-socket `%s`", path);
-		via = xasprintf("/proc/self/fd/%d/%s", dirfd, slash + 1);
-		target = via;
-	}
-	if (strlen(target) >= sizeof(sa.sun_path))
-		return hutch_fail(err, ENAMETOOLONG, "--console-socket `%s`", path);
-	strcpy(sa.sun_path, target);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return hutch_fail(err, errno, "--console-socket: connect to `%s`", path);
-	return steal_fd(&fd);
+	return unix_connect(path, "--console-socket", err);
 }
 
 int hutch_terminal_setup(int sock, unsigned int rows, unsigned int cols, hutch_err *err)

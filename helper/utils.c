@@ -13,8 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -574,4 +576,32 @@ bool in_initial_userns(void)
 		return true;
 	return sscanf(map, "%lu %lu %lu", &inside, &outside, &count) == 3 && inside == 0 &&
 	       outside == 0 && count == 4294967295UL;
+}
+
+int unix_connect(const char *path, const char *what, hutch_err *err)
+{
+	cleanup_close int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cleanup_close int dirfd = -1;
+	cleanup_free char *dir = xstrdup(path);
+	cleanup_free char *via = NULL;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char *slash = strrchr(dir, '/');
+	const char *target = path;
+
+	if (fd < 0)
+		return hutch_fail(err, errno, "%s: socket", what);
+	if (strlen(path) >= sizeof(sa.sun_path) && slash) {
+		*slash = '\0';
+		dirfd = open(*dir ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (dirfd < 0)
+			return hutch_fail(err, errno, "%s `%s`", what, path);
+		via = xasprintf("/proc/self/fd/%d/%s", dirfd, slash + 1);
+		target = via;
+	}
+	if (strlen(target) >= sizeof(sa.sun_path))
+		return hutch_fail(err, ENAMETOOLONG, "%s `%s`", what, path);
+	strcpy(sa.sun_path, target);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return hutch_fail(err, errno, "%s: connect to `%s`", what, path);
+	return steal_fd(&fd);
 }

@@ -69,6 +69,11 @@ int write_file(const char *path, const void *data, size_t len, hutch_err *err);
 /* Write to a temporary name in dirfd, fsync-free, then rename over name. */
 int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, hutch_err *err);
 int write_all(int fd, const void *data, size_t len);
+/*
+ * A SOCK_STREAM AF_UNIX socket connected to PATH (one longer than sun_path goes through
+ * its directory's fd): the fd, or <0 with *err set, naming WHAT ("--console-socket").
+ */
+int unix_connect(const char *path, const char *what, hutch_err *err);
 
 /*
  * Open (O_WRONLY / O_RDONLY ...) or write a file of procfs by its path below /proc

@@ -13,18 +13,14 @@
 #include "log.h"
 #include "utils.h"
 
-enum { OPT_PID_FILE = 256, OPT_CONSOLE, OPT_PRESERVE, OPT_NO_PIVOT, OPT_NO_KEYRING, OPT_CONFIG,
-       OPT_KEEP, OPT_IMAGE, OPT_NET, OPT_IP };
+enum { OPT_NO_PIVOT = 256, OPT_NO_KEYRING, OPT_CONFIG, OPT_KEEP, OPT_IMAGE, OPT_NET, OPT_IP };
 
 static const struct option create_opts[] = {
 	{ "bundle", required_argument, NULL, 'b' },
 	{ "config", required_argument, NULL, OPT_CONFIG },
-	{ "pid-file", required_argument, NULL, OPT_PID_FILE },
-	{ "console-socket", required_argument, NULL, OPT_CONSOLE },
-	{ "preserve-fds", required_argument, NULL, OPT_PRESERVE },
+	CLI_OPTS_PROCESS_IO,
 	{ "no-pivot", no_argument, NULL, OPT_NO_PIVOT },
 	{ "no-new-keyring", no_argument, NULL, OPT_NO_KEYRING },
-	{ "detach", no_argument, NULL, 'd' },
 	{ "keep", no_argument, NULL, OPT_KEEP },
 	{ "image", required_argument, NULL, OPT_IMAGE },
 	{ "net", required_argument, NULL, OPT_NET },
@@ -38,13 +34,12 @@ static int parse_create(const struct hutch_command *cmd, bool is_run, int argc, 
 			struct hutch_create_opts *o, bool *detach, bool *keep, const char **id,
 			const char **image, char ***args, hutch_err *err)
 {
+	struct cli_process_io io = { 0 };
 	struct cli_parser p = { .cmd = cmd, .argc = argc, .argv = argv,
-				.shortopts = is_run ? "b:dp:" : "b:p:", .longopts = create_opts };
+				.shortopts = is_run ? "b:dp:" : "b:p:", .longopts = create_opts, .io = &io };
 	int c;
 
 	while ((c = cli_next(&p, err)) > 0) {
-		uint64_t n;
-
 		switch (c) {
 		case 'b':
 			o->bundle = p.arg;
@@ -52,27 +47,11 @@ static int parse_create(const struct hutch_command *cmd, bool is_run, int argc, 
 		case OPT_CONFIG:
 			o->config_path = p.arg;
 			break;
-		case OPT_PID_FILE:
-			o->pid_file = p.arg;
-			break;
-		case OPT_CONSOLE:
-			o->console_socket = p.arg;
-			break;
-		case OPT_PRESERVE:
-			if (parse_u64(p.arg, &n) < 0 || n > 1024)
-				return hutch_usage_error(cmd, err, "--preserve-fds: `%s` is not a number from 0 to 1024", p.arg);
-			o->preserve_fds = n;
-			break;
 		case OPT_NO_PIVOT:
 			o->no_pivot = true;
 			break;
 		case OPT_NO_KEYRING:
 			o->no_new_keyring = true;
-			break;
-		case 'd':
-			if (!is_run)
-				return hutch_usage_error(cmd, err, "unknown option `--detach`");
-			*detach = true;
 			break;
 		case OPT_KEEP:
 			if (!is_run)
@@ -97,6 +76,12 @@ static int parse_create(const struct hutch_command *cmd, bool is_run, int argc, 
 	}
 	if (c < 0)
 		return -1;
+	if (io.detach && !is_run)
+		return hutch_usage_error(cmd, err, "unknown option `--detach`");
+	o->console_socket = io.console_socket;
+	o->pid_file = io.pid_file;
+	o->preserve_fds = io.preserve_fds;
+	*detach = io.detach;
 	/* --image REF ID [--] [ARGS...]: ARGS replace the image's Cmd */
 	if (*image && p.ind < argc - 1) {
 		int i = p.ind + 1;

@@ -10,19 +10,15 @@
 
 HUTCH_COMMAND(exec)
 {
-	enum { O_PROCESS = 256, O_CONSOLE, O_CWD, O_PIDFILE, O_PRESERVE, O_NNP, O_LABEL, O_APPARMOR,
-	       O_IGNORED };
+	enum { O_PROCESS = 256, O_CWD, O_NNP, O_LABEL, O_APPARMOR, O_IGNORED };
 	static const struct option opts[] = {
 		{ "process", required_argument, NULL, O_PROCESS },
 		{ "tty", no_argument, NULL, 't' },
-		{ "console-socket", required_argument, NULL, O_CONSOLE },
+		CLI_OPTS_PROCESS_IO,
 		{ "cwd", required_argument, NULL, O_CWD },
 		{ "env", required_argument, NULL, 'e' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "additional-gids", required_argument, NULL, 'g' },
-		{ "detach", no_argument, NULL, 'd' },
-		{ "pid-file", required_argument, NULL, O_PIDFILE },
-		{ "preserve-fds", required_argument, NULL, O_PRESERVE },
 		{ "cap", required_argument, NULL, 'c' },
 		{ "no-new-privs", no_argument, NULL, O_NNP },
 		{ "process-label", required_argument, NULL, O_LABEL },
@@ -32,19 +28,18 @@ HUTCH_COMMAND(exec)
 	};
 	const struct hutch_command *cmd = hutch_find_command("exec");
 	struct hutch_exec_opts o = { 0 };
+	struct cli_process_io io = { 0 };
 	cleanup_strv char **env = NULL, **caps = NULL;
 	cleanup_free gid_t *gids = NULL;
 	struct cli_parser p = { .cmd = cmd, .argc = argc, .argv = argv, .shortopts = "te:u:g:dc:",
-				.longopts = opts, .in_order = true };
+				.longopts = opts, .in_order = true, .io = &io };
 	int c;
 
 	while ((c = cli_next(&p, err)) > 0) {
 		uint64_t n;
-
 		switch (c) {
 		case O_PROCESS: o.process_file = p.arg; break;
 		case 't': o.tty = true; break;
-		case O_CONSOLE: o.console_socket = p.arg; break;
 		case O_CWD: o.cwd = p.arg; break;
 		case 'e':
 			if (!strchr(p.arg, '=') || p.arg[0] == '=')
@@ -57,13 +52,6 @@ HUTCH_COMMAND(exec)
 				return hutch_usage_error(cmd, err, "--additional-gids: `%s` is not a group id", p.arg);
 			gids = xrealloc(gids, (o.ngids + 1) * sizeof(gid_t));
 			gids[o.ngids++] = n;
-			break;
-		case 'd': o.detach = true; break;
-		case O_PIDFILE: o.pid_file = p.arg; break;
-		case O_PRESERVE:
-			if (parse_u64(p.arg, &n) < 0 || n > 1024)
-				return hutch_usage_error(cmd, err, "--preserve-fds: `%s` is not a number from 0 to 1024", p.arg);
-			o.preserve_fds = n;
 			break;
 		case 'c': strv_push(&caps, xstrdup(p.arg)); break;
 		case O_NNP: o.no_new_privs = true; break;
@@ -79,6 +67,10 @@ HUTCH_COMMAND(exec)
 		return hutch_usage_error(cmd, err, "missing container id");
 	if (o.process_file && p.ind + 1 < argc)
 		return hutch_usage_error(cmd, err, "give either --process or a command, not both");
+	o.console_socket = io.console_socket;
+	o.pid_file = io.pid_file;
+	o.preserve_fds = io.preserve_fds;
+	o.detach = io.detach;
 	o.env = env;
 	o.caps = caps;
 	o.gids = gids;

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -63,12 +64,22 @@ static json_object *strings(const char *const *v)
 	return a;
 }
 
-static json_object *enabled(bool on)
+/* An object of KEY, VALUE pairs up to a NULL key. */
+static json_object *obj(const char *key, ...)
 {
 	json_object *o = json_object_new_object();
+	va_list ap;
 
-	json_object_object_add(o, "enabled", json_object_new_boolean(on));
+	va_start(ap, key);
+	for (; key; key = va_arg(ap, const char *))
+		json_object_object_add(o, key, va_arg(ap, json_object *));
+	va_end(ap);
 	return o;
+}
+
+static json_object *enabled(bool on)
+{
+	return obj("enabled", json_object_new_boolean(on), NULL);
 }
 
 HUTCH_COMMAND(features)
@@ -100,18 +111,18 @@ HUTCH_COMMAND(features)
 	};
 	static const char *const flags[] = { "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
 					     "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", NULL };
-	json_object *f = json_object_new_object(), *lin = json_object_new_object();
-	json_object *caps = json_object_new_array(), *cg = json_object_new_object();
-	json_object *sc = json_object_new_object(), *me = json_object_new_object();
+	static const char *const mpol_modes[] = {
+		"MPOL_DEFAULT", "MPOL_BIND", "MPOL_INTERLEAVE", "MPOL_WEIGHTED_INTERLEAVE",
+		"MPOL_PREFERRED", "MPOL_PREFERRED_MANY", "MPOL_LOCAL", NULL
+	};
+	static const char *const mpol_flags[] = {
+		"MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES", "MPOL_F_STATIC_NODES", NULL
+	};
+	json_object *caps = json_object_new_array(), *lin, *f;
 	struct stat st;
 
 	if (argc > 1)
 		return hutch_usage_error(hutch_find_command("features"), err, "unexpected argument `%s`", argv[1]);
-	json_object_object_add(f, "ociVersionMin", json_object_new_string("1.0.0"));
-	json_object_object_add(f, "ociVersionMax", json_object_new_string(HUTCH_OCI_VERSION));
-	json_object_object_add(f, "hooks", strings(hooks));
-	json_object_object_add(f, "mountOptions", strings(mopts));
-	json_object_object_add(lin, "namespaces", strings(nss));
 	for (int i = 0; i <= cap_max_bits() - 1; i++) {
 		char *name = cap_to_name(i);
 
@@ -125,44 +136,31 @@ HUTCH_COMMAND(features)
 			cap_free(name);
 		}
 	}
-	json_object_object_add(lin, "capabilities", caps);
-	json_object_object_add(cg, "v1", json_object_new_boolean(true));
-	json_object_object_add(cg, "v2", json_object_new_boolean(true));
-	json_object_object_add(cg, "systemd", json_object_new_boolean(true));
-	json_object_object_add(cg, "systemdUser", json_object_new_boolean(false));
-	json_object_object_add(cg, "rdma", json_object_new_boolean(true));
-	json_object_object_add(lin, "cgroup", cg);
-	json_object_object_add(sc, "enabled", json_object_new_boolean(true));
-	json_object_object_add(sc, "actions", strings(actions));
-	json_object_object_add(sc, "operators", strings(ops));
-	json_object_object_add(sc, "archs", strings(archs));
-	json_object_object_add(sc, "knownFlags", strings(flags));
-	json_object_object_add(sc, "supportedFlags", strings(flags));
-	json_object_object_add(lin, "seccomp", sc);
-	json_object_object_add(lin, "apparmor", enabled(stat("/sys/kernel/security/apparmor", &st) == 0));
-	json_object_object_add(lin, "selinux", enabled(stat("/sys/fs/selinux/enforce", &st) == 0));
-	{
-		/* runtime-spec 1.3: what hutch parses and applies (mempolicy.c, net_devices.c) */
-		static const char *const mpol_modes[] = {
-			"MPOL_DEFAULT", "MPOL_BIND", "MPOL_INTERLEAVE", "MPOL_WEIGHTED_INTERLEAVE",
-			"MPOL_PREFERRED", "MPOL_PREFERRED_MANY", "MPOL_LOCAL", NULL
-		};
-		static const char *const mpol_flags[] = {
-			"MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES", "MPOL_F_STATIC_NODES", NULL
-		};
-		json_object *mp = json_object_new_object(), *rdt = enabled(false);
-
-		json_object_object_add(mp, "modes", strings(mpol_modes));
-		json_object_object_add(mp, "flags", strings(mpol_flags));
-		json_object_object_add(lin, "memoryPolicy", mp);
-		json_object_object_add(lin, "netDevices", enabled(true));
-		json_object_object_add(rdt, "schemata", json_object_new_boolean(false));
-		json_object_object_add(lin, "intelRdt", rdt);
-	}
-	json_object_object_add(me, "idmap", enabled(false));
-	json_object_object_add(lin, "mountExtensions", me);
-	json_object_object_add(f, "linux", lin);
-	json_object_object_add(f, "annotations", json_object_new_object());
+	lin = obj("namespaces", strings(nss),
+		  "capabilities", caps,
+		  "cgroup", obj("v1", json_object_new_boolean(true), "v2", json_object_new_boolean(true),
+				"systemd", json_object_new_boolean(true),
+				"systemdUser", json_object_new_boolean(false),
+				"rdma", json_object_new_boolean(true), NULL),
+		  "seccomp", obj("enabled", json_object_new_boolean(true), "actions", strings(actions),
+				 "operators", strings(ops), "archs", strings(archs),
+				 "knownFlags", strings(flags), "supportedFlags", strings(flags), NULL),
+		  "apparmor", enabled(stat("/sys/kernel/security/apparmor", &st) == 0),
+		  "selinux", enabled(stat("/sys/fs/selinux/enforce", &st) == 0),
+		  /* runtime-spec 1.3: what hutch parses and applies (mempolicy.c, net_devices.c) */
+		  "memoryPolicy", obj("modes", strings(mpol_modes), "flags", strings(mpol_flags), NULL),
+		  "netDevices", enabled(true),
+		  "intelRdt", obj("enabled", json_object_new_boolean(false),
+				  "schemata", json_object_new_boolean(false), NULL),
+		  "mountExtensions", obj("idmap", enabled(false), NULL),
+		  NULL);
+	f = obj("ociVersionMin", json_object_new_string("1.0.0"),
+		"ociVersionMax", json_object_new_string(HUTCH_OCI_VERSION),
+		"hooks", strings(hooks),
+		"mountOptions", strings(mopts),
+		"linux", lin,
+		"annotations", json_object_new_object(),
+		NULL);
 	printf("%s\n", json_str(f, true));
 	json_object_put(f);
 	return 0;

@@ -29,52 +29,29 @@ HUTCH_COMMAND(state)
 
 HUTCH_COMMAND(kill)
 {
-	static const struct option opts[] = {
-		{ "all", no_argument, NULL, 'a' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const struct hutch_command *cmd = hutch_find_command("kill");
 	bool all = false;
-	int c, sig = SIGTERM;
-	struct cli_parser p = { .cmd = cmd, .argc = argc, .argv = argv, .shortopts = "a",
-				.longopts = opts };
+	int sig = SIGTERM;
+	int i = cli_one_flag(hutch_find_command("kill"), argc, argv, "all", 'a', &all, 1, 2, err);
 
-	while ((c = cli_next(&p, err)) > 0) {
-		if (c == 'a')
-			all = true;
-	}
-	if (c < 0 || cli_operands(&p, 1, 2, err) < 0)
+	if (i < 0 || (argc - i == 2 && parse_signal(argv[i + 1], &sig, err) < 0))
 		return -1;
-	if (argc - p.ind == 2 && parse_signal(argv[p.ind + 1], &sig, err) < 0)
-		return -1;
-	return container_kill(g, argv[p.ind], sig, all, err);
+	return container_kill(g, argv[i], sig, all, err);
 }
 
 HUTCH_COMMAND(delete)
 {
-	static const struct option opts[] = {
-		{ "force", no_argument, NULL, 'f' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const struct hutch_command *cmd = hutch_find_command("delete");
 	bool force = false;
-	int c;
-	struct cli_parser p = { .cmd = cmd, .argc = argc, .argv = argv, .shortopts = "f",
-				.longopts = opts };
+	int i = cli_one_flag(hutch_find_command("delete"), argc, argv, "force", 'f', &force, 1, 1, err);
 
-	while ((c = cli_next(&p, err)) > 0) {
-		if (c == 'f')
-			force = true;
-	}
-	if (c < 0 || cli_operands(&p, 1, 1, err) < 0)
+	if (i < 0)
 		return -1;
 	/* Like runc and crun: --force on a container that is already gone succeeds, so a
 	 * client cleaning up after a failed create (podman, containerd) sees no error. */
-	if (force && state_validate_id(argv[p.ind], NULL) == 0) {
-		cleanup_free char *dir = xasprintf("%s/%s", g->root, argv[p.ind]);
+	if (force && state_validate_id(argv[i], NULL) == 0) {
+		cleanup_free char *dir = xasprintf("%s/%s", g->root, argv[i]);
 
 		if (access(dir, F_OK) < 0 && errno == ENOENT)
 			return 0;
 	}
-	return container_delete(g, argv[p.ind], force, err);
+	return container_delete(g, argv[i], force, err);
 }

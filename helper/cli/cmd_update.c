@@ -17,12 +17,6 @@
 #include "jsonutil.h"
 #include "utils.h"
 
-enum {
-	O_MEMORY = 256, O_MEMORY_SWAP, O_MEMORY_RES, O_KMEM, O_KMEM_TCP, O_CPU_SHARES, O_CPU_QUOTA,
-	O_CPU_PERIOD, O_CPU_RT_RUNTIME, O_CPU_RT_PERIOD, O_CPUSET_CPUS, O_CPUSET_MEMS, O_PIDS,
-	O_BLKIO_WEIGHT,
-};
-
 /* "512m", "1G", "4096", "-1": bytes, 1024-based suffixes as runc (docker units). */
 static int parse_size(const char *flag, const char *s, int64_t *out, hutch_err *err)
 {
@@ -83,40 +77,31 @@ static void set(json_object *res, const char *sect, const char *key, json_object
 	json_object_object_add(o, key, v);
 }
 
+/* runc's resource flags: --NAME VALUE sets linux.resources.SECT.KEY */
+enum flag_kind { SIZE, INT, STRING };
+static const struct { const char *name, *sect, *key; enum flag_kind kind; } resource_flags[] = {
+	{ "memory", "memory", "limit", SIZE },
+	{ "memory-swap", "memory", "swap", SIZE },
+	{ "memory-reservation", "memory", "reservation", SIZE },
+	{ "kernel-memory", "memory", "kernel", SIZE },
+	{ "kernel-memory-tcp", "memory", "kernelTCP", SIZE },
+	{ "cpu-shares", "cpu", "shares", INT },
+	{ "cpu-share", "cpu", "shares", INT },
+	{ "cpu-quota", "cpu", "quota", INT },
+	{ "cpu-period", "cpu", "period", INT },
+	{ "cpu-rt-runtime", "cpu", "realtimeRuntime", INT },
+	{ "cpu-rt-period", "cpu", "realtimePeriod", INT },
+	{ "cpuset-cpus", "cpu", "cpus", STRING },
+	{ "cpuset-mems", "cpu", "mems", STRING },
+	{ "pids-limit", "pids", "limit", INT },
+	{ "blkio-weight", "blockIO", "weight", INT },
+};
+#define FLAG_VAL 256   /* resource_flags[i] is option FLAG_VAL + i */
+
 HUTCH_COMMAND(update)
 {
-	static const struct option opts[] = {
+	struct option opts[ARRAY_SIZE(resource_flags) + 2] = {
 		{ "resources", required_argument, NULL, 'r' },
-		{ "memory", required_argument, NULL, O_MEMORY },
-		{ "memory-swap", required_argument, NULL, O_MEMORY_SWAP },
-		{ "memory-reservation", required_argument, NULL, O_MEMORY_RES },
-		{ "kernel-memory", required_argument, NULL, O_KMEM },
-		{ "kernel-memory-tcp", required_argument, NULL, O_KMEM_TCP },
-		{ "cpu-shares", required_argument, NULL, O_CPU_SHARES },
-		{ "cpu-share", required_argument, NULL, O_CPU_SHARES },
-		{ "cpu-quota", required_argument, NULL, O_CPU_QUOTA },
-		{ "cpu-period", required_argument, NULL, O_CPU_PERIOD },
-		{ "cpu-rt-runtime", required_argument, NULL, O_CPU_RT_RUNTIME },
-		{ "cpu-rt-period", required_argument, NULL, O_CPU_RT_PERIOD },
-		{ "cpuset-cpus", required_argument, NULL, O_CPUSET_CPUS },
-		{ "cpuset-mems", required_argument, NULL, O_CPUSET_MEMS },
-		{ "pids-limit", required_argument, NULL, O_PIDS },
-		{ "blkio-weight", required_argument, NULL, O_BLKIO_WEIGHT },
-		{ NULL, 0, NULL, 0 },
-	};
-	static const struct { int opt; const char *sect, *key; bool size; } map[] = {
-		{ O_MEMORY, "memory", "limit", true },
-		{ O_MEMORY_SWAP, "memory", "swap", true },
-		{ O_MEMORY_RES, "memory", "reservation", true },
-		{ O_KMEM, "memory", "kernel", true },
-		{ O_KMEM_TCP, "memory", "kernelTCP", true },
-		{ O_CPU_SHARES, "cpu", "shares", false },
-		{ O_CPU_QUOTA, "cpu", "quota", false },
-		{ O_CPU_PERIOD, "cpu", "period", false },
-		{ O_CPU_RT_RUNTIME, "cpu", "realtimeRuntime", false },
-		{ O_CPU_RT_PERIOD, "cpu", "realtimePeriod", false },
-		{ O_PIDS, "pids", "limit", false },
-		{ O_BLKIO_WEIGHT, "blockIO", "weight", false },
 	};
 	const struct hutch_command *cmd = hutch_find_command("update");
 	cleanup_state struct hutch_state *st = NULL;
@@ -128,35 +113,34 @@ HUTCH_COMMAND(update)
 	struct cli_parser p = { .cmd = cmd, .argc = argc, .argv = argv, .shortopts = "r:",
 				.longopts = opts };
 
+	for (size_t i = 0; i < ARRAY_SIZE(resource_flags); i++)
+		opts[i + 1] = (struct option){ resource_flags[i].name, required_argument, NULL,
+					       FLAG_VAL + (int)i };
 	while ((c = cli_next(&p, err)) > 0) {
-		const char *flag = "";
-		bool done = false;
-
-		for (const struct option *o = opts; o->name; o++)
-			if (o->val == c && c >= O_MEMORY) {
-				flag = o->name;
-				break;
-			}
+		int64_t v;
 
 		if (c == 'r') {
 			rfile = p.arg;
-			continue;
-		}
-		for (size_t i = 0; i < ARRAY_SIZE(map); i++) {
-			int64_t v;
+		} else if (c >= FLAG_VAL) {
+			const char *flag = resource_flags[c - FLAG_VAL].name;
+			json_object *value;
 
-			if (map[i].opt != c)
-				continue;
-			if (map[i].size ? parse_size(flag, p.arg, &v, err) < 0 :
-					  parse_int(flag, p.arg, &v, err) < 0)
-				return -1;
-			set(flags, map[i].sect, map[i].key, json_object_new_int64(v));
-			done = true;
+			switch (resource_flags[c - FLAG_VAL].kind) {
+			case STRING:
+				value = json_object_new_string(p.arg);
+				break;
+			case SIZE:
+				if (parse_size(flag, p.arg, &v, err) < 0)
+					return -1;
+				value = json_object_new_int64(v);
+				break;
+			default:
+				if (parse_int(flag, p.arg, &v, err) < 0)
+					return -1;
+				value = json_object_new_int64(v);
+			}
+			set(flags, resource_flags[c - FLAG_VAL].sect, resource_flags[c - FLAG_VAL].key, value);
 		}
-		if (!done && c == O_CPUSET_CPUS)
-			set(flags, "cpu", "cpus", json_object_new_string(p.arg));
-		else if (!done && c == O_CPUSET_MEMS)
-			set(flags, "cpu", "mems", json_object_new_string(p.arg));
 	}
 	if (c < 0 || cli_operands(&p, 1, 1, err) < 0)
 		return -1;

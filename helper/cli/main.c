@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* hutch: command-line entry point. Global options, then one command. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "kmodule.h"
@@ -88,10 +91,16 @@ static int parse_global(struct hutch_global *g, int argc, char **argv, int *next
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	static const char *const log_formats[] = { "text", "json", NULL };
+	static const char *const managers[] = { "cgroupfs", "systemd", "disabled", NULL };
+	static const enum hutch_cgroup_manager manager_values[] = {
+		CGROUP_MANAGER_CGROUPFS, CGROUP_MANAGER_SYSTEMD, CGROUP_MANAGER_DISABLED };
+	static const char *const module_modes[] = { "auto", "on", "off", NULL };
+	static const enum hutch_module_mode module_values[] = { MODULE_AUTO, MODULE_ON, MODULE_OFF };
 	struct cli_parser p = { .argc = argc, .argv = argv, .shortopts = "vh", .longopts = opts,
 				.in_order = true };
 	const char *v;
-	int c;
+	int c, r;
 
 	while ((c = cli_next(&p, err)) > 0) {
 		v = p.arg;
@@ -119,33 +128,19 @@ static int parse_global(struct hutch_global *g, int argc, char **argv, int *next
 			g->log_path = v;
 			break;
 		case O_LOG_FORMAT:
-			if (strcmp(v, "json") == 0)
-				g->log_json = true;
-			else if (strcmp(v, "text") == 0)
-				g->log_json = false;
-			else
-				return hutch_fail(err, 0, "--log-format: unknown format `%s` (text or json)", v);
+			if ((r = cli_choice(NULL, "log-format", "format", v, log_formats, err)) < 0)
+				return -1;
+			g->log_json = r == 1;
 			break;
 		case O_CGROUP_MANAGER:
-			if (strcmp(v, "cgroupfs") == 0)
-				g->cgroup_manager = CGROUP_MANAGER_CGROUPFS;
-			else if (strcmp(v, "disabled") == 0)
-				g->cgroup_manager = CGROUP_MANAGER_DISABLED;
-			else if (strcmp(v, "systemd") == 0)
-				g->cgroup_manager = CGROUP_MANAGER_SYSTEMD;
-			else
-				return hutch_fail(err, EINVAL,
-						  "--cgroup-manager: unknown manager `%s` (cgroupfs, systemd or disabled)", v);
+			if ((r = cli_choice(NULL, "cgroup-manager", "manager", v, managers, err)) < 0)
+				return -1;
+			g->cgroup_manager = manager_values[r];
 			break;
 		case O_MODULE:
-			if (strcmp(v, "auto") == 0)
-				g->module_mode = MODULE_AUTO;
-			else if (strcmp(v, "on") == 0)
-				g->module_mode = MODULE_ON;
-			else if (strcmp(v, "off") == 0)
-				g->module_mode = MODULE_OFF;
-			else
-				return hutch_fail(err, 0, "--module: unknown mode `%s` (auto, on or off)", v);
+			if ((r = cli_choice(NULL, "module", "mode", v, module_modes, err)) < 0)
+				return -1;
+			g->module_mode = module_values[r];
 			break;
 		case O_ROOTLESS:
 			/* runc's --rootless[=]auto|true|false: hutch detects this itself. */
@@ -162,6 +157,53 @@ static int parse_global(struct hutch_global *g, int argc, char **argv, int *next
 	return 0;
 }
 
+/*
+ * HUTCH_DEBUG_FDS set (tests): after the command, every fd it left open (not 0-2, the
+ * log's, or one hutch inherited) is reported on stderr, "hutch: fd 5 open at exit:
+ * socket:[1234]", so that a test sees what a path forgot to close (35-faults.sh).
+ */
+static void each_open_fd(void (*fn)(int fd, const char *target, void *arg), void *arg)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		char target[PATH_MAX];   /* /proc's fd links are at most a page (d_path) */
+		int fd = atoi(e->d_name);
+		ssize_t n;
+
+		if (e->d_name[0] == '.' || fd <= 2 || fd == dirfd(d) || fd == hutch_log_fd())
+			continue;
+		n = readlinkat(dirfd(d), e->d_name, target, sizeof(target) - 1);
+		target[n < 0 ? 0 : n] = '\0';
+		fn(fd, target, arg);
+	}
+	closedir(d);
+}
+
+struct fd_set_list { int *fds; size_t n; };
+
+static void note_fd(int fd, const char *target, void *arg)
+{
+	struct fd_set_list *l = arg;
+
+	(void)target;
+	l->fds = xrealloc(l->fds, (l->n + 1) * sizeof(int));
+	l->fds[l->n++] = fd;
+}
+
+static void report_fd(int fd, const char *target, void *arg)
+{
+	const struct fd_set_list *inherited = arg;
+
+	for (size_t i = 0; i < inherited->n; i++)
+		if (inherited->fds[i] == fd)
+			return;
+	fprintf(stderr, "hutch: fd %d open at exit: %s\n", fd, target);
+}
+
 int main(int argc, char **argv)
 {
 	struct hutch_global g = {
@@ -172,6 +214,8 @@ int main(int argc, char **argv)
 	};
 	cleanup_err hutch_err err = NULL;
 	const struct hutch_command *c;
+	struct fd_set_list inherited = { 0 };
+	bool debug_fds = getenv("HUTCH_DEBUG_FDS");
 	int next = 0, r;
 
 	if (parse_global(&g, argc, argv, &next, &err) < 0) {
@@ -207,7 +251,13 @@ int main(int argc, char **argv)
 		log_error("%s", err->msg);
 		return 1;
 	}
+	if (debug_fds)
+		each_open_fd(note_fd, &inherited);
 	r = c->run(&g, argc - next, argv + next, &err);
+	if (debug_fds) {
+		each_open_fd(report_fd, &inherited);
+		free(inherited.fds);
+	}
 	if (r < 0) {
 		log_error("%s", err ? err->msg : "failed");
 		return 1;

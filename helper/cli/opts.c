@@ -64,15 +64,26 @@ int cli_next(struct cli_parser *p, hutch_err *err)
 		opterr = 0;
 	}
 	optstring = xasprintf("%s:%s", p->in_order ? "+" : "", p->shortopts ? p->shortopts : "");
-	do {
+	for (;;) {
 		optind = start = p->ind;
 		optopt = 0;
 		c = getopt_long(p->argc, p->argv, optstring, p->longopts, NULL);
 		p->ind = optind;
 		p->arg = optarg;
-	} while (c == 'f' && p->json && hutch_parse_format(p->cmd, p->arg, p->json, err) == 0);
-	if (c == 'f' && p->json)
-		return -1;
+		if (c == 'f' && p->json) {
+			if (hutch_parse_format(p->cmd, p->arg, p->json, err) < 0)
+				return -1;
+		} else if (p->io && c > 0) {
+			int r = cli_process_io(p, c, p->io, err);
+
+			if (r < 0)
+				return -1;
+			if (r == 0)
+				break;
+		} else {
+			break;
+		}
+	}
 	if (c == -1)
 		return 0;
 	if (c != ':' && c != '?')
@@ -124,4 +135,63 @@ const char *cli_only_id(const struct hutch_command *c, int argc, char **argv, hu
 	if (cli_next(&p, err) < 0 || cli_operands(&p, 1, 1, err) < 0)
 		return NULL;
 	return argv[p.ind];
+}
+
+int cli_process_io(const struct cli_parser *p, int c, struct cli_process_io *io, hutch_err *err)
+{
+	uint64_t n;
+
+	switch (c) {
+	case CLI_OPT_CONSOLE_SOCKET:
+		io->console_socket = p->arg;
+		return 1;
+	case CLI_OPT_PID_FILE:
+		io->pid_file = p->arg;
+		return 1;
+	case CLI_OPT_PRESERVE_FDS:
+		if (parse_u64(p->arg, &n) < 0 || n > 1024)
+			return hutch_usage_error(p->cmd, err, "--preserve-fds: `%s` is not a number from 0 to 1024",
+						 p->arg);
+		io->preserve_fds = n;
+		return 1;
+	case 'd':
+		io->detach = true;
+		return 1;
+	}
+	return 0;
+}
+
+int cli_one_flag(const struct hutch_command *c, int argc, char **argv, const char *name, int letter,
+		 bool *on, int min, int max, hutch_err *err)
+{
+	const struct option opts[] = { { name, no_argument, NULL, letter }, { NULL, 0, NULL, 0 } };
+	const char shortopts[] = { (char)letter, '\0' };
+	struct cli_parser p = { .cmd = c, .argc = argc, .argv = argv, .shortopts = shortopts,
+				.longopts = opts };
+	int r;
+
+	while ((r = cli_next(&p, err)) > 0)
+		*on = true;
+	if (r < 0 || cli_operands(&p, min, max, err) < 0)
+		return -1;
+	return p.ind;
+}
+
+int cli_choice(const struct hutch_command *c, const char *flag, const char *what, const char *value,
+	       const char *const *names, hutch_err *err)
+{
+	cleanup_free char *list = NULL;
+	size_t n = 0;
+
+	for (; names[n]; n++)
+		if (strcmp(value, names[n]) == 0)
+			return (int)n;
+	for (size_t i = 0; i < n; i++) {
+		char *l = xasprintf("%s%s%s", list ? list : "", i == 0 ? "" : i + 1 < n ? ", " : " or ",
+				    names[i]);
+
+		free(list);
+		list = l;
+	}
+	return hutch_usage_error(c, err, "--%s: unknown %s `%s` (%s)", flag, what, value, list);
 }

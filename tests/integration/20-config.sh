@@ -194,6 +194,21 @@ test_memory_policy_every_mode_and_flag() {
 	EOF
 }
 
+test_memory_policy_applies_to_exec() {
+	[ -e /proc/self/numa_maps ] || skip "no NUMA in this kernel (/proc/self/numa_maps)"
+	new_bundle b sleep 1000
+	cfg b '.linux.memoryPolicy = {"mode": "MPOL_INTERLEAVE", "nodes": "0", "flags": ["MPOL_F_STATIC_NODES"]}'
+	hutch run -d -b b mpx
+	local heap='grep -m1 " heap " /proc/self/numa_maps | sed "s/^[0-9a-f]* \\(.*\\) heap.*/\\1/"'
+	assert_eq "interleave=static:0" "$(hutch exec mpx sh -c "$heap")" "exec'd process"
+	hutch delete -f mpx
+	# and no policy of one container's reaches another's exec
+	cfg b 'del(.linux.memoryPolicy)'
+	hutch run -d -b b mpy
+	assert_eq "default" "$(hutch exec mpy sh -c "$heap")" "without memoryPolicy"
+	hutch delete -f mpy
+}
+
 test_memory_policy_errors_name_the_field() {
 	new_bundle b true
 	host_snapshot > before
@@ -215,6 +230,26 @@ test_memory_policy_errors_name_the_field() {
 	EOF
 	assert_eq "" "$(ls -A "$T_ROOT")" "state left"
 	assert_eq 0 "$(find /sys/fs/cgroup -maxdepth 3 -name mpbad | wc -l)" "cgroup left"
+}
+
+# runtime-spec config.md: process is "REQUIRED if start is called". As crun: create sets the
+# container up, start refuses it naming the field (runc refuses already at create).
+test_config_without_process_creates_but_does_not_start() {
+	new_bundle b true
+	cfg b 'del(.process)'
+	host_snapshot > before
+	hutch create -b b np
+	assert_eq created "$(status_of np)"
+	assert_eq np "$(hutch state np | jq -r .id)" "state id"
+	expect_fail 'start `np`: config.json: process: missing' hutch start np
+	assert_eq created "$(status_of np)" "status after the refused start"
+	assert_eq hi "$(hutch exec np echo hi)" "exec into it"
+	hutch delete np
+	expect_fail 'config.json: process: missing' hutch run -b b np2
+	assert_clean before
+	# spec still writes a process
+	(mkdir sp && cd sp && "$HUTCH" spec)
+	assert_eq '["sh"]' "$(jq -c .process.args sp/config.json)" "spec process.args"
 }
 
 test_intel_rdt_without_resctrl_is_a_clear_error() {

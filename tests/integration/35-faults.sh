@@ -61,7 +61,7 @@ assert_nothing_left() {
 # ---- a stand-in host network namespace for --net bridge (never the machine's own) ----
 
 net_on() {
-	NS=$P-${FUNCNAME[1]#test_}
+	NS=$id   # (fault_setup's)
 	NS=${NS:0:40}
 	LEASES=$PWD/leases
 	export HUTCH_NET_CONF=$PWD/net.conf
@@ -106,68 +106,59 @@ create_args() {
 
 # ---- SIGKILL at each phase ----
 
-fault_create() {
-	local phase=$1 id=$P-${1//./-}
+# fault_setup PHASE: the test's container id in $id (the caller's local), the stand-in
+# network namespace when --net bridge is usable, and the bundle
+fault_setup() {
+	id=$P-${1//./-}
 	! net_usable || net_on
 	bundle
-	# shellcheck disable=SC2046
-	killed_at "$phase" create $(create_args) -b b "$id"
-	recover "$id"
 }
-
-test_kill_create_state() { fault_create create.state; }
-test_kill_create_net() { fault_create create.net; }
-test_kill_create_cgroup() { fault_create create.cgroup; }
-test_kill_create_fork() { fault_create create.fork; }
-test_kill_create_pid() { fault_create create.pid; }
-test_kill_create_netsetup() { fault_create create.netsetup; }
-test_kill_create_saved() { fault_create create.saved; }
-test_kill_create_hooks() { fault_create create.hooks; }
-test_kill_create_ready() { fault_create create.ready; }
-
-fault_start() {
-	local phase=$1 id=$P-${1//./-}
-	! net_usable || net_on
-	bundle
-	# shellcheck disable=SC2046
-	h create $(create_args) -b b "$id"
-	killed_at "$phase" start "$id"
-	recover "$id"
-}
-
-test_kill_start_connected() { fault_start start.connected; }
-test_kill_start_sent() { fault_start start.sent; }
-
-fault_exec() {
-	local phase=$1 id=$P-${1//./-}
-	! net_usable || net_on
-	bundle
+# fault_running PHASE: fault_setup, and the container running
+fault_running() {
+	fault_setup "$1"
 	# shellcheck disable=SC2046
 	h run -d $(create_args) -b b "$id"
-	killed_at "$phase" exec "$id" sleep 1000
+}
+
+fault_create() {
+	local id
+	fault_setup "$1"
+	# shellcheck disable=SC2046
+	killed_at "$1" create $(create_args) -b b "$id"
+	recover "$id"
+}
+
+fault_start() {
+	local id
+	fault_setup "$1"
+	# shellcheck disable=SC2046
+	h create $(create_args) -b b "$id"
+	killed_at "$1" start "$id"
+	recover "$id"
+}
+
+fault_exec() {
+	local id
+	fault_running "$1"
+	killed_at "$1" exec "$id" sleep 1000
 	# the container is still there and running: the fault was exec's alone
 	assert_eq running "$(h state "$id" | jq -r .status)" "status after a killed exec"
 	recover "$id"
 }
 
-test_kill_exec_fork() { fault_exec exec.fork; }
-test_kill_exec_pid() { fault_exec exec.pid; }
-test_kill_exec_running() { fault_exec exec.running; }
-
 fault_delete() {
-	local phase=$1 id=$P-${1//./-}
-	! net_usable || net_on
-	bundle
-	# shellcheck disable=SC2046
-	h run -d $(create_args) -b b "$id"
+	local id
+	fault_running "$1"
 	h exec -d "$id" sleep 1000
-	killed_at "$phase" delete --force "$id"
+	killed_at "$1" delete --force "$id"
 	recover "$id"
 }
 
-test_kill_delete_killed() { fault_delete delete.killed; }
-test_kill_delete_cgroup() { fault_delete delete.cgroup; }
-test_kill_delete_net() { fault_delete delete.net; }
+# a test per phase: test_kill_create_state() { fault_create create.state; } and so on
+for phase in create.{state,net,cgroup,fork,pid,netsetup,saved,hooks,ready} start.{connected,sent} \
+	exec.{fork,pid,running} delete.{killed,cgroup,net}; do
+	eval "test_kill_${phase/./_}() { fault_${phase%%.*} $phase; }"
+done
 
 # The shipped helper killed by a timer a few ms into create (the bug of issue 14: the
 # state said "creating", pid 0, and delete --force left the cgroups), at DELAYS_MS.
@@ -289,6 +280,75 @@ test_emfile() {
 	done
 	((emfile > 0)) || fail "create never ran out of fds"
 	((ok > 0)) || fail "create never succeeded, even with ulimit -Sn $n"
+}
+
+# ---- what the error paths of create and exec leave in hutch itself ----
+
+ASAN_HUTCH=$TOP/build/asan/hutch
+
+# sanitized EXPECTED-ERROR ARGS...: the ASan+UBSan build, with LeakSanitizer on, must fail
+# with EXPECTED-ERROR and report no leak, no sanitizer error and no fd it left open
+# (HUTCH_DEBUG_FDS, main.c: cleanup attributes released every fd and allocation)
+sanitized() {
+	local msg=$1 out rc=0
+	shift
+	out=$(HUTCH_DEBUG_FDS=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+		"$ASAN_HUTCH" --root "$T_ROOT" "$@" 2>&1 >/dev/null </dev/null) || rc=$?
+	((rc != 0)) || fail "[$*] succeeded"
+	assert_contains "$out" "$msg" "error of [$*]"
+	if [[ $out == *Sanitizer* || $out == *"runtime error"* || $out == *"open at exit"* ]]; then
+		printf '# %s\n' "$out" | head -40 >&2
+		fail "[$*] leaked (above)"
+	fi
+}
+
+need_asan() {
+	[ -x "$ASAN_HUTCH" ] && return
+	[ "$TOP" != /hutch ] || skip "the VM guest image does not carry build/asan/hutch"
+	fail "$ASAN_HUTCH is not built (make asan)"
+}
+
+test_create_error_paths_leak_nothing() {
+	local id=$P-lk expr msg
+	need_asan
+	bundle
+	cp b/config.json good.json
+	host_snapshot_of "$P" > before
+	while IFS='|' read -r expr msg; do
+		jq "$expr" good.json > b/config.json
+		sanitized "$msg" create -b b "$id"
+		assert_nothing_left "$id"
+	done <<-'EOF'
+		.process.args = "sh"|config.json: process.args: expected an array
+		.linux.namespaces[2].type = "foo"|config.json: linux.namespaces[2].type: unknown namespace
+		.linux.resources.memory.limit = "x"|linux.resources.memory.limit
+		.linux.seccomp = {"defaultAction": "SCMP_ACT_BOGUS"}|linux.seccomp.defaultAction
+		.mounts += [{"destination": "/mnt", "type": "bogusfs", "source": "none"}]|mounts[
+		.hooks.createRuntime = [{"path": "/nonexistent-hook"}]|nonexistent-hook
+		.process.args = ["/nonexistent"]|/nonexistent
+		.process.terminal = true|--console-socket
+	EOF
+	cp good.json b/config.json
+	jq '.process.terminal = true' good.json > b/config.json
+	sanitized "connect to \`$PWD/none.sock\`" create -b b --console-socket "$PWD/none.sock" "$id"
+	assert_nothing_left "$id"
+	assert_clean before "$P"
+}
+
+test_exec_error_paths_leak_nothing() {
+	local id=$P-lkx
+	need_asan
+	bundle
+	hutch run -d -b b "$id"
+	sanitized 'exec: `nosuchbin`: executable file not found' exec "$id" nosuchbin
+	sanitized 'chdir `/etc/passwd`: Not a directory' exec --cwd /etc/passwd "$id" true
+	sanitized 'cwd: "rel" is not an absolute path' exec --cwd rel "$id" true
+	sanitized "connect to \`$PWD/none.sock\`" exec -t --console-socket "$PWD/none.sock" "$id" true
+	sanitized 'none.json' exec --process "$PWD/none.json" "$id"
+	sanitized 'user' exec -u nosuchuser "$id" true
+	assert_eq running "$(status_of "$id")" "status after the failed execs"
+	hutch delete --force "$id"
+	assert_nothing_left "$id"
 }
 
 run_tests

@@ -161,5 +161,59 @@ int main(void)
 		CHECK("cli_only_id: no option is known",
 		      !cli_only_id(&cmd, 3, opt, &e4) && e4 && strstr(e4->msg, "unknown option `-d`"));
 	}
+	{
+		char *a1[] = { "try", "c1", "--all", "9", NULL }, *a2[] = { "try", "-a", "-x", "c1", NULL };
+		char *a3[] = { "try", "--all=1", "c1", NULL };
+		cleanup_err hutch_err e1 = NULL, e2 = NULL, e3 = NULL;
+		bool all = false;
+
+		CHECK("cli_one_flag: the flag after an operand, two operands",
+		      cli_one_flag(&cmd, 4, a1, "all", 'a', &all, 1, 2, &e1) == 2 && all &&
+		      strcmp(a1[2], "c1") == 0 && strcmp(a1[3], "9") == 0);
+		all = false;
+		CHECK("cli_one_flag: another option is unknown",
+		      cli_one_flag(&cmd, 4, a2, "all", 'a', &all, 1, 2, &e2) < 0 && e2 &&
+		      strstr(e2->msg, "unknown option `-x`"));
+		CHECK("cli_one_flag: the flag takes no value",
+		      cli_one_flag(&cmd, 3, a3, "all", 'a', &all, 1, 1, &e3) < 0 && e3 &&
+		      strstr(e3->msg, "option `--all` takes no value"));
+	}
+	{
+		static const char *const one[] = { "only", NULL }, *const three[] = { "a", "b", "c", NULL };
+		cleanup_err hutch_err e1 = NULL, e2 = NULL;
+
+		CHECK("cli_choice: the index", cli_choice(&cmd, "mode", "mode", "c", three, &err) == 2);
+		CHECK("cli_choice: the alternatives in the error",
+		      cli_choice(NULL, "mode", "mode", "d", three, &e1) < 0 && e1 &&
+		      strstr(e1->msg, "--mode: unknown mode `d` (a, b or c)"));
+		CHECK("cli_choice: one alternative",
+		      cli_choice(&cmd, "x", "thing", "", one, &e2) < 0 && e2 &&
+		      strstr(e2->msg, "try: --x: unknown thing `` (only)"));
+	}
+	{
+		static const struct option io_opts[] = { CLI_OPTS_PROCESS_IO, { NULL, 0, NULL, 0 } };
+		char *a1[] = { "try", "--pid-file=p", "-d", "--console-socket", "s", "--preserve-fds", "1024",
+			       "c1", NULL };
+		char *a2[] = { "try", "--preserve-fds", "1025", "c1", NULL };
+		struct cli_parser p1 = { .cmd = &cmd, .argc = 8, .argv = a1, .shortopts = "d",
+					 .longopts = io_opts };
+		struct cli_parser p2 = { .cmd = &cmd, .argc = 4, .argv = a2, .shortopts = "d",
+					 .longopts = io_opts };
+		struct cli_process_io io = { 0 };
+		cleanup_err hutch_err e1 = NULL, e2 = NULL;
+		int c, n = 0;
+
+		p1.io = &io;
+		while ((c = cli_next(&p1, &e1)) > 0)
+			n++;
+		CHECK("cli_next with .io: every shared option parsed into it",
+		      c == 0 && n == 0 && p1.ind == 7 && io.detach && io.preserve_fds == 1024 && io.pid_file &&
+		      strcmp(io.pid_file, "p") == 0 && io.console_socket && strcmp(io.console_socket, "s") == 0);
+		c = cli_next(&p2, &e2);
+		CHECK("cli_process_io: --preserve-fds above 1024",
+		      cli_process_io(&p2, c, &io, &e2) < 0 && e2 &&
+		      strstr(e2->msg, "--preserve-fds: `1025` is not a number from 0 to 1024"));
+		CHECK("cli_process_io: another option is not one", cli_process_io(&p2, 'b', &io, &e2) == 0);
+	}
 	return check_status();
 }
