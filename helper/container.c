@@ -473,6 +473,14 @@ fail:
 	return -1;
 }
 
+/* Wait for the init to exit, up to timeout_ms. */
+static bool wait_gone(int pidfd, int timeout_ms)
+{
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+	return poll(&p, 1, timeout_ms) > 0;
+}
+
 int container_start(struct hutch_global *g, const char *id, hutch_err *err)
 {
 	cleanup_state struct hutch_state *st = NULL;
@@ -493,9 +501,16 @@ int container_start(struct hutch_global *g, const char *id, hutch_err *err)
 				  status_name(status));
 	cfgpath = xasprintf("%s/" STATE_CONFIG, st->dir);
 	json_parse_file(cfgpath, STATE_CONFIG, &cfg, NULL);   /* unreadable: as before, no poststart */
-	if (cfg && !json_object_object_get_ex(cfg, "process", NULL))
+	if (cfg && !json_object_object_get_ex(cfg, "process", NULL)) {
+		/* As crun: the start fails and the container is stopped (its init, which has
+		 * nothing to run, is killed), so that `delete` without --force cleans it up. */
+		cleanup_close int pidfd = state_init_pidfd(st);
+
+		if (pidfd >= 0 && pidfd_send(pidfd, SIGKILL) == 0)
+			wait_gone(pidfd, 5000);
 		return hutch_fail(err, 0, "start `%s`: config.json: process: missing (a container without "
-				  "a process can be created, not started)", id);
+				  "a process can be created, not started: it is stopped now)", id);
+	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	unix_addr(st->dirfd, STATE_EXEC_SOCK, &sa, &salen);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, salen) < 0)
@@ -633,14 +648,6 @@ int container_kill(struct hutch_global *g, const char *id, int sig, bool all, hu
 	if (pidfd_send(pidfd, sig) < 0)
 		return hutch_fail(err, errno, "kill `%s`", id);
 	return 0;
-}
-
-/* Wait for the init to exit, up to timeout_ms. */
-static bool wait_gone(int pidfd, int timeout_ms)
-{
-	struct pollfd p = { .fd = pidfd, .events = POLLIN };
-
-	return poll(&p, 1, timeout_ms) > 0;
 }
 
 int container_delete(struct hutch_global *g, const char *id, bool force, hutch_err *err)
