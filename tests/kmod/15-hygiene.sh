@@ -27,9 +27,9 @@ body() {
 # line_of PATTERN: the number of the first line of stdin matching the extended regex
 line_of() { grep -nE -m1 "$1" | cut -d: -f1; }
 
-# The kernel's own lines about any out-of-tree, unsigned module (printed once a boot):
-# not the module's doing.
-KERNEL_TAINT_LINES='loading out-of-tree module taints kernel|module verification failed'
+# The kernel's own lines about any out-of-tree, unsigned module (printed once a boot) and
+# the LSM's (SELinux's audit of the module load names the file): not the module's doing.
+KERNEL_TAINT_LINES='loading out-of-tree module taints kernel|module verification failed|audit:|avc: '
 
 test_load_and_unload_print_nothing() {
 	kmod_require
