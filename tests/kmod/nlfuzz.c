@@ -11,7 +11,8 @@
  * netlink, generic netlink and attribute headers changed, truncated or extended). Replies
  * are read and dropped. The work runs in a PID namespace of its own: every pid a message
  * names is one of its processes or none, so CT_KILL cannot reach anything else; when a
- * signal it sent itself ends it, it starts again. At the end every container still
+ * signal it sent itself ends it, it starts again. Every message it sends stays addressed to
+ * the hutch family (aim()): no other family is reached. At the end every container still
  * registered is unregistered, and GET_INFO must answer with 0 containers: exit 0, else 1.
  */
 #define _GNU_SOURCE
@@ -288,6 +289,31 @@ static size_t mutate(char *buf, size_t len)
 	return len;
 }
 
+/*
+ * Every message of the datagram, as netlink_rcv_skb() splits it, addressed to the hutch
+ * family (or a control type, which the kernel only acks): a byte flipped in a header's
+ * type would send the message to another generic netlink family, and root may reconfigure
+ * those. (NetLabel's was: without its default domain mapping, SELinux fails every AF_INET
+ * socket, so every new network namespace failed with ENOMEM after the fuzzing.)
+ */
+static void aim(char *buf, size_t len)
+{
+	while (len >= NLMSG_HDRLEN) {
+		struct nlmsghdr *n = (struct nlmsghdr *)buf;
+		size_t msglen;
+
+		if (n->nlmsg_len < NLMSG_HDRLEN || n->nlmsg_len > len)
+			return;
+		if (n->nlmsg_type >= NLMSG_MIN_TYPE)
+			n->nlmsg_type = family;
+		msglen = NLMSG_ALIGN(n->nlmsg_len);
+		if (msglen > len)
+			msglen = len;
+		buf += msglen;
+		len -= msglen;
+	}
+}
+
 /* the fuzzer's own processes, for messages to name: sleepers and fork-loopers */
 static void spawn_kids(void)
 {
@@ -343,6 +369,7 @@ static int work(double deadline, uint64_t *sent, uint64_t *mutated, uint64_t *ac
 			/* sometimes two messages in one datagram */
 			if (below(16) == 0 && len < BUF / 2)
 				len += build(buf + NLMSG_ALIGN(len)) + NLMSG_ALIGN(len) - len;
+			aim(buf, len);
 			send(fd, buf, len, MSG_DONTWAIT);
 			(*sent)++;
 			drain(fd, accepted);
