@@ -178,7 +178,9 @@ int container_exec(struct hutch_global *g, const char *id, const struct hutch_ex
 	bool in_v2 = false;
 	int r, value;
 
-	if (check_preserved_fds(o->preserve_fds, err) < 0 || state_open(g, id, false, &st, err) < 0)
+	/* CVE-2019-5736 (security.h): may re-execute, so before any work */
+	if (hutch_selfexe_protect(id, err) < 0 || check_preserved_fds(o->preserve_fds, err) < 0 ||
+	    state_open(g, id, false, &st, err) < 0)
 		return -1;
 	status = state_status(st);
 	if (status != STATUS_RUNNING && status != STATUS_CREATED)
