@@ -20,7 +20,7 @@
 #    hutch.ko unloaded and a bpftrace program counting forks and exits per cgroup on the
 #    same tracepoints instead.
 # hutch.bench=PART,... on the kernel command line (HUTCH_VM_APPEND) runs only those parts
-# (run, ps, stats, fork); default all. A part not run is null in the JSON.
+# (run, ps, stats, fork; psprof: an strace profile of one `ps`); default all but psprof. A part not run is null in the JSON.
 set -euo pipefail
 TOP=/hutch
 hutch=$TOP/helper/hutch
@@ -108,6 +108,18 @@ if part ps; then
 		cmp -s <(H --module on ps "ps$c" | sort) <(H --module off ps "ps$c" | sort) ||
 			echo "# bench: warning: ps tables of ps$c differ between module and fallback"
 	done
+	# hutch.bench=...,psprof: where one `ps` spends its time, syscalls by the time spent in
+	# them (strace -T), with the module and without (results.log only)
+	if part psprof && command -v strace > /dev/null; then
+		for m in on off; do
+			s=$(us)
+			strace -f -T -o "$tmp/ps-$m.trace" "$hutch" --root "$root" --module $m ps ps0 > /dev/null
+			echo "# ps-profile --module $m: $((($(us) - s) / 1000)) ms under strace; by syscall: count, ms"
+			sed -n 's/^[0-9]* *\([a-z_0-9]*\)(.*<\([0-9.]*\)>$/\1 \2/p' "$tmp/ps-$m.trace" |
+				awk '{ n[$1]++; t[$1] += $2 } END { for (k in t) printf "%s %d %.1f\n", k, n[k], t[k] * 1000 }' |
+				sort -k3 -rn | head -12 | sed "s/^/# ps-profile --module $m: /"
+		done
+	fi
 	for ((c = 0; c < PS_CTS; c++)); do
 		H delete -f "ps$c"
 	done
