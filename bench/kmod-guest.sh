@@ -4,7 +4,8 @@
 # and one JSON line "# bench-json: {...}".
 #  - `hutch run` of /bin/true with the module (--module on: hutch.ko's write guard of the
 #    runtime binary replaces the CVE-2019-5736 re-execution) and without (--module off);
-#    median of RUNS rounds of RUN_N runs each side, interleaved.
+#    median of RUNS rounds of RUN_N runs each side, interleaved (with three more variants
+#    that split the difference, below).
 #  - `hutch ps` (the table: every column) of each of PS_CTS containers of PS_PROCS
 #    processes, with the module (--module on: one CT_PIDS dump per container with every
 #    column) and without (--module off: cgroup.procs and /proc/PID/{status,cmdline});
@@ -20,7 +21,9 @@
 #    hutch.ko unloaded and a bpftrace program counting forks and exits per cgroup on the
 #    same tracepoints instead.
 # hutch.bench=PART,... on the kernel command line (HUTCH_VM_APPEND) runs only those parts
-# (run, ps, stats, fork; psprof: an strace profile of one `ps`); default all but psprof. A part not run is null in the JSON.
+# (run, ps, stats, fork; psprof: an strace profile of one `ps`, whose times are strace's
+# more than hutch's in a TCG guest, but whose counts say what is read); default all but
+# psprof. A part not run is null in the JSON.
 set -euo pipefail
 TOP=/hutch
 hutch=$TOP/helper/hutch
@@ -52,29 +55,54 @@ for arg in "${cmdline[@]}"; do
 	case $arg in hutch.bench=*) parts=${arg#hutch.bench=} ;; esac
 done
 part() { [[ ",$parts," == *",$1,"* ]]; }
+# sprof LABEL CMD...: CMD under strace -f -T; its wall time and the 12 syscalls it spent
+# the most time in (count, ms), as "# LABEL: " lines (results.log only)
+sprof() {
+	local label=$1 s
+	shift
+	command -v strace > /dev/null || return 0
+	s=$(us)
+	strace -f -T -o "$tmp/sprof.trace" "$@" > /dev/null
+	echo "# $label: $((($(us) - s) / 1000)) ms under strace; by syscall: count, ms"
+	sed -n 's/^[0-9]* *\([a-z_0-9]*\)(.*<\([0-9.]*\)>$/\1 \2/p' "$tmp/sprof.trace" |
+		awk '{ n[$1]++; t[$1] += $2 } END { for (k in t) printf "%s %d %.1f\n", k, n[k], t[k] * 1000 }' |
+		sort -k3 -rn | head -12 | sed "s/^/# $label: /"
+}
 
 [ -f "$ko" ] || { echo "not ok - bench: no hutch.ko in the image"; exit 0; }
 insmod "$ko"
 declare -A t med cpu
 
 # --- run of /bin/true, module vs none ----------------------------------------------------
+# on: hutch.ko's guard, no re-execution; off: the re-execution (read-only clone); and, to
+# split the difference, on-reexec: the module and the re-execution (HUTCH_SEALED_EXE=clone),
+# off-bare: neither (HUTCH_NO_SEALED_EXE=1, no protection); start: `hutch state`, the
+# fixed cost of any command (process start, loader, state)
 if part run; then
 	bundle "$tmp/run" '["/bin/true"]'
+	H --module off run -d -b "$tmp/run" run-state
 	for ((r = 0; r < RUNS; r++)); do
-		for m in on off; do
+		for v in on off on-reexec off-bare start; do
 			for ((i = 0; i < RUN_N; i++)); do
 				s=$(us)
-				H --module $m run -b "$tmp/run" "run-$m"
-				t[run-$m]+="$(($(us) - s)) "
+				case $v in
+				on) H --module on run -b "$tmp/run" "run-$v" ;;
+				off) H --module off run -b "$tmp/run" "run-$v" ;;
+				on-reexec) HUTCH_SEALED_EXE=clone H --module on run -b "$tmp/run" "run-$v" ;;
+				off-bare) HUTCH_NO_SEALED_EXE=1 H --module off run -b "$tmp/run" "run-$v" ;;
+				start) H --module off state run-state > /dev/null ;;
+				esac
+				t[run-$v]+="$(($(us) - s)) "
 			done
 		done
 		progress "run: round $r"
 	done
-	for m in on off; do
-		med[run-$m]=$(tr ' ' '\n' <<<"${t[run-$m]}" | grep . | median)
+	H delete -f run-state
+	for v in on off on-reexec off-bare start; do
+		med[run-$v]=$(tr ' ' '\n' <<<"${t[run-$v]}" | grep . | median)
+		awk -v v="$v" -v a="${med[run-$v]}" -v n=$((RUNS * RUN_N)) \
+			'BEGIN { printf "# bench: run /bin/true, %s (median of %d): %.1f ms\n", v, n, a / 1000 }'
 	done
-	awk -v a="${med[run-on]}" -v b="${med[run-off]}" -v n=$((RUNS * RUN_N)) \
-		'BEGIN { printf "# bench: run /bin/true, module vs none (%d runs each): %.1f ms %.1f ms %.2f\n", n, a / 1000, b / 1000, a / b }'
 fi
 
 n_st=0 fon=0 foff=0 fbpf=0 bt=
@@ -110,14 +138,9 @@ if part ps; then
 	done
 	# hutch.bench=...,psprof: where one `ps` spends its time, syscalls by the time spent in
 	# them (strace -T), with the module and without (results.log only)
-	if part psprof && command -v strace > /dev/null; then
+	if part psprof; then
 		for m in on off; do
-			s=$(us)
-			strace -f -T -o "$tmp/ps-$m.trace" "$hutch" --root "$root" --module $m ps ps0 > /dev/null
-			echo "# ps-profile --module $m: $((($(us) - s) / 1000)) ms under strace; by syscall: count, ms"
-			sed -n 's/^[0-9]* *\([a-z_0-9]*\)(.*<\([0-9.]*\)>$/\1 \2/p' "$tmp/ps-$m.trace" |
-				awk '{ n[$1]++; t[$1] += $2 } END { for (k in t) printf "%s %d %.1f\n", k, n[k], t[k] * 1000 }' |
-				sort -k3 -rn | head -12 | sed "s/^/# ps-profile --module $m: /"
+			sprof "ps-profile --module $m" "$hutch" --root "$root" --module $m ps ps0
 		done
 	fi
 	for ((c = 0; c < PS_CTS; c++)); do
@@ -236,6 +259,8 @@ fork_ratio=
 j() { [ -n "${1:-}" ] && echo "$1" || echo null; }
 jq -cn --arg k "$(uname -r)" --argjson runs "$RUNS" --arg parts "$parts" \
 	--argjson runon "$(j "${med[run-on]:-}")" --argjson runoff "$(j "${med[run-off]:-}")" --argjson runn "$RUN_N" \
+	--argjson runonre "$(j "${med[run-on-reexec]:-}")" --argjson runbare "$(j "${med[run-off-bare]:-}")" \
+	--argjson start "$(j "${med[run-start]:-}")" \
 	--argjson pscts "$PS_CTS" --argjson psprocs "$PS_PROCS" --argjson stcts "$n_st" \
 	--argjson pson "$(j "${med[ps-on]:-}")" --argjson psoff "$(j "${med[ps-off]:-}")" \
 	--argjson ston "$(j "${med[stats-on]:-}")" --argjson stoff "$(j "${med[stats-off]:-}")" \
@@ -248,7 +273,8 @@ jq -cn --arg k "$(uname -r)" --argjson runs "$RUNS" --arg parts "$parts" \
 	--argjson rcpu "$(j "$(ratio "${cpu[on]:-}" "${cpu[off]:-}")")" \
 	--argjson rfork "$(j "$fork_ratio")" \
 	'{kernel: $k, runs: $runs, parts: $parts,
-	  run_us: {runs: ($runs * $runn), module: $runon, none: $runoff},
+	  run_us: {runs: ($runs * $runn), module: $runon, none: $runoff, module_reexec: $runonre,
+	          none_unprotected: $runbare, state_command: $start},
 	  ps_us: {containers: $pscts, processes: $psprocs, module: $pson, fallback: $psoff},
 	  stats_all_us: {containers: $stcts, module: $ston, fallback: $stoff},
 	  watch_cpu_per_sample_us: {containers: $stcts, module: $cpuon, fallback: $cpuoff},
