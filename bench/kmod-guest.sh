@@ -77,13 +77,14 @@ declare -A t med cpu
 # on: hutch.ko's guard, no re-execution; off: the re-execution (read-only clone); and, to
 # split the difference, on-reexec: the module and the re-execution (HUTCH_SEALED_EXE=clone),
 # off-bare: neither (HUTCH_NO_SEALED_EXE=1, no protection); start: `hutch state`, the
-# fixed cost of any command (process start, loader, state); version: `hutch --version`
+# fixed cost of any command (process start, loader, state), start-on: the same with the
+# module (its netlink family lookup and CT_GET); version: `hutch --version`
 # (process start and loader only); true: /bin/true (a process start)
 if part run; then
 	bundle "$tmp/run" '["/bin/true"]'
-	H --module off run -d -b "$tmp/run" run-state
+	H --module on run -d -b "$tmp/run" run-state
 	for ((r = 0; r < RUNS; r++)); do
-		for v in on off on-reexec off-bare start version true; do
+		for v in on off on-reexec off-bare start start-on version true; do
 			for ((i = 0; i < RUN_N; i++)); do
 				s=$(us)
 				case $v in
@@ -92,6 +93,7 @@ if part run; then
 				on-reexec) HUTCH_SEALED_EXE=clone H --module on run -b "$tmp/run" "run-$v" ;;
 				off-bare) HUTCH_NO_SEALED_EXE=1 H --module off run -b "$tmp/run" "run-$v" ;;
 				start) H --module off state run-state > /dev/null ;;
+				start-on) H --module on state run-state > /dev/null ;;
 				version) "$hutch" --version > /dev/null ;;
 				true) /bin/true ;;
 				esac
@@ -101,7 +103,7 @@ if part run; then
 		progress "run: round $r"
 	done
 	H delete -f run-state
-	for v in on off on-reexec off-bare start version true; do
+	for v in on off on-reexec off-bare start start-on version true; do
 		med[run-$v]=$(tr ' ' '\n' <<<"${t[run-$v]}" | grep . | median)
 		awk -v v="$v" -v a="${med[run-$v]}" -v n=$((RUNS * RUN_N)) \
 			'BEGIN { printf "# bench: run /bin/true, %s (median of %d): %.1f ms\n", v, n, a / 1000 }'
@@ -264,7 +266,7 @@ jq -cn --arg k "$(uname -r)" --argjson runs "$RUNS" --arg parts "$parts" \
 	--argjson runon "$(j "${med[run-on]:-}")" --argjson runoff "$(j "${med[run-off]:-}")" --argjson runn "$RUN_N" \
 	--argjson runonre "$(j "${med[run-on-reexec]:-}")" --argjson runbare "$(j "${med[run-off-bare]:-}")" \
 	--argjson start "$(j "${med[run-start]:-}")" --argjson version "$(j "${med[run-version]:-}")" \
-	--argjson true "$(j "${med[run-true]:-}")" \
+	--argjson true "$(j "${med[run-true]:-}")" --argjson starton "$(j "${med[run-start-on]:-}")" \
 	--argjson pscts "$PS_CTS" --argjson psprocs "$PS_PROCS" --argjson stcts "$n_st" \
 	--argjson pson "$(j "${med[ps-on]:-}")" --argjson psoff "$(j "${med[ps-off]:-}")" \
 	--argjson ston "$(j "${med[stats-on]:-}")" --argjson stoff "$(j "${med[stats-off]:-}")" \
@@ -278,7 +280,8 @@ jq -cn --arg k "$(uname -r)" --argjson runs "$RUNS" --arg parts "$parts" \
 	--argjson rfork "$(j "$fork_ratio")" \
 	'{kernel: $k, runs: $runs, parts: $parts,
 	  run_us: {runs: ($runs * $runn), module: $runon, none: $runoff, module_reexec: $runonre,
-	          none_unprotected: $runbare, state_command: $start, version_command: $version,
+	          none_unprotected: $runbare, state_command: $start, state_command_module: $starton,
+	          version_command: $version,
 	          bin_true: $true},
 	  ps_us: {containers: $pscts, processes: $psprocs, module: $pson, fallback: $psoff},
 	  stats_all_us: {containers: $stcts, module: $ston, fallback: $stoff},
