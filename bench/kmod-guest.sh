@@ -252,7 +252,7 @@ if part fork; then
 	if [ -n "$bt" ]; then
 		awk -v a="$fon" -v b="$foff" -v p="$fbpf" 'BEGIN {
 			printf "# bench: %-44s %7d ns %7d ns\n", "fork+exit+wait, bpftrace counting vs none", p, b
-			printf "# bench: overhead per fork+exit, hutch.ko / bpftrace: %d ns / %d ns = %.2f\n", a - b, p - b, (p - b) > 0 ? (a - b) / (p - b) : 0
+			printf "# bench: overhead per fork+exit, hutch.ko / bpftrace: %d ns / %d ns = %.2f\n", a - b, p - b, ((p - b) > 0 ? (a - b) / (p - b) : 0)
 		}'
 	else
 		echo "# bench: no bpftrace in the guest: no eBPF comparison"
