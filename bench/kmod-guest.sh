@@ -55,6 +55,10 @@ for arg in "${cmdline[@]}"; do
 	case $arg in hutch.bench=*) parts=${arg#hutch.bench=} ;; esac
 done
 part() { [[ ",$parts," == *",$1,"* ]]; }
+# delete_all PREFIX N: containers PREFIX0 .. PREFIX(N-1); medians KEY...: med[KEY], the
+# median of the times in t[KEY]
+delete_all() { local c; for ((c = 0; c < $2; c++)); do H delete -f "$1$c"; done; }
+medians() { local k; for k in "$@"; do med[$k]=$(tr ' ' '\n' <<<"${t[$k]}" | grep . | median); done; }
 # sprof LABEL CMD...: CMD under strace -f -T; its wall time and the 12 syscalls it spent
 # the most time in (count, ms), as "# LABEL: " lines (results.log only)
 sprof() {
@@ -104,7 +108,7 @@ if part run; then
 	done
 	H delete -f run-state
 	for v in on off on-reexec off-bare start start-on version true; do
-		med[run-$v]=$(tr ' ' '\n' <<<"${t[run-$v]}" | grep . | median)
+		medians "run-$v"
 		awk -v v="$v" -v a="${med[run-$v]}" -v n=$((RUNS * RUN_N)) \
 			'BEGIN { printf "# bench: run /bin/true, %s (median of %d): %.1f ms\n", v, n, a / 1000 }'
 	done
@@ -148,12 +152,8 @@ if part ps; then
 			sprof "ps-profile --module $m" "$hutch" --root "$root" --module $m ps ps0
 		done
 	fi
-	for ((c = 0; c < PS_CTS; c++)); do
-		H delete -f "ps$c"
-	done
-	for k in ps-on ps-off; do
-		med[$k]=$(tr ' ' '\n' <<<"${t[$k]}" | grep . | median)
-	done
+	delete_all ps "$PS_CTS"
+	medians ps-on ps-off
 fi
 
 if part stats; then
@@ -188,12 +188,8 @@ if part stats; then
 		cpu[$m]=$((ns / (samples - 1) / 1000))
 		echo "# bench: stats --all --watch --module $m: $samples samples, $((ns / 1000000)) ms CPU"
 	done
-	for ((c = 0; c < ST_CTS; c++)); do
-		H delete -f "st$c"
-	done
-	for k in stats-on stats-off; do
-		med[$k]=$(tr ' ' '\n' <<<"${t[$k]}" | grep . | median)
-	done
+	delete_all st "$ST_CTS"
+	medians stats-on stats-off
 fi
 
 if part fork; then
