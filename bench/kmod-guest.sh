@@ -2,6 +2,10 @@
 # Runs inside the VM (tests/vm/init, hutch.mode=bench; started by bench/kmod.sh): what
 # hutch.ko changes, measured side by side on one kernel, printed as "# bench: ..." lines
 # and one JSON line "# bench-json: {...}".
+#  - `hutch run` of /bin/true with the module (--module on: hutch.ko's write guard of the
+#    runtime binary replaces the CVE-2019-5736 re-execution) and without (--module off);
+#    median of RUNS rounds of RUN_N runs each side, interleaved (with three more variants
+#    that split the difference, below).
 #  - `hutch ps` (the table: every column) of each of PS_CTS containers of PS_PROCS
 #    processes, with the module (--module on: one CT_PIDS dump per container with every
 #    column) and without (--module off: cgroup.procs and /proc/PID/{status,cmdline});
@@ -16,11 +20,16 @@
 #    in the image (bench/kmod.sh adds it when the host has it), the same loop with
 #    hutch.ko unloaded and a bpftrace program counting forks and exits per cgroup on the
 #    same tracepoints instead.
+# hutch.bench=PART,... on the kernel command line (HUTCH_VM_APPEND) runs only those parts
+# (run, ps, stats, fork; psprof: an strace profile of one `ps`, whose times are strace's
+# more than hutch's in a TCG guest, but whose counts say what is read); default all but
+# psprof. A part not run is null in the JSON.
 set -euo pipefail
 TOP=/hutch
 hutch=$TOP/helper/hutch
 ko=$TOP/hutch.ko
 RUNS=${RUNS:-5} ROUNDS=${ROUNDS:-3} LOOPS=${LOOPS:-2000}
+RUN_N=${RUN_N:-10}
 PS_CTS=${PS_CTS:-10} PS_PROCS=${PS_PROCS:-100} ST_CTS=${ST_CTS:-100}
 WATCH_MS=${WATCH_MS:-200} WATCH_S=${WATCH_S:-10}
 tmp=$(mktemp -d)
@@ -40,146 +49,241 @@ bundle() {
 		.process.args = $a' "$1/config.json" > "$tmp/c" && mv "$tmp/c" "$1/config.json"
 }
 
+parts=run,ps,stats,fork
+read -ra cmdline < /proc/cmdline
+for arg in "${cmdline[@]}"; do
+	case $arg in hutch.bench=*) parts=${arg#hutch.bench=} ;; esac
+done
+part() { [[ ",$parts," == *",$1,"* ]]; }
+# delete_all PREFIX N: containers PREFIX0 .. PREFIX(N-1); medians KEY...: med[KEY], the
+# median of the times in t[KEY]
+delete_all() { local c; for ((c = 0; c < $2; c++)); do H delete -f "$1$c"; done; }
+medians() { local k; for k in "$@"; do med[$k]=$(tr ' ' '\n' <<<"${t[$k]}" | grep . | median); done; }
+# sprof LABEL CMD...: CMD under strace -f -T; its wall time and the 12 syscalls it spent
+# the most time in (count, ms), as "# LABEL: " lines (results.log only)
+sprof() {
+	local label=$1 s
+	shift
+	command -v strace > /dev/null || return 0
+	s=$(us)
+	strace -f -T -o "$tmp/sprof.trace" "$@" > /dev/null
+	echo "# $label: $((($(us) - s) / 1000)) ms under strace; by syscall: count, ms"
+	sed -n 's/^[0-9]* *\([a-z_0-9]*\)(.*<\([0-9.]*\)>$/\1 \2/p' "$tmp/sprof.trace" |
+		awk '{ n[$1]++; t[$1] += $2 } END { for (k in t) printf "%s %d %.1f\n", k, n[k], t[k] * 1000 }' |
+		sort -k3 -rn | head -12 | sed "s/^/# $label: /"
+}
+
 [ -f "$ko" ] || { echo "not ok - bench: no hutch.ko in the image"; exit 0; }
 insmod "$ko"
+declare -A t med cpu
 
-# --- ps of PS_CTS containers x PS_PROCS processes ---------------------------------------
-bundle "$tmp/ps" "$(jq -cn --argjson n "$PS_PROCS" \
-	'["sh", "-c", "i=1; while [ $i -lt \($n) ]; do sleep 100000 & i=$((i + 1)); done; exec sleep 100000"]')"
-for ((c = 0; c < PS_CTS; c++)); do
-	H --module on run -d -b "$tmp/ps" "ps$c"
-done
-for ((c = 0; c < PS_CTS; c++)); do
-	for ((i = 0; i < 600; i++)); do
-		[ "$(H --module on ps --format json "ps$c" | jq length)" -ge "$PS_PROCS" ] && break
-		sleep 0.2
-	done
-done
-echo "# bench: $PS_CTS containers of $(H ps --format json ps0 | jq length) processes"
-progress "ps: containers started"
-declare -A t
-for ((r = 0; r < RUNS; r++)); do
-	for m in on off; do
-		s=$(us)
-		for ((c = 0; c < PS_CTS; c++)); do
-			H --module $m ps "ps$c" > /dev/null
+# --- run of /bin/true, module vs none ----------------------------------------------------
+# on: hutch.ko's guard, no re-execution; off: the re-execution (read-only clone); and, to
+# split the difference, on-reexec: the module and the re-execution (HUTCH_SEALED_EXE=clone),
+# off-bare: neither (HUTCH_NO_SEALED_EXE=1, no protection); start: `hutch state`, the
+# fixed cost of any command (process start, loader, state), start-on: the same with the
+# module (its netlink family lookup and CT_GET); version: `hutch --version`
+# (process start and loader only); true: /bin/true (a process start)
+if part run; then
+	bundle "$tmp/run" '["/bin/true"]'
+	H --module on run -d -b "$tmp/run" run-state
+	for ((r = 0; r < RUNS; r++)); do
+		for v in on off on-reexec off-bare start start-on version true; do
+			for ((i = 0; i < RUN_N; i++)); do
+				s=$(us)
+				case $v in
+				on) H --module on run -b "$tmp/run" "run-$v" ;;
+				off) H --module off run -b "$tmp/run" "run-$v" ;;
+				on-reexec) HUTCH_SEALED_EXE=clone H --module on run -b "$tmp/run" "run-$v" ;;
+				off-bare) HUTCH_NO_SEALED_EXE=1 H --module off run -b "$tmp/run" "run-$v" ;;
+				start) H --module off state run-state > /dev/null ;;
+				start-on) H --module on state run-state > /dev/null ;;
+				version) "$hutch" --version > /dev/null ;;
+				true) /bin/true ;;
+				esac
+				t[run-$v]+="$(($(us) - s)) "
+			done
 		done
-		t[ps-$m]+="$(($(us) - s)) "
+		progress "run: round $r"
 	done
-	progress "ps: round $r: ${t[ps-on]} / ${t[ps-off]}"
-done
-# the two tables agree (sorted: the order of processes may differ)
-for ((c = 0; c < PS_CTS; c++)); do
-	cmp -s <(H --module on ps "ps$c" | sort) <(H --module off ps "ps$c" | sort) ||
-		echo "# bench: warning: ps tables of ps$c differ between module and fallback"
-done
-for ((c = 0; c < PS_CTS; c++)); do
-	H delete -f "ps$c"
-done
-
-# --- stats --all of ST_CTS containers ----------------------------------------------------
-bundle "$tmp/st" '["sleep", "100000"]'
-for ((c = 0; c < ST_CTS; c++)); do
-	H --module on run -d -b "$tmp/st" "st$c"
-done
-n_st=$(H --module on stats --all --format json | jq length)
-progress "stats: $n_st containers started"
-for ((r = 0; r < RUNS; r++)); do
-	for m in on off; do
-		s=$(us)
-		H --module $m stats --all > /dev/null
-		t[stats-$m]+="$(($(us) - s)) "
+	H delete -f run-state
+	for v in on off on-reexec off-bare start start-on version true; do
+		medians "run-$v"
+		awk -v v="$v" -v a="${med[run-$v]}" -v n=$((RUNS * RUN_N)) \
+			'BEGIN { printf "# bench: run /bin/true, %s (median of %d): %.1f ms\n", v, n, a / 1000 }'
 	done
-	progress "stats: round $r: ${t[stats-on]} / ${t[stats-off]}"
-done
-# CPU per sample of --watch: ns on CPU (schedstat) / samples printed
-declare -A cpu
-for m in on off; do
-	# hutch itself in the background (not a function's subshell: $! is hutch's pid; and a
-	# background job of a script ignores SIGINT, so SIGTERM ends it)
-	"$hutch" --root "$root" --module $m stats --all --watch "${WATCH_MS}ms" > "$tmp/watch-$m" &
-	wp=$!
-	sleep "$WATCH_S"
-	ns=$(cut -d' ' -f1 "/proc/$wp/schedstat")
-	kill -TERM "$wp"
-	wait "$wp" || true
-	samples=$(grep -c '^ID ' "$tmp/watch-$m" || true)
-	# the last sample may be cut short by the signal
-	((samples > 1)) || samples=2
-	cpu[$m]=$((ns / (samples - 1) / 1000))
-	echo "# bench: stats --all --watch --module $m: $samples samples, $((ns / 1000000)) ms CPU"
-done
-for ((c = 0; c < ST_CTS; c++)); do
-	H delete -f "st$c"
-done
-
-declare -A med
-for k in ps-on ps-off stats-on stats-off; do
-	med[$k]=$(tr ' ' '\n' <<<"${t[$k]}" | grep . | median)
-done
-
-# --- fork+exit overhead ------------------------------------------------------------------
-bundle "$tmp/fl" "[\"/bin/forkloop\", \"$LOOPS\"]"
-on=() off=() bpf=()
-bt=$(command -v bpftrace || true)
-for ((r = 0; r < ROUNDS; r++)); do
-	progress "fork+exit: round $r"
-	grep -q '^hutch ' /proc/modules || insmod "$ko"
-	on+=("$(H --module on run -b "$tmp/fl" fl)")
-	rmmod hutch
-	off+=("$(H --module off run -b "$tmp/fl" fl)")
-	if [ -n "$bt" ]; then
-		# the same counting as the module's probes: forks and exits per cgroup
-		"$bt" -e 'tracepoint:sched:sched_process_fork { @forks[cgroup] = count(); }
-			tracepoint:sched:sched_process_exit { @exits[cgroup] = count(); }
-			BEGIN { printf("attached\n"); }' > "$tmp/bt.out" 2>&1 &
-		bp=$!
-		for ((i = 0; i < 3000; i++)); do
-			grep -q attached "$tmp/bt.out" && break
-			sleep 0.1
-		done
-		grep -q attached "$tmp/bt.out" || { sed 's/^/# /' "$tmp/bt.out"; echo "not ok - bench: bpftrace did not attach"; exit 0; }
-		bpf+=("$(H --module off run -b "$tmp/fl" fl)")
-		kill -TERM "$bp"
-		wait "$bp" || true
-	fi
-done
-fon=$(printf '%s\n' "${on[@]}" | median)
-foff=$(printf '%s\n' "${off[@]}" | median)
-fbpf=0
-[ -z "$bt" ] || fbpf=$(printf '%s\n' "${bpf[@]}" | median)
-
-printf '# bench: %-44s %10s %10s %8s\n' "$(uname -r)" "module" "fallback" "ratio"
-awk -v c="ps of $PS_CTS x $PS_PROCS-process containers" -v a="${med[ps-on]}" -v b="${med[ps-off]}" \
-	'BEGIN { printf "# bench: %-44s %7.1f ms %7.1f ms %8.2f\n", c, a / 1000, b / 1000, a / b }'
-awk -v c="stats --all of $n_st containers" -v a="${med[stats-on]}" -v b="${med[stats-off]}" \
-	'BEGIN { printf "# bench: %-44s %7.1f ms %7.1f ms %8.2f\n", c, a / 1000, b / 1000, a / b }'
-awk -v c="CPU per sample, stats --all --watch ($n_st)" -v a="${cpu[on]}" -v b="${cpu[off]}" \
-	'BEGIN { printf "# bench: %-44s %7.1f ms %7.1f ms %8.2f\n", c, a / 1000, b / 1000, a / b }'
-awk -v a="$fon" -v b="$foff" -v r="$ROUNDS" -v l="$LOOPS" 'BEGIN {
-	printf "# bench: %-44s %7d ns %7d ns %8.2f\n", "fork+exit+wait, tracked vs unloaded", a, b, a / b
-	printf "# bench: overhead per fork+exit: %d ns (%.1f %%), median of %d rounds of %d\n", a - b, 100 * (a - b) / b, r, l
-}'
-if [ -n "$bt" ]; then
-	awk -v a="$fon" -v b="$foff" -v p="$fbpf" 'BEGIN {
-		printf "# bench: %-44s %7d ns %7d ns\n", "fork+exit+wait, bpftrace counting vs none", p, b
-		printf "# bench: overhead per fork+exit, hutch.ko / bpftrace: %d ns / %d ns = %.2f\n", a - b, p - b, (p - b) > 0 ? (a - b) / (p - b) : 0
-	}'
-else
-	echo "# bench: no bpftrace in the guest: no eBPF comparison"
 fi
-jq -cn --arg k "$(uname -r)" --argjson runs "$RUNS" \
+
+n_st=0 fon=0 foff=0 fbpf=0 bt=
+if part ps; then
+	# --- ps of PS_CTS containers x PS_PROCS processes ---------------------------------------
+	bundle "$tmp/ps" "$(jq -cn --argjson n "$PS_PROCS" \
+		'["sh", "-c", "i=1; while [ $i -lt \($n) ]; do sleep 100000 & i=$((i + 1)); done; exec sleep 100000"]')"
+	for ((c = 0; c < PS_CTS; c++)); do
+		H --module on run -d -b "$tmp/ps" "ps$c"
+	done
+	for ((c = 0; c < PS_CTS; c++)); do
+		for ((i = 0; i < 600; i++)); do
+			[ "$(H --module on ps --format json "ps$c" | jq length)" -ge "$PS_PROCS" ] && break
+			sleep 0.2
+		done
+	done
+	echo "# bench: $PS_CTS containers of $(H ps --format json ps0 | jq length) processes"
+	progress "ps: containers started"
+	for ((r = 0; r < RUNS; r++)); do
+		for m in on off; do
+			s=$(us)
+			for ((c = 0; c < PS_CTS; c++)); do
+				H --module $m ps "ps$c" > /dev/null
+			done
+			t[ps-$m]+="$(($(us) - s)) "
+		done
+		progress "ps: round $r: ${t[ps-on]} / ${t[ps-off]}"
+	done
+	# the two tables agree (sorted: the order of processes may differ)
+	for ((c = 0; c < PS_CTS; c++)); do
+		cmp -s <(H --module on ps "ps$c" | sort) <(H --module off ps "ps$c" | sort) ||
+			echo "# bench: warning: ps tables of ps$c differ between module and fallback"
+	done
+	# hutch.bench=...,psprof: where one `ps` spends its time, syscalls by the time spent in
+	# them (strace -T), with the module and without (results.log only)
+	if part psprof; then
+		for m in on off; do
+			sprof "ps-profile --module $m" "$hutch" --root "$root" --module $m ps ps0
+		done
+	fi
+	delete_all ps "$PS_CTS"
+	medians ps-on ps-off
+fi
+
+if part stats; then
+	# --- stats --all of ST_CTS containers ----------------------------------------------------
+	bundle "$tmp/st" '["sleep", "100000"]'
+	for ((c = 0; c < ST_CTS; c++)); do
+		H --module on run -d -b "$tmp/st" "st$c"
+	done
+	n_st=$(H --module on stats --all --format json | jq length)
+	progress "stats: $n_st containers started"
+	for ((r = 0; r < RUNS; r++)); do
+		for m in on off; do
+			s=$(us)
+			H --module $m stats --all > /dev/null
+			t[stats-$m]+="$(($(us) - s)) "
+		done
+		progress "stats: round $r: ${t[stats-on]} / ${t[stats-off]}"
+	done
+	# CPU per sample of --watch: ns on CPU (schedstat) / samples printed
+	for m in on off; do
+		# hutch itself in the background (not a function's subshell: $! is hutch's pid; and a
+		# background job of a script ignores SIGINT, so SIGTERM ends it)
+		"$hutch" --root "$root" --module $m stats --all --watch "${WATCH_MS}ms" > "$tmp/watch-$m" &
+		wp=$!
+		sleep "$WATCH_S"
+		ns=$(cut -d' ' -f1 "/proc/$wp/schedstat")
+		kill -TERM "$wp"
+		wait "$wp" || true
+		samples=$(grep -c '^ID ' "$tmp/watch-$m" || true)
+		# the last sample may be cut short by the signal
+		((samples > 1)) || samples=2
+		cpu[$m]=$((ns / (samples - 1) / 1000))
+		echo "# bench: stats --all --watch --module $m: $samples samples, $((ns / 1000000)) ms CPU"
+	done
+	delete_all st "$ST_CTS"
+	medians stats-on stats-off
+fi
+
+if part fork; then
+	# --- fork+exit overhead ------------------------------------------------------------------
+	bundle "$tmp/fl" "[\"/bin/forkloop\", \"$LOOPS\"]"
+	on=() off=() bpf=()
+	bt=$(command -v bpftrace || true)
+	for ((r = 0; r < ROUNDS; r++)); do
+		progress "fork+exit: round $r"
+		grep -q '^hutch ' /proc/modules || insmod "$ko"
+		on+=("$(H --module on run -b "$tmp/fl" fl)")
+		rmmod hutch
+		off+=("$(H --module off run -b "$tmp/fl" fl)")
+		if [ -n "$bt" ]; then
+			# the same counting as the module's probes: forks and exits per cgroup
+			"$bt" -e 'tracepoint:sched:sched_process_fork { @forks[cgroup] = count(); }
+				tracepoint:sched:sched_process_exit { @exits[cgroup] = count(); }
+				BEGIN { printf("attached\n"); }' > "$tmp/bt.out" 2>&1 &
+			bp=$!
+			for ((i = 0; i < 3000; i++)); do
+				grep -q attached "$tmp/bt.out" && break
+				sleep 0.1
+			done
+			grep -q attached "$tmp/bt.out" || { sed 's/^/# /' "$tmp/bt.out"; echo "not ok - bench: bpftrace did not attach"; exit 0; }
+			bpf+=("$(H --module off run -b "$tmp/fl" fl)")
+			kill -TERM "$bp"
+			wait "$bp" || true
+		fi
+	done
+	fon=$(printf '%s\n' "${on[@]}" | median)
+	foff=$(printf '%s\n' "${off[@]}" | median)
+	fbpf=0
+	[ -z "$bt" ] || fbpf=$(printf '%s\n' "${bpf[@]}" | median)
+fi
+
+# a ratio of two figures ("" when a part did not run)
+ratio() {
+	if [ -n "${1:-}" ] && [ -n "${2:-}" ]; then
+		awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.4f", a / b }'
+	fi
+}
+printf '# bench: %-44s %10s %10s %8s\n' "$(uname -r)" "module" "fallback" "ratio"
+row() { # LABEL A-US B-US
+	[ -n "${2:-}" ] || return 0
+	awk -v c="$1" -v a="$2" -v b="$3" 'BEGIN { printf "# bench: %-44s %7.1f ms %7.1f ms %8.2f\n", c, a / 1000, b / 1000, a / b }'
+}
+row "run /bin/true (module: no re-execution)" "${med[run-on]:-}" "${med[run-off]:-}"
+row "ps of $PS_CTS x $PS_PROCS-process containers" "${med[ps-on]:-}" "${med[ps-off]:-}"
+row "stats --all of $n_st containers" "${med[stats-on]:-}" "${med[stats-off]:-}"
+row "CPU per sample, stats --all --watch ($n_st)" "${cpu[on]:-}" "${cpu[off]:-}"
+if part fork; then
+	awk -v a="$fon" -v b="$foff" -v r="$ROUNDS" -v l="$LOOPS" 'BEGIN {
+		printf "# bench: %-44s %7d ns %7d ns %8.2f\n", "fork+exit+wait, tracked vs unloaded", a, b, a / b
+		printf "# bench: overhead per fork+exit: %d ns (%.1f %%), median of %d rounds of %d\n", a - b, 100 * (a - b) / b, r, l
+	}'
+	if [ -n "$bt" ]; then
+		awk -v a="$fon" -v b="$foff" -v p="$fbpf" 'BEGIN {
+			printf "# bench: %-44s %7d ns %7d ns\n", "fork+exit+wait, bpftrace counting vs none", p, b
+			printf "# bench: overhead per fork+exit, hutch.ko / bpftrace: %d ns / %d ns = %.2f\n", a - b, p - b, ((p - b) > 0 ? (a - b) / (p - b) : 0)
+		}'
+	else
+		echo "# bench: no bpftrace in the guest: no eBPF comparison"
+	fi
+fi
+fork_ratio=
+[ -z "$bt" ] || fork_ratio=$(ratio $((fon - foff)) $((fbpf - foff)))
+# null for what did not run
+j() { [ -n "${1:-}" ] && echo "$1" || echo null; }
+jq -cn --arg k "$(uname -r)" --argjson runs "$RUNS" --arg parts "$parts" \
+	--argjson runon "$(j "${med[run-on]:-}")" --argjson runoff "$(j "${med[run-off]:-}")" --argjson runn "$RUN_N" \
+	--argjson runonre "$(j "${med[run-on-reexec]:-}")" --argjson runbare "$(j "${med[run-off-bare]:-}")" \
+	--argjson start "$(j "${med[run-start]:-}")" --argjson version "$(j "${med[run-version]:-}")" \
+	--argjson true "$(j "${med[run-true]:-}")" --argjson starton "$(j "${med[run-start-on]:-}")" \
 	--argjson pscts "$PS_CTS" --argjson psprocs "$PS_PROCS" --argjson stcts "$n_st" \
-	--argjson pson "${med[ps-on]}" --argjson psoff "${med[ps-off]}" \
-	--argjson ston "${med[stats-on]}" --argjson stoff "${med[stats-off]}" \
-	--argjson cpuon "${cpu[on]}" --argjson cpuoff "${cpu[off]}" \
-	--argjson fon "$fon" --argjson foff "$foff" --argjson fbpf "$fbpf" \
+	--argjson pson "$(j "${med[ps-on]:-}")" --argjson psoff "$(j "${med[ps-off]:-}")" \
+	--argjson ston "$(j "${med[stats-on]:-}")" --argjson stoff "$(j "${med[stats-off]:-}")" \
+	--argjson cpuon "$(j "${cpu[on]:-}")" --argjson cpuoff "$(j "${cpu[off]:-}")" \
+	--argjson fon "$fon" --argjson foff "$foff" --argjson fbpf "$fbpf" --argjson fork "$(part fork && echo true || echo false)" \
 	--argjson rounds "$ROUNDS" --argjson loops "$LOOPS" \
-	'{kernel: $k, runs: $runs,
+	--argjson rrun "$(j "$(ratio "${med[run-on]:-}" "${med[run-off]:-}")")" \
+	--argjson rps "$(j "$(ratio "${med[ps-on]:-}" "${med[ps-off]:-}")")" \
+	--argjson rst "$(j "$(ratio "${med[stats-on]:-}" "${med[stats-off]:-}")")" \
+	--argjson rcpu "$(j "$(ratio "${cpu[on]:-}" "${cpu[off]:-}")")" \
+	--argjson rfork "$(j "$fork_ratio")" \
+	'{kernel: $k, runs: $runs, parts: $parts,
+	  run_us: {runs: ($runs * $runn), module: $runon, none: $runoff, module_reexec: $runonre,
+	          none_unprotected: $runbare, state_command: $start, state_command_module: $starton,
+	          version_command: $version,
+	          bin_true: $true},
 	  ps_us: {containers: $pscts, processes: $psprocs, module: $pson, fallback: $psoff},
 	  stats_all_us: {containers: $stcts, module: $ston, fallback: $stoff},
 	  watch_cpu_per_sample_us: {containers: $stcts, module: $cpuon, fallback: $cpuoff},
-	  fork_exit_ns: {tracked: $fon, unloaded: $foff, bpftrace: (if $fbpf > 0 then $fbpf else null end),
-	                 overhead: ($fon - $foff), rounds: $rounds, loops: $loops}}' |
+	  fork_exit_ns: (if $fork then {tracked: $fon, unloaded: $foff, bpftrace: (if $fbpf > 0 then $fbpf else null end),
+	                 overhead: ($fon - $foff), rounds: $rounds, loops: $loops} else null end),
+	  targets: {run: $rrun, ps: $rps, stats_all: $rst, watch_cpu: $rcpu, fork_exit: $rfork}}' |
 	sed 's/^/# bench-json: /'
 echo "ok - bench: module benchmarks ran"

@@ -9,7 +9,10 @@
 # bench` installs it; it goes into the guest as an extra cpio with its libraries). Raw
 # numbers go to bench/results/kmod-KERNEL-DATE.json.
 # Under TCG the absolute times are the emulator's; the ratios are the point.
+# First, `run` of /bin/true with the module (whose write guard of the runtime binary
+# replaces the CVE-2019-5736 re-execution) and without.
 #   bench/kmod.sh [KERNEL...]   (default: every kernel of tests/vm/kernels; run as root)
+#   KMOD_BENCH_PARTS=run,ps,stats,fork   only those parts (default all; hutch.bench= in the guest)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -44,13 +47,16 @@ for k in "${kernels[@]}"; do
 	out=$top/build/vm/$k/bench
 	mkdir -p "$out"
 	initrd=$top/build/vm/$k/initramfs.cpio
-	if bpftrace_cpio "$out/bpftrace.cpio"; then
+	if [[ ",${KMOD_BENCH_PARTS:-fork}," != *,fork,* ]]; then
+		:
+	elif bpftrace_cpio "$out/bpftrace.cpio"; then
 		cat "$initrd" "$out/bpftrace.cpio" > "$out/initramfs.cpio"
 		initrd=$out/initramfs.cpio
 	else
 		echo "bench/kmod.sh: no bpftrace on the host (make bench installs it): no eBPF comparison" >&2
 	fi
 	st=0
+	HUTCH_VM_APPEND="${HUTCH_VM_APPEND:-}${KMOD_BENCH_PARTS:+ hutch.bench=$KMOD_BENCH_PARTS}" \
 	HUTCH_VM_INITRD=$initrd HUTCH_VM_MEM=${HUTCH_VM_MEM:-3072} HUTCH_VM_TIMEOUT=${HUTCH_VM_TIMEOUT:-3600} \
 		tests/vm/boot "$k" bench "$out" || st=$?
 	echo "## hutch.ko vs fallback, kernel $k (TCG guest)"

@@ -2,7 +2,8 @@
 # Every target ratio of `make bench` in one table (the end of `make bench`): the host
 # figures from bench/run.sh (bench/results/latest.json: hutch against crun on the same
 # cgroup view, medians) and the VM figures from bench/kmod.sh (the newest
-# bench/results/kmod-KERNEL-*.json of each kernel). A figure not measured yet says so.
+# bench/results/kmod-KERNEL-*.json of each kernel that has the figure). A figure not
+# measured yet says so.
 #
 # The VM figures are read from a "targets" object in the kmod JSON, each a ratio (module
 # / fallback, or hutch.ko / bpftrace), by these keys:
@@ -43,12 +44,15 @@ kernels=()
 [ -f "$top/tests/vm/kernels" ] && mapfile -t kernels < <(awk '!/^#/ && NF { print $1 }' "$top/tests/vm/kernels")
 ((${#kernels[@]})) || kernels=(VM)
 for k in "${kernels[@]}"; do
+	# the newest file that has the figure (KMOD_BENCH_PARTS runs measure some only)
 	# shellcheck disable=SC2012
-	f=$(ls -1 "$res"/kmod-"$k"-*.json 2>/dev/null | sort | tail -1 || true)
+	mapfile -t fs < <(ls -1 "$res"/kmod-"$k"-*.json 2>/dev/null | sort -r || true)
 	v() {
-		if [ -n "$f" ]; then
-			jq -r ".targets.$1 // empty | . * 100 | round / 100" "$f" 2>/dev/null || true
-		fi
+		local f x
+		for f in "${fs[@]}"; do
+			x=$(jq -r ".targets.$1 // empty | . * 100 | round / 100" "$f" 2>/dev/null || true)
+			[ -z "$x" ] || { echo "$x"; return; }
+		done
 	}
 	note="bench/kmod.sh, .targets.KEY of kmod-$k-*.json"
 	row "\`run\` with hutch.ko / without ($k)" 0.75 "$(v run)" "${note/KEY/run}"

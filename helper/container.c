@@ -445,6 +445,7 @@ fail:
 	cleanup_closep(&tty_sv[0]);
 	cleanup_closep(&c.console_fd);
 	hutch_kmod_ct_delete(id, NULL);
+	hutch_kmod_release();
 	kill_and_reap(stage1);
 	if (st)
 		net_devices_release(st->dirfd, st->dir);

@@ -144,6 +144,18 @@ static int build_process(const struct hutch_exec_opts *o, json_object *cfg, char
 	return 0;
 }
 
+/* linux.resources.pids.limit > 0 in the container's config */
+static bool pids_limited(json_object *cfg)
+{
+	static const char *const path[] = { "linux", "resources", "pids", "limit" };
+	json_object *o = cfg;
+
+	for (size_t i = 0; i < ARRAY_SIZE(path); i++)
+		if (!json_object_object_get_ex(o, path[i], &o) || !o)
+			return false;
+	return json_object_get_int64(o) > 0;
+}
+
 /* After the exec child is released: EOF means execve succeeded. */
 static int wait_exec(int fd, hutch_err *err)
 {
@@ -169,7 +181,7 @@ int container_exec(struct hutch_global *g, const char *id, const struct hutch_ex
 	__attribute__((cleanup(spec_process_clear))) struct hutch_process proc = { 0 };
 	cleanup_ctx struct hutch_ctx c = { .g = g, .id = id, .sync_fd = -1, .listen_fd = -1,
 					   .console_fd = -1, .state_fd = -1 };
-	cleanup_close int pidfd = -1, rootfd = -1;
+	cleanup_close int pidfd = -1, rootfd = -1, own_pidns = -1;
 	cleanup_close_pair int sv[2] = { -1, -1 };
 	cleanup_close_pair int tty_sv[2] = { -1, -1 };
 	cleanup_close int master = -1;
@@ -179,7 +191,9 @@ int container_exec(struct hutch_global *g, const char *id, const struct hutch_ex
 	bool in_v2 = false;
 	int r, value;
 
-	if (check_preserved_fds(o->preserve_fds, err) < 0 || state_open(g, id, false, &st, err) < 0)
+	/* CVE-2019-5736 (security.h): may re-execute, so before any work */
+	if (hutch_selfexe_protect(id, err) < 0 || check_preserved_fds(o->preserve_fds, err) < 0 ||
+	    state_open(g, id, false, &st, err) < 0)
 		return -1;
 	status = state_status(st);
 	if (status != STATUS_RUNNING && status != STATUS_CREATED)
@@ -237,7 +251,27 @@ int container_exec(struct hutch_global *g, const char *id, const struct hutch_ex
 		c.cg = st->cg;
 		hutch_cgroup_enter_open(st->cg);
 	}
+	/*
+	 * One process instead of two: with the container's pid namespace as the one of our
+	 * children (setns of CLONE_NEWPID alone changes nothing else of ours), the child is
+	 * born in it and needs no second fork (exec_stage1). Where that setns is refused
+	 * (rootless: it needs CAP_SYS_ADMIN in our own user namespace), the child joins and
+	 * forks. So it does in a container with a pids limit: the kernel never refuses a
+	 * process moving into a cgroup over pids.max, only a fork in it, and exec into a
+	 * container at its limit must fail rather than exceed it.
+	 */
+	if ((c.exec_nsflags & CLONE_NEWPID) && !pids_limited(cfg)) {
+		own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+		if (own_pidns >= 0 && setns(pidfd, CLONE_NEWPID) == 0)
+			c.exec_nsflags &= ~CLONE_NEWPID;
+		else
+			cleanup_closep(&own_pidns);
+	}
 	e1 = fork_into_cgroup(st->cg ? hutch_cgroup_v2_fd(st->cg) : -1, &in_v2);
+	if (e1 != 0 && own_pidns >= 0 && setns(own_pidns, CLONE_NEWPID) < 0) {
+		hutch_fail(err, errno, "return to our own pid namespace");
+		goto fail;
+	}
 	if (e1 < 0)
 		return hutch_fail(err, errno, "fork");
 	c.await_go = hutch_cgroup_enter_pending(st->cg, in_v2);
@@ -249,15 +283,22 @@ int container_exec(struct hutch_global *g, const char *id, const struct hutch_ex
 	HUTCH_FAULT("exec.fork");
 	if (st->cg && hutch_cgroup_enter(st->cg, e1, in_v2, err) < 0)
 		goto fail;
-	if ((c.await_go && sync_send(sv[0], SYNC_GO, 0, NULL) < 0) ||
-	    sync_recv(sv[0], SYNC_PID, &value, NULL, err) < 0)
+	if (c.await_go && sync_send(sv[0], SYNC_GO, 0, NULL) < 0)
 		goto fail;
-	e2 = value;
+	if (c.exec_nsflags & CLONE_NEWPID) {
+		/* e1 forks the process in the pid namespace and exits */
+		if (sync_recv(sv[0], SYNC_PID, &value, NULL, err) < 0)
+			goto fail;
+		e2 = value;
+	} else {
+		e2 = e1;
+		e1 = -1;
+	}
 	HUTCH_FAULT("exec.pid");
 	/* hutch.ko: account the new process to the container before it runs */
 	if (hutch_kmod_ct_exec(id, e2, err) < 0)
 		goto fail;
-	while (waitpid(e1, NULL, 0) < 0 && errno == EINTR)
+	while (e1 > 0 && waitpid(e1, NULL, 0) < 0 && errno == EINTR)
 		;
 	e1 = -1;
 	/* the child learns its pid as the host sees it (for a seccomp notify listener) */

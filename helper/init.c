@@ -768,6 +768,43 @@ static void init_stage2(struct hutch_ctx *c)
 
 /* ---- exec ------------------------------------------------------------- */
 
+/* The process that runs the program: in every namespace of the container by now. */
+__attribute__((noreturn)) static void exec_stage2(struct hutch_ctx *c)
+{
+	cleanup_err hutch_err err = NULL;
+	int host_pid = 0;
+
+	if (sync_recv(c->sync_fd, SYNC_GO, &host_pid, NULL, &err) < 0)
+		_exit(1);
+	hutch_security_set_state(c->sec, NULL, host_pid);
+	if (fchdir(c->exec_rootfd) < 0 || chroot(".") < 0) {
+		hutch_fail(&err, errno, "enter the container's root");
+		sync_die(c->sync_fd, &err);
+	}
+	close(c->exec_rootfd);
+	close(c->exec_pidfd);
+	{
+		int keep[] = { c->sync_fd, c->console_fd, hutch_security_listener_fd(c->sec),
+			       hutch_log_fd() };
+
+		if (close_runtime_fds(c->preserve_fds, keep, ARRAY_SIZE(keep), &err) < 0)
+			sync_die(c->sync_fd, &err);
+	}
+	if (c->proc->terminal || getpgrp() != getpid())
+		setsid();
+	if (c->proc->terminal &&
+	    hutch_terminal_setup(c->console_fd, c->proc->console_height,
+				 c->proc->console_width, &err) < 0)
+		sync_die(c->sync_fd, &err);
+	if (c->console_fd >= 0)
+		close(c->console_fd);
+	if (set_rlimits(c->proc, &err) < 0)
+		sync_die(c->sync_fd, &err);
+	keep_fds(c->preserve_fds);
+	process_exec(c, -1, &err);
+	sync_die(c->sync_fd, &err);
+}
+
 void exec_stage1(struct hutch_ctx *c)
 {
 	cleanup_err hutch_err err = NULL;
@@ -778,44 +815,16 @@ void exec_stage1(struct hutch_ctx *c)
 		hutch_fail(&err, errno, "join the container's namespaces");
 		sync_die(c->sync_fd, &err);
 	}
+	/* already born in the container's pid namespace (or sharing ours): no second fork */
+	if (!(c->exec_nsflags & CLONE_NEWPID))
+		exec_stage2(c);
 	pid = fork();
 	if (pid < 0) {
 		hutch_fail(&err, errno, "fork");
 		sync_die(c->sync_fd, &err);
 	}
-	if (pid == 0) {
-		int host_pid = 0;
-
-		if (sync_recv(c->sync_fd, SYNC_GO, &host_pid, NULL, &err) < 0)
-			_exit(1);
-		hutch_security_set_state(c->sec, NULL, host_pid);
-		if (fchdir(c->exec_rootfd) < 0 || chroot(".") < 0) {
-			hutch_fail(&err, errno, "enter the container's root");
-			sync_die(c->sync_fd, &err);
-		}
-		close(c->exec_rootfd);
-		close(c->exec_pidfd);
-		{
-			int keep[] = { c->sync_fd, c->console_fd, hutch_security_listener_fd(c->sec),
-				       hutch_log_fd() };
-
-			if (close_runtime_fds(c->preserve_fds, keep, ARRAY_SIZE(keep), &err) < 0)
-				sync_die(c->sync_fd, &err);
-		}
-		if (c->proc->terminal || getpgrp() != getpid())
-			setsid();
-		if (c->proc->terminal &&
-		    hutch_terminal_setup(c->console_fd, c->proc->console_height,
-					 c->proc->console_width, &err) < 0)
-			sync_die(c->sync_fd, &err);
-		if (c->console_fd >= 0)
-			close(c->console_fd);
-		if (set_rlimits(c->proc, &err) < 0)
-			sync_die(c->sync_fd, &err);
-		keep_fds(c->preserve_fds);
-		process_exec(c, -1, &err);
-		sync_die(c->sync_fd, &err);
-	}
+	if (pid == 0)
+		exec_stage2(c);
 	sync_send(c->sync_fd, SYNC_PID, pid, NULL);
 	_exit(0);
 }

@@ -764,6 +764,12 @@ static int kmod_get(struct hutch_kmod **k, hutch_err *err)
 	return 1;
 }
 
+void hutch_kmod_release(void)
+{
+	hutch_kmod_closep(&kmod_shared);
+	kmod_tried = false;
+}
+
 /* hutch_kmod_exe_guarded(NULL) said yes: the registration must take the guard. */
 static bool exe_guard_promised;
 

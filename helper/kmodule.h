@@ -147,6 +147,11 @@ char *hutch_kmod_name(const char *id);
  * False: protect as without the module. Costs one or two netlink requests.
  */
 bool hutch_kmod_exe_guarded(const char *id);
+/*
+ * Close the shared connection, which hutch_kmod_exe_guarded() opens first thing in create
+ * and run: create's undoing after EMFILE needs that fd. The next call reopens it.
+ */
+void hutch_kmod_release(void);
 /* create: register the init (trace events on), with the write guard of this binary. */
 int hutch_kmod_ct_create(const char *id, pid_t init, hutch_err *err);
 /* exec: attach the new process before it runs the program. */

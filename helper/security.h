@@ -79,14 +79,18 @@ int hutch_hooks_run(json_object *config, const char *kind, const char *state_jso
 int hutch_hooks_validate(json_object *config, hutch_err *err);
 
 /*
- * CVE-2019-5736: make sure this process runs from a sealed memfd copy of the
- * binary, so nothing in a container can open the runtime for writing through
- * /proc/<pid>/exe. Call it first thing in main() for the commands that put a
- * runtime process into a container (create, run, exec); it re-executes the
- * binary once (argv/environ unchanged) and returns 0 in the sealed copy.
+ * CVE-2019-5736: make sure nothing in a container can open the runtime for writing
+ * through /proc/<pid>/exe (selfexe.c). Call it before any work for the commands that put
+ * a runtime process into a container: create and run with id NULL (first thing in
+ * main), exec with the container's id (first thing in container_exec). Returns 0 at
+ * once when the binary is already protected (read-only mount, sealed copy, or hutch.ko's
+ * write guard for that container: hutch_kmod_exe_guarded(id)); otherwise re-executes the
+ * binary once from a read-only clone or a sealed memfd copy (main's argv, which
+ * hutch_selfexe_init recorded, environ unchanged) and returns 0 there.
  * HUTCH_NO_SEALED_EXE=1 turns it off (debugging only).
  */
-int hutch_selfexe_protect(char **argv, hutch_err *err);
+void hutch_selfexe_init(char **argv);
+int hutch_selfexe_protect(const char *id, hutch_err *err);
 /* True when /proc/self/exe is a sealed memfd. */
 bool hutch_selfexe_sealed(void);
 

@@ -12,7 +12,10 @@
  *    the page cache is shared. Needs CAP_SYS_ADMIN and Linux 5.12;
  *  - otherwise (rootless, older kernels) from a memfd copy sealed against writes
  *    (EPERM), at the cost of one sendfile of the binary.
- * A binary already on a read-only mount, or already sealed, is used as it is.
+ * A binary already on a read-only mount, or already sealed, is used as it is, and so is
+ * one that hutch.ko guards against writes for the container the command creates or
+ * enters (hutch_kmod_exe_guarded: the module holds deny_write_access on its inode from
+ * before any process of the container runs the image's code until delete; ETXTBSY).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -27,6 +30,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "kmodule.h"
 #include "log.h"
 #include "security.h"
 #include "utils.h"
@@ -42,6 +46,9 @@
 
 extern char **environ;
 
+/* main's argv, for the re-execution (hutch_selfexe_init) */
+static char **selfexe_argv;
+
 static bool fd_sealed(int fd)
 {
 	int seals = fcntl(fd, F_GET_SEALS);
@@ -56,8 +63,15 @@ bool hutch_selfexe_sealed(void)
 	return fd >= 0 && fd_sealed(fd);
 }
 
-int hutch_selfexe_protect(char **argv, hutch_err *err)
+void hutch_selfexe_init(char **argv)
 {
+	selfexe_argv = argv;
+}
+
+int hutch_selfexe_protect(const char *id, hutch_err *err)
+{
+	char **argv = selfexe_argv;
+	const char *mode = getenv("HUTCH_SEALED_EXE");
 	cleanup_close int src = -1, mfd = -1;
 	const char *off = getenv("HUTCH_NO_SEALED_EXE");
 	struct stat st;
@@ -65,6 +79,8 @@ int hutch_selfexe_protect(char **argv, hutch_err *err)
 
 	if (off && *off && *off != '0')
 		return 0;
+	if (!argv)
+		return hutch_fail(err, EINVAL, "hutch_selfexe_protect before hutch_selfexe_init");
 	src = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	if (src < 0)
 		return hutch_fail(err, errno, "open /proc/self/exe (is /proc mounted?)");
@@ -81,8 +97,17 @@ int hutch_selfexe_protect(char **argv, hutch_err *err)
 		if (fstatvfs(src, &sv) == 0 && (sv.f_flag & ST_RDONLY))
 			return 0;
 	}
-	/* HUTCH_SEALED_EXE=memfd: always the copy (tests use it to cover that path) */
-	if (!(getenv("HUTCH_SEALED_EXE") && !strcmp(getenv("HUTCH_SEALED_EXE"), "memfd"))) {
+	/*
+	 * HUTCH_SEALED_EXE=memfd: always the copy, =clone: the read-only clone even with the
+	 * module's guard (tests use them to cover those paths)
+	 */
+	if (!mode || !*mode) {
+		if (hutch_kmod_exe_guarded(id)) {
+			log_debug("hutch.ko guards the runtime's binary: no re-execution");
+			return 0;
+		}
+	}
+	if (!mode || strcmp(mode, "memfd")) {
 		/* a read-only clone of the binary's mount; on any failure, the memfd copy */
 		struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
 		cleanup_close int tree = syscall(SYS_open_tree, src, "",

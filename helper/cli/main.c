@@ -245,9 +245,11 @@ int main(int argc, char **argv)
 			return 0;
 		}
 	}
-	/* CVE-2019-5736: what enters a container runs from a sealed copy (security.h) */
-	if ((!strcmp(c->name, "create") || !strcmp(c->name, "run") || !strcmp(c->name, "exec")) &&
-	    hutch_selfexe_protect(argv, &err) < 0) {
+	/* CVE-2019-5736: what enters a container runs protected (security.h); exec once it
+	 * knows the container (container_exec) */
+	hutch_selfexe_init(argv);
+	if ((!strcmp(c->name, "create") || !strcmp(c->name, "run")) &&
+	    hutch_selfexe_protect(NULL, &err) < 0) {
 		log_error("%s", err->msg);
 		return 1;
 	}

@@ -163,6 +163,24 @@ test_exec_runs_in_the_container() {
 	hutch delete -f c1
 }
 
+# exec's process is born in the container's pid namespace (the runtime makes it the one of
+# its children for that fork): one fork, not a child that joins and forks again. With a pids
+# limit it is two, as only a fork is checked against pids.max (35-faults: pids_max_exec).
+test_exec_forks_once() {
+	command -v strace >/dev/null || skip "strace missing"
+	new_bundle b sleep 1000
+	hutch run -d -b b c1
+	strace -f -qq -e trace=clone,clone3,fork,vfork -o "$T_TMP/st" "$HUTCH" --root "$T_ROOT" exec c1 sh -c 'echo $$' > "$T_TMP/out"
+	assert_match "$(cat "$T_TMP/out")" '^[0-9]+$'
+	assert_eq 1 "$(grep -cE '^[0-9]+ +(clone|clone3|fork|vfork)\(' "$T_TMP/st")" "forks of exec"
+	hutch delete -f c1
+	cfg b '.linux.resources.pids.limit = 100'
+	hutch run -d -b b c2
+	strace -f -qq -e trace=clone,clone3,fork,vfork -o "$T_TMP/st" "$HUTCH" --root "$T_ROOT" exec c2 true
+	assert_eq 2 "$(grep -cE '^[0-9]+ +(clone|clone3|fork|vfork)\(' "$T_TMP/st")" "forks of exec with a pids limit"
+	hutch delete -f c2
+}
+
 test_exec_detach_pid_file_and_process_file() {
 	new_bundle b sleep 1000
 	cfg b '.root.readonly = false'
