@@ -631,15 +631,17 @@ int container_kill(struct hutch_global *g, const char *id, int sig, bool all, hu
 {
 	cleanup_state struct hutch_state *st = NULL;
 	cleanup_close int pidfd = -1;
+	enum hutch_status status;
 
 	if (state_open(g, id, false, &st, err) < 0)
 		return -1;
+	status = state_status(st);   /* (one CT_GET with the module) */
 	/* As runc: --all on a stopped container signals nothing and succeeds (containerd's
 	 * shim kills --all when it deletes an exited task). The wording "container not
 	 * running" is what the runc shim matches to treat the process as already gone. */
-	if (all && state_status(st) == STATUS_STOPPED)
+	if (all && status == STATUS_STOPPED)
 		return 0;
-	if (state_status(st) == STATUS_STOPPED || state_status(st) == STATUS_CREATING)
+	if (status == STATUS_STOPPED || status == STATUS_CREATING)
 		return hutch_fail(err, 0, "cannot signal `%s`: container not running", id);
 	if (all)
 		return container_signal_all(st, sig, err);
