@@ -146,6 +146,13 @@ static int state_adopt(struct hutch_state *st, json_object *o)
 	return 0;
 }
 
+int container_record(struct hutch_state *st, const struct hutch_spec *s, struct hutch_cgroup *cg,
+		     hutch_err *err)
+{
+	state_adopt(st, make_state_json(st, s, cg));
+	return state_save(st, err);
+}
+
 void hutch_ctx_release(struct hutch_ctx *c)
 {
 	cleanup_closep(&c->console_fd);
