@@ -615,7 +615,7 @@ static int on_notify(void *data, const char *script, pid_t pid, hutch_err *err)
 	struct restore_ctx *c = data;
 
 	log_debug("criu notification %s (pid %d)", script, (int)pid);
-	if (strcmp(script, "post-restore") != 0 || c->registered)
+	if (strcmp(script, "post-restore") != 0 || c->registered || pid <= 0)
 		return 0;
 	if (hutch_kmod_ct_create(c->id, pid, err) < 0)
 		return -1;
@@ -781,19 +781,8 @@ fail:
 	hutch_kmod_ct_delete(id, NULL);
 	if (pid > 0)
 		kill(pid, SIGKILL);
-	if (cg_created) {
-		cleanup_err hutch_err e2 = NULL;
-		pid_t *pids = NULL;
-		size_t n = 0;
-
-		if (hutch_cgroup_pids(cg, &pids, &n, &e2) == 0)
-			for (size_t i = 0; i < n; i++)
-				kill(pids[i], SIGKILL);
-		free(pids);
-		hutch_cgroup_wait_empty(cg, 1000);
-		if (hutch_cgroup_destroy(cg, &e2) < 0)
-			log_warn("%s", e2->msg);
-	}
+	if (cg_created)
+		container_cgroup_discard(cg);
 	if (pid > 0)
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 			;

@@ -14,10 +14,11 @@ need_criu() {
 # container: CRIU does not dump the host's files)
 counter_bundle() {
 	new_bundle "$1" sh -c 'exec </dev/null >/dev/null 2>&1; i=0; while :; do i=$((i+1)); echo $i > /tmp/n.new; mv /tmp/n.new /tmp/n; sleep 0.1; done'
+	cfg "$1" '.root.readonly = false'
 }
-count_of() { cat "$T_TMP/b/rootfs/tmp/n" 2>/dev/null || echo 0; }
+count_of() { cat "$PWD/b/rootfs/tmp/n" 2>/dev/null || echo 0; }
 # wait until the counter passed $1
-wait_count() { wait_for bash -c "[ \"\$(cat $T_TMP/b/rootfs/tmp/n 2>/dev/null || echo 0)\" -gt $1 ]"; }
+wait_count() { wait_for bash -c "[ \"\$(cat $PWD/b/rootfs/tmp/n 2>/dev/null || echo 0)\" -gt $1 ]"; }
 
 test_checkpoint_restore_keeps_counting() {
 	need_criu
@@ -56,14 +57,16 @@ test_checkpoint_leave_running() {
 test_tcp_established_survives() {
 	need_criu
 	# a server and a client in the container's network namespace, one connection open
-	# across the checkpoint: the client writes a line a tick, the server appends them
-	new_bundle b sh -c 'exec </dev/null >/dev/null 2>&1; ip link set lo up; nc -l -p 7000 > /tmp/got & sleep 0.5; i=0; while :; do i=$((i+1)); echo "line $i"; sleep 0.1; done | nc 127.0.0.1 7000'
+	# across the checkpoint: the client writes a line a tick, the server appends them (its
+	# stdin a pipe that stays open: busybox nc quits at the end of its input)
+	new_bundle b sh -c 'exec </dev/null >/dev/null 2>&1; busybox ip link set lo up; sleep 100000 | busybox nc -l -p 7000 > /tmp/got & sleep 0.5; i=0; while :; do i=$((i+1)); echo "line $i"; sleep 0.1; done | busybox nc 127.0.0.1 7000'
+	cfg b '.root.readonly = false | .process.capabilities |= with_entries(.value += ["CAP_NET_ADMIN"])'
 	hutch run -d -b b c1
-	wait_for bash -c "[ \"\$(wc -l < $T_TMP/b/rootfs/tmp/got 2>/dev/null || echo 0)\" -gt 2 ]"
+	wait_for bash -c "[ \"\$(wc -l < $PWD/b/rootfs/tmp/got 2>/dev/null || echo 0)\" -gt 2 ]"
 	hutch checkpoint --tcp-established --image-path img c1
 	at=$(wc -l < b/rootfs/tmp/got)
 	hutch restore -d --tcp-established --image-path img c1
-	wait_for bash -c "[ \"\$(wc -l < $T_TMP/b/rootfs/tmp/got)\" -gt $((at + 2)) ]"
+	wait_for bash -c "[ \"\$(wc -l < $PWD/b/rootfs/tmp/got)\" -gt $((at + 2)) ]"
 	assert_eq running "$(status_of c1)" "status after restore"
 	hutch delete -f c1
 }
