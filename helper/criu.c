@@ -293,8 +293,12 @@ struct swrk {
 	int fd;
 };
 
-/* fork `criu swrk FD`: it inherits our fds without O_CLOEXEC (inherit_fd) */
-static int swrk_start(const char *criu, struct swrk *s, hutch_err *err)
+/*
+ * fork `criu swrk FD`: it inherits our fds without O_CLOEXEC (inherit_fd). quiet: its
+ * stdio on /dev/null (criu logs into its log file; after a pre-dump it complains on stderr
+ * that we hung up instead of sending the next iteration).
+ */
+static int swrk_start(const char *criu, bool quiet, struct swrk *s, hutch_err *err)
 {
 	int sv[2];
 
@@ -310,6 +314,12 @@ static int swrk_start(const char *criu, struct swrk *s, hutch_err *err)
 		char num[16];
 
 		fcntl(sv[1], F_SETFD, 0);
+		if (quiet) {
+			int null = open("/dev/null", O_RDWR);
+
+			for (int fd = 0; null >= 0 && fd < 3; fd++)
+				dup2(null, fd);
+		}
 		snprintf(num, sizeof(num), "%d", sv[1]);
 		execl(criu, "criu", "swrk", num, (char *)NULL);
 		_exit(127);
@@ -583,7 +593,7 @@ int container_checkpoint(struct hutch_global *g, const char *id, const struct hu
 		if (cgdir)
 			pb_str(&opts, O_FREEZE_CGROUP, cgdir);
 	}
-	if (swrk_start(criu, &w, err) < 0) {
+	if (swrk_start(criu, true, &w, err) < 0) {
 		free(opts.p);
 		return -1;
 	}
@@ -734,7 +744,7 @@ int container_restore(struct hutch_global *g, const char *id, const struct hutch
 		pb_bytes(&opts, O_INHERIT_FD, m.p, m.len);
 		free(m.p);
 	}
-	if (swrk_start(criu, &w, err) < 0)
+	if (swrk_start(criu, false, &w, err) < 0)
 		goto fail;
 	cleanup_closep(&netns_fd);
 	/* criu, and so what it restores, in the container's cgroup from the start */

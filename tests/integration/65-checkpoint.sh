@@ -10,18 +10,27 @@ need_criu() {
 	criu_works || skip "\`criu check\` fails on this kernel ($(uname -r)): CRIU cannot run here"
 }
 
-# counter BUNDLE: a process that writes a growing number to /tmp/n (stdio inside the
-# container: CRIU does not dump the host's files)
+# counter_bundle BUNDLE: a process that writes a growing number to /data/n, /data a bind
+# mount of the host's directory $PWD/data (an external mount for CRIU); its stdio inside
+# the container (CRIU does not dump the host's files)
 counter_bundle() {
-	new_bundle "$1" sh -c 'exec </dev/null >/dev/null 2>&1; i=0; while :; do i=$((i+1)); echo $i > /tmp/n.new; mv /tmp/n.new /tmp/n; sleep 0.1; done'
-	cfg "$1" '.root.readonly = false'
+	mkdir -p data
+	new_bundle "$1" sh -c 'exec </dev/null >/dev/null 2>&1; i=0; while :; do i=$((i+1)); echo $i > /data/n.new; mv /data/n.new /data/n; sleep 0.1; done'
+	cfg "$1" ".root.readonly = false | .mounts += [{\"destination\": \"/data\", \"source\": \"$PWD/data\", \"options\": [\"bind\"]}]"
 }
-count_of() { cat "$PWD/b/rootfs/tmp/n" 2>/dev/null || echo 0; }
+count_of() { cat "$PWD/data/n" 2>/dev/null || echo 0; }
 # wait until the counter passed $1
-wait_count() { wait_for bash -c "[ \"\$(cat $PWD/b/rootfs/tmp/n 2>/dev/null || echo 0)\" -gt $1 ]"; }
+wait_count() { wait_for bash -c "[ \"\$(cat $PWD/data/n 2>/dev/null || echo 0)\" -gt $1 ]"; }
+# stop_and_delete ID: kill, wait for stopped, delete
+stop_and_delete() {
+	hutch kill "$1" KILL
+	wait_for bash -c "[ \"\$($HUTCH --root $T_ROOT state $1 | jq -r .status)\" = stopped ]"
+	hutch delete "$1"
+}
 
 test_checkpoint_restore_keeps_counting() {
 	need_criu
+	host_snapshot > before
 	counter_bundle b
 	hutch run -d -b b c1
 	wait_count 3
@@ -30,15 +39,35 @@ test_checkpoint_restore_keeps_counting() {
 	assert_eq "" "$(ls "$T_ROOT")" "the checkpointed container is gone (as with runc)"
 	sleep 0.3
 	assert_eq "$at" "$(count_of)" "nothing counts while checkpointed"
-	hutch restore -d --image-path img c1
+	hutch restore -d --image-path img --pid-file pid c1
 	assert_eq running "$(status_of c1)" "status after restore"
 	pid=$(hutch state c1 | jq -r .pid)
+	assert_eq "$pid" "$(cat pid)" "--pid-file"
 	[ "$pid" -gt 0 ] || fail "restored pid $pid"
 	wait_count "$at"
-	hutch kill c1 KILL
-	wait_for bash -c "[ \"\$($HUTCH --root $T_ROOT state c1 | jq -r .status)\" = stopped ]"
-	hutch delete c1
+	if [ -d /sys/module/hutch ]; then
+		assert_eq module "$(hutch stats -f json c1 | jq -r .source)" "registered with hutch.ko again"
+	fi
+	expect_fail "already exists" hutch restore -d --image-path img c1
+	assert_eq running "$(status_of c1)" "a second restore of the id leaves it alone"
+	stop_and_delete c1
 	assert_eq "" "$(ls "$T_ROOT")" "state left after delete"
+	assert_clean before
+}
+
+test_pre_dump_then_dump() {
+	need_criu
+	counter_bundle b
+	hutch run -d -b b c1
+	wait_count 2
+	hutch checkpoint --pre-dump --image-path pre c1
+	assert_eq running "$(status_of c1)" "a pre-dump leaves it running"
+	hutch checkpoint --image-path img --parent-path ../pre c1
+	at=$(count_of)
+	[ -L img/parent ] || fail "no parent link in the dump"
+	hutch restore -d --image-path img c1
+	wait_count "$at"
+	stop_and_delete c1
 }
 
 test_checkpoint_leave_running() {
