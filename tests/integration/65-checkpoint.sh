@@ -83,6 +83,26 @@ test_checkpoint_leave_running() {
 	hutch delete -f c1
 }
 
+# a network namespace joined by path is not the container's: CRIU leaves it out of the
+# images (external) and the restored processes join the same one again
+test_joined_netns_by_path() {
+	need_criu
+	touch netns
+	unshare --net=netns true
+	trap "umount '$PWD/netns'" EXIT
+	counter_bundle b
+	cfg b ".linux.namespaces |= map(if .type == \"network\" then .path = \"$PWD/netns\" else . end)"
+	hutch run -d -b b c1
+	wait_count 2
+	hutch checkpoint --image-path img c1
+	at=$(count_of)
+	hutch restore -d --image-path img c1
+	wait_count "$at"
+	pid=$(hutch state c1 | jq -r .pid)
+	assert_eq "net:[$(stat -L -c %i netns)]" "$(readlink /proc/$pid/ns/net)" "the restored init's network namespace"
+	stop_and_delete c1
+}
+
 test_tcp_established_survives() {
 	need_criu
 	# a server and a client in the container's network namespace, one connection open
