@@ -127,7 +127,7 @@ asan: build/asan/hutch $(UNIT_BINS)
 DEPS_BUILD := build-essential pkg-config libjson-c-dev libcap-dev libseccomp-dev \
               libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libkmod-dev libssl-dev \
               libcurl4-openssl-dev libarchive-dev libnftables-dev libsystemd-dev
-DEPS_TEST  := busybox-static jq gojq util-linux iproute2 procps kmod
+DEPS_TEST  := busybox-static jq gojq util-linux iproute2 procps kmod criu
 DEPS_IMAGE := libcurl4-openssl-dev libarchive-dev libssl-dev docker-registry skopeo apache2-utils \
               hyperfine python3 curl openssl
 # The VM harness (tests/vm): qemu, the guest's tools, and per kernel of tests/vm/kernels the

@@ -146,6 +146,27 @@ static int state_adopt(struct hutch_state *st, json_object *o)
 	return 0;
 }
 
+int container_record(struct hutch_state *st, const struct hutch_spec *s, struct hutch_cgroup *cg,
+		     hutch_err *err)
+{
+	state_adopt(st, make_state_json(st, s, cg));
+	return state_save(st, err);
+}
+
+void container_cgroup_discard(struct hutch_cgroup *cg)
+{
+	cleanup_err hutch_err e = NULL;
+	pid_t *pids = NULL;
+	size_t n = 0;
+
+	if (hutch_cgroup_pids(cg, &pids, &n, &e) == 0)
+		for (size_t i = 0; i < n; i++)
+			kill(pids[i], SIGKILL);
+	free(pids);
+	if (hutch_cgroup_destroy(cg, &e) < 0)
+		log_warn("%s", e->msg);
+}
+
 void hutch_ctx_release(struct hutch_ctx *c)
 {
 	cleanup_closep(&c->console_fd);
@@ -451,18 +472,8 @@ fail:
 		net_devices_release(st->dirfd, st->dir);
 	if (init > 0)
 		kill_and_reap(init);
-	if (cg_created) {
-		cleanup_err hutch_err e2 = NULL;
-		pid_t *pids = NULL;
-		size_t n = 0;
-
-		if (hutch_cgroup_pids(cg, &pids, &n, &e2) == 0)
-			for (size_t i = 0; i < n; i++)
-				kill(pids[i], SIGKILL);
-		free(pids);
-		if (hutch_cgroup_destroy(cg, &e2) < 0)
-			log_warn("%s", e2->msg);
-	}
+	if (cg_created)
+		container_cgroup_discard(cg);
 	if (st) {
 		cleanup_err hutch_err e3 = NULL;
 

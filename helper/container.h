@@ -93,6 +93,13 @@ struct hutch_state;
 int container_pids(struct hutch_state *st, pid_t **pids, size_t *n, hutch_err *err);
 int container_signal_all(struct hutch_state *st, int sig, hutch_err *err);
 
+/* state.json of a container whose init is st->pid (create, restore): written now. */
+int container_record(struct hutch_state *st, const struct hutch_spec *s, struct hutch_cgroup *cg,
+		     hutch_err *err);
+
+/* A failed create's or restore's cgroup: its processes killed, its directories removed. */
+void container_cgroup_discard(struct hutch_cgroup *cg);
+
 /* Container-process side (init.c). */
 __attribute__((noreturn)) void init_stage1(struct hutch_ctx *c);
 /*

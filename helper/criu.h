@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * checkpoint and restore with CRIU, through the `criu swrk` RPC mode: hutch forks
+ * `criu swrk FD` with one end of a SOCK_SEQPACKET socketpair and speaks criu's RPC
+ * protobuf (criu's images/rpc.proto: criu_req, criu_opts, criu_resp) over it with a small
+ * encoder of its own (no libcriu, no libprotobuf-c). The flags are runc's.
+ */
+#ifndef HUTCH_CRIU_H
+#define HUTCH_CRIU_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "hutch.h"
+
+/* criu_cg_mode of rpc.proto; CRIU_CG_DEFAULT: leave it to criu */
+enum hutch_criu_cg_mode {
+	CRIU_CG_IGNORE = 0, CRIU_CG_SOFT = 3, CRIU_CG_FULL = 4, CRIU_CG_STRICT = 5,
+	CRIU_CG_DEFAULT = 6,
+};
+
+struct hutch_criu_opts {
+	const char *image_path;     /* --image-path, default ./checkpoint */
+	const char *work_path;      /* --work-path (criu's logs), default the image path */
+	const char *parent_path;    /* --parent-path: a pre-dump, relative to image_path */
+	const char *bundle;         /* restore -b: default the checkpoint's bundle */
+	const char *pid_file;       /* restore --pid-file */
+	bool leave_running, tcp_established, file_locks, pre_dump;
+	bool detach;                /* restore -d: else wait for the init, then delete */
+	enum hutch_criu_cg_mode cg_mode;
+};
+
+/* "soft", "full", "strict", "ignore" -> *mode; <0 with *err naming the option */
+int hutch_criu_parse_cg_mode(const char *s, enum hutch_criu_cg_mode *mode, hutch_err *err);
+
+/*
+ * Dump container id into o->image_path. Unless leave_running or pre_dump, its processes
+ * are gone afterwards and the container is deleted (as runc does); the image directory
+ * holds hutch's record (bundle, stdio) for the restore.
+ */
+int container_checkpoint(struct hutch_global *g, const char *id, const struct hutch_criu_opts *o,
+			 hutch_err *err);
+/*
+ * Restore container id from o->image_path: a new state directory, cgroup and hutch.ko
+ * registration, the restored init as its pid (*pid). Fails, leaving nothing, when the id
+ * exists or the images are missing.
+ */
+int container_restore(struct hutch_global *g, const char *id, const struct hutch_criu_opts *o,
+		      pid_t *pid, hutch_err *err);
+
+#endif

@@ -1,0 +1,152 @@
+#!/bin/bash
+# checkpoint and restore with CRIU (helper/criu.c, `criu swrk`). CRIU works on the VM
+# guests' kernels (6.1, 6.12); where `criu check` fails (this host's kernel) the suite
+# checks hutch's error and that nothing changed, and skips the rest naming the reason.
+source "$(dirname "$0")/../lib.sh"
+
+criu_works() { command -v criu >/dev/null && criu check >/dev/null 2>&1; }
+need_criu() {
+	command -v criu >/dev/null || skip "criu is not installed (make deps)"
+	criu_works || skip "\`criu check\` fails on this kernel ($(uname -r)): CRIU cannot run here"
+}
+
+# counter_bundle BUNDLE: a process that writes a growing number to /data/n, /data a bind
+# mount of the host's directory $PWD/data (an external mount for CRIU); its stdio inside
+# the container (CRIU does not dump the host's files)
+counter_bundle() {
+	mkdir -p data
+	new_bundle "$1" sh -c 'exec </dev/null >/dev/null 2>&1; i=0; while :; do i=$((i+1)); echo $i > /data/n.new; mv /data/n.new /data/n; sleep 0.1; done'
+	cfg "$1" ".root.readonly = false | .mounts += [{\"destination\": \"/data\", \"source\": \"$PWD/data\", \"options\": [\"bind\"]}]"
+}
+count_of() { cat "$PWD/data/n" 2>/dev/null || echo 0; }
+# wait until the counter passed $1
+wait_count() { wait_for bash -c "[ \"\$(cat $PWD/data/n 2>/dev/null || echo 0)\" -gt $1 ]"; }
+# stop_and_delete ID: kill, wait for stopped, delete
+stop_and_delete() {
+	hutch kill "$1" KILL
+	wait_for bash -c "[ \"\$($HUTCH --root $T_ROOT state $1 | jq -r .status)\" = stopped ]"
+	hutch delete "$1"
+}
+
+test_checkpoint_restore_keeps_counting() {
+	need_criu
+	host_snapshot > before
+	counter_bundle b
+	hutch run -d -b b c1
+	wait_count 3
+	hutch checkpoint --image-path img c1
+	at=$(count_of)
+	assert_eq "" "$(ls "$T_ROOT")" "the checkpointed container is gone (as with runc)"
+	sleep 0.3
+	assert_eq "$at" "$(count_of)" "nothing counts while checkpointed"
+	hutch restore -d --image-path img --pid-file pid c1
+	assert_eq running "$(status_of c1)" "status after restore"
+	pid=$(hutch state c1 | jq -r .pid)
+	assert_eq "$pid" "$(cat pid)" "--pid-file"
+	[ "$pid" -gt 0 ] || fail "restored pid $pid"
+	wait_count "$at"
+	if [ -d /sys/module/hutch ]; then
+		assert_eq module "$(hutch stats -f json c1 | jq -r .source)" "registered with hutch.ko again"
+	fi
+	expect_fail "already exists" hutch restore -d --image-path img c1
+	assert_eq running "$(status_of c1)" "a second restore of the id leaves it alone"
+	stop_and_delete c1
+	assert_eq "" "$(ls "$T_ROOT")" "state left after delete"
+	assert_clean before
+}
+
+test_pre_dump_then_dump() {
+	need_criu
+	counter_bundle b
+	hutch run -d -b b c1
+	wait_count 2
+	hutch checkpoint --pre-dump --image-path pre c1
+	assert_eq running "$(status_of c1)" "a pre-dump leaves it running"
+	hutch checkpoint --image-path img --parent-path ../pre c1
+	at=$(count_of)
+	[ -L img/parent ] || fail "no parent link in the dump"
+	hutch restore -d --image-path img c1
+	wait_count "$at"
+	stop_and_delete c1
+}
+
+test_checkpoint_leave_running() {
+	need_criu
+	counter_bundle b
+	hutch run -d -b b c1
+	wait_count 2
+	hutch checkpoint --leave-running --image-path img c1
+	assert_eq running "$(status_of c1)" "the original keeps running"
+	at=$(count_of)
+	wait_count "$at"
+	[ -s img/hutch-checkpoint.json ] || fail "no checkpoint record"
+	hutch delete -f c1
+}
+
+# a network namespace joined by path is not the container's: CRIU leaves it out of the
+# images (external) and the restored processes join the same one again
+test_joined_netns_by_path() {
+	need_criu
+	touch netns
+	unshare --net=netns true
+	trap "umount '$PWD/netns'" EXIT
+	counter_bundle b
+	cfg b ".linux.namespaces |= map(if .type == \"network\" then .path = \"$PWD/netns\" else . end)"
+	hutch run -d -b b c1
+	wait_count 2
+	hutch checkpoint --image-path img c1
+	at=$(count_of)
+	hutch restore -d --image-path img c1
+	wait_count "$at"
+	pid=$(hutch state c1 | jq -r .pid)
+	assert_eq "net:[$(stat -L -c %i netns)]" "$(readlink /proc/$pid/ns/net)" "the restored init's network namespace"
+	stop_and_delete c1
+}
+
+test_tcp_established_survives() {
+	need_criu
+	# a server and a client in the container's network namespace, one connection open
+	# across the checkpoint: the client writes a line a tick, the server appends them (its
+	# stdin a pipe that stays open: busybox nc quits at the end of its input)
+	new_bundle b sh -c 'exec </dev/null >/dev/null 2>&1; busybox ip link set lo up; sleep 100000 | busybox nc -l -p 7000 > /tmp/got & sleep 0.5; i=0; while :; do i=$((i+1)); echo "line $i"; sleep 0.1; done | busybox nc 127.0.0.1 7000'
+	cfg b '.root.readonly = false | .process.capabilities |= with_entries(.value += ["CAP_NET_ADMIN"])'
+	hutch run -d -b b c1
+	wait_for bash -c "[ \"\$(wc -l < $PWD/b/rootfs/tmp/got 2>/dev/null || echo 0)\" -gt 2 ]"
+	hutch checkpoint --tcp-established --image-path img c1
+	at=$(wc -l < b/rootfs/tmp/got)
+	hutch restore -d --tcp-established --image-path img c1
+	wait_for bash -c "[ \"\$(wc -l < $PWD/b/rootfs/tmp/got)\" -gt $((at + 2)) ]"
+	assert_eq running "$(status_of c1)" "status after restore"
+	hutch delete -f c1
+}
+
+test_bad_input_leaves_nothing() {
+	host_snapshot > before
+	expect_fail "does not exist" hutch checkpoint --image-path img nope
+	[ ! -e img ] || fail "checkpoint of an unknown container made the image directory"
+	expect_fail "--image-path: \`missing\`" hutch restore -d --image-path missing c1
+	mkdir empty
+	expect_fail "holds no checkpoint of hutch" hutch restore -d --image-path empty c1
+	expect_fail "--manage-cgroups-mode: \`bogus\`" hutch checkpoint --manage-cgroups-mode bogus c1
+	expect_fail "unknown option" hutch restore --bogus c1
+	assert_eq "" "$(ls "$T_ROOT" 2>/dev/null)" "state left"
+	assert_clean before
+}
+
+# Where CRIU cannot run (this host's kernel) or is missing: a clear error, the container
+# untouched.
+test_error_where_criu_cannot_run() {
+	! criu_works || skip "CRIU works on this kernel ($(uname -r)): the error has nothing to show"
+	new_bundle b sleep 1000
+	hutch run -d -b b c1
+	if command -v criu >/dev/null; then
+		expect_fail "\`criu check\` failed" hutch checkpoint --image-path img c1
+	else
+		expect_fail "criu is not installed" hutch checkpoint --image-path img c1
+	fi
+	assert_eq running "$(status_of c1)" "the container is untouched"
+	[ ! -e img/pages-1.img ] || fail "images were written"
+	hutch delete -f c1
+}
+
+run_tests
