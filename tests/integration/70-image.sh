@@ -260,7 +260,8 @@ test_interrupted_pull_leaves_nothing_and_retry_works() {
 	hutch image pull "127.0.0.1:$port/test/big:v1" > pull.out 2> pull.err &
 	pull=$!
 	# wait until the big layer is coming in, then kill the "registry"
-	for ((i = 0; i < 200; i++)); do
+	# (up to 60 s: on a loaded machine the pull may take seconds to get going)
+	for ((i = 0; i < 1200; i++)); do
 		size=$(find "$HUTCH_IMAGE_STORE/tmp" -type f -size +1M 2>/dev/null | wc -l)
 		[ "$size" -gt 0 ] && break
 		sleep 0.05
@@ -292,7 +293,7 @@ test_killed_pull_leaves_no_usable_blob() {
 	wait_http "http://127.0.0.1:$port/v2/"
 	hutch image pull -q "127.0.0.1:$port/test/big:v1" > /dev/null 2>&1 &
 	pull=$!
-	for ((i = 0; i < 200; i++)); do
+	for ((i = 0; i < 1200; i++)); do
 		size=$(find "$HUTCH_IMAGE_STORE/tmp" -type f -size +1M 2>/dev/null | wc -l)
 		[ "$size" -gt 0 ] && break
 		sleep 0.05
