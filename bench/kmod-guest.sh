@@ -10,17 +10,14 @@
 #    (the cgroup files of each); median of RUNS calls each, interleaved.
 #  - CPU per sample of `hutch stats --all --watch WATCH_MS` at ST_CTS containers: the
 #    process's CPU time (/proc/PID/schedstat) over WATCH_S seconds / samples printed.
-#  - a fork+exit loop (bench/forkloop) in a container the module tracks vs the same loop
-#    with hutch.ko unloaded; ROUNDS alternating rounds of LOOPS forks, the median per
-#    fork+exit of each side and the difference: the overhead per fork+exit. With bpftrace
-#    in the image (bench/kmod.sh adds it when the host has it), the same loop with
-#    hutch.ko unloaded and a bpftrace program counting forks and exits per cgroup on the
-#    same tracepoints instead.
+# With hutch.bench=fork on the kernel command line (bench/kmod.sh's second guest), the
+# fork+exit overhead of the module's probes against bpftrace instead (bench/kmod-fork-guest.sh).
 set -euo pipefail
 TOP=/hutch
+[[ " $(cat /proc/cmdline) " != *" hutch.bench=fork "* ]] || exec bash "$TOP/bench/kmod-fork-guest.sh"
 hutch=$TOP/helper/hutch
 ko=$TOP/hutch.ko
-RUNS=${RUNS:-5} ROUNDS=${ROUNDS:-3} LOOPS=${LOOPS:-2000}
+RUNS=${RUNS:-5}
 PS_CTS=${PS_CTS:-10} PS_PROCS=${PS_PROCS:-100} ST_CTS=${ST_CTS:-100}
 WATCH_MS=${WATCH_MS:-200} WATCH_S=${WATCH_S:-10}
 tmp=$(mktemp -d)
@@ -118,37 +115,6 @@ for k in ps-on ps-off stats-on stats-off; do
 	med[$k]=$(tr ' ' '\n' <<<"${t[$k]}" | grep . | median)
 done
 
-# --- fork+exit overhead ------------------------------------------------------------------
-bundle "$tmp/fl" "[\"/bin/forkloop\", \"$LOOPS\"]"
-on=() off=() bpf=()
-bt=$(command -v bpftrace || true)
-for ((r = 0; r < ROUNDS; r++)); do
-	progress "fork+exit: round $r"
-	grep -q '^hutch ' /proc/modules || insmod "$ko"
-	on+=("$(H --module on run -b "$tmp/fl" fl)")
-	rmmod hutch
-	off+=("$(H --module off run -b "$tmp/fl" fl)")
-	if [ -n "$bt" ]; then
-		# the same counting as the module's probes: forks and exits per cgroup
-		"$bt" -e 'tracepoint:sched:sched_process_fork { @forks[cgroup] = count(); }
-			tracepoint:sched:sched_process_exit { @exits[cgroup] = count(); }
-			BEGIN { printf("attached\n"); }' > "$tmp/bt.out" 2>&1 &
-		bp=$!
-		for ((i = 0; i < 3000; i++)); do
-			grep -q attached "$tmp/bt.out" && break
-			sleep 0.1
-		done
-		grep -q attached "$tmp/bt.out" || { sed 's/^/# /' "$tmp/bt.out"; echo "not ok - bench: bpftrace did not attach"; exit 0; }
-		bpf+=("$(H --module off run -b "$tmp/fl" fl)")
-		kill -TERM "$bp"
-		wait "$bp" || true
-	fi
-done
-fon=$(printf '%s\n' "${on[@]}" | median)
-foff=$(printf '%s\n' "${off[@]}" | median)
-fbpf=0
-[ -z "$bt" ] || fbpf=$(printf '%s\n' "${bpf[@]}" | median)
-
 printf '# bench: %-44s %10s %10s %8s\n' "$(uname -r)" "module" "fallback" "ratio"
 awk -v c="ps of $PS_CTS x $PS_PROCS-process containers" -v a="${med[ps-on]}" -v b="${med[ps-off]}" \
 	'BEGIN { printf "# bench: %-44s %7.1f ms %7.1f ms %8.2f\n", c, a / 1000, b / 1000, a / b }'
@@ -156,30 +122,14 @@ awk -v c="stats --all of $n_st containers" -v a="${med[stats-on]}" -v b="${med[s
 	'BEGIN { printf "# bench: %-44s %7.1f ms %7.1f ms %8.2f\n", c, a / 1000, b / 1000, a / b }'
 awk -v c="CPU per sample, stats --all --watch ($n_st)" -v a="${cpu[on]}" -v b="${cpu[off]}" \
 	'BEGIN { printf "# bench: %-44s %7.1f ms %7.1f ms %8.2f\n", c, a / 1000, b / 1000, a / b }'
-awk -v a="$fon" -v b="$foff" -v r="$ROUNDS" -v l="$LOOPS" 'BEGIN {
-	printf "# bench: %-44s %7d ns %7d ns %8.2f\n", "fork+exit+wait, tracked vs unloaded", a, b, a / b
-	printf "# bench: overhead per fork+exit: %d ns (%.1f %%), median of %d rounds of %d\n", a - b, 100 * (a - b) / b, r, l
-}'
-if [ -n "$bt" ]; then
-	awk -v a="$fon" -v b="$foff" -v p="$fbpf" 'BEGIN {
-		printf "# bench: %-44s %7d ns %7d ns\n", "fork+exit+wait, bpftrace counting vs none", p, b
-		printf "# bench: overhead per fork+exit, hutch.ko / bpftrace: %d ns / %d ns = %.2f\n", a - b, p - b, (p - b) > 0 ? (a - b) / (p - b) : 0
-	}'
-else
-	echo "# bench: no bpftrace in the guest: no eBPF comparison"
-fi
 jq -cn --arg k "$(uname -r)" --argjson runs "$RUNS" \
 	--argjson pscts "$PS_CTS" --argjson psprocs "$PS_PROCS" --argjson stcts "$n_st" \
 	--argjson pson "${med[ps-on]}" --argjson psoff "${med[ps-off]}" \
 	--argjson ston "${med[stats-on]}" --argjson stoff "${med[stats-off]}" \
 	--argjson cpuon "${cpu[on]}" --argjson cpuoff "${cpu[off]}" \
-	--argjson fon "$fon" --argjson foff "$foff" --argjson fbpf "$fbpf" \
-	--argjson rounds "$ROUNDS" --argjson loops "$LOOPS" \
 	'{kernel: $k, runs: $runs,
 	  ps_us: {containers: $pscts, processes: $psprocs, module: $pson, fallback: $psoff},
 	  stats_all_us: {containers: $stcts, module: $ston, fallback: $stoff},
-	  watch_cpu_per_sample_us: {containers: $stcts, module: $cpuon, fallback: $cpuoff},
-	  fork_exit_ns: {tracked: $fon, unloaded: $foff, bpftrace: (if $fbpf > 0 then $fbpf else null end),
-	                 overhead: ($fon - $foff), rounds: $rounds, loops: $loops}}' |
+	  watch_cpu_per_sample_us: {containers: $stcts, module: $cpuon, fallback: $cpuoff}}' |
 	sed 's/^/# bench-json: /'
 echo "ok - bench: module benchmarks ran"
