@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * forkloop N: fork N children that exit at once, waiting for each, and print the mean
- * wall time of one fork+exit+wait in nanoseconds. Built static (bench/kmod-guest.sh runs
- * it inside a busybox container) to measure what hutch.ko's fork and exit tracepoint
- * probes add to a tracked container's processes.
+ * wall time of one fork+exit+wait in nanoseconds. Built static (bench/kmod-fork-guest.sh
+ * runs it inside a busybox container) to measure what hutch.ko's fork and exit tracepoint
+ * probes add to a tracked container's processes, and what bpftrace's do.
  */
 #define _GNU_SOURCE
 #include <stdio.h>

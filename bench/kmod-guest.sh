@@ -14,21 +14,18 @@
 #    (the cgroup files of each); median of RUNS calls each, interleaved.
 #  - CPU per sample of `hutch stats --all --watch WATCH_MS` at ST_CTS containers: the
 #    process's CPU time (/proc/PID/schedstat) over WATCH_S seconds / samples printed.
-#  - a fork+exit loop (bench/forkloop) in a container the module tracks vs the same loop
-#    with hutch.ko unloaded; ROUNDS alternating rounds of LOOPS forks, the median per
-#    fork+exit of each side and the difference: the overhead per fork+exit. With bpftrace
-#    in the image (bench/kmod.sh adds it when the host has it), the same loop with
-#    hutch.ko unloaded and a bpftrace program counting forks and exits per cgroup on the
-#    same tracepoints instead.
 # hutch.bench=PART,... on the kernel command line (HUTCH_VM_APPEND) runs only those parts
-# (run, ps, stats, fork; psprof: an strace profile of one `ps`, whose times are strace's
+# (run, ps, stats; psprof: an strace profile of one `ps`, whose times are strace's
 # more than hutch's in a TCG guest, but whose counts say what is read); default all but
 # psprof. A part not run is null in the JSON.
+# With hutch.bench=fork instead (bench/kmod.sh's second guest), the fork+exit overhead of
+# the module's probes against bpftrace (bench/kmod-fork-guest.sh) and nothing else.
 set -euo pipefail
 TOP=/hutch
+[[ " $(cat /proc/cmdline) " != *" hutch.bench=fork "* ]] || exec bash "$TOP/bench/kmod-fork-guest.sh"
 hutch=$TOP/helper/hutch
 ko=$TOP/hutch.ko
-RUNS=${RUNS:-5} ROUNDS=${ROUNDS:-3} LOOPS=${LOOPS:-2000}
+RUNS=${RUNS:-5}
 RUN_N=${RUN_N:-10}
 PS_CTS=${PS_CTS:-10} PS_PROCS=${PS_PROCS:-100} ST_CTS=${ST_CTS:-100}
 WATCH_MS=${WATCH_MS:-200} WATCH_S=${WATCH_S:-10}
@@ -43,13 +40,12 @@ median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (
 bundle() {
 	mkdir -p "$1"
 	[ -d "$1/rootfs" ] || cp -a "$TOP/build/rootfs" "$1/rootfs"
-	cp "$TOP/build/bench/forkloop" "$1/rootfs/bin/forkloop"
 	(cd "$1" && "$hutch" spec)
 	jq --argjson a "$2" '.process.terminal = false | .linux.resources.pids.limit = 4096 |
 		.process.args = $a' "$1/config.json" > "$tmp/c" && mv "$tmp/c" "$1/config.json"
 }
 
-parts=run,ps,stats,fork
+parts=run,ps,stats
 read -ra cmdline < /proc/cmdline
 for arg in "${cmdline[@]}"; do
 	case $arg in hutch.bench=*) parts=${arg#hutch.bench=} ;; esac
@@ -114,7 +110,7 @@ if part run; then
 	done
 fi
 
-n_st=0 fon=0 foff=0 fbpf=0 bt=
+n_st=0
 if part ps; then
 	# --- ps of PS_CTS containers x PS_PROCS processes ---------------------------------------
 	bundle "$tmp/ps" "$(jq -cn --argjson n "$PS_PROCS" \
@@ -192,39 +188,6 @@ if part stats; then
 	medians stats-on stats-off
 fi
 
-if part fork; then
-	# --- fork+exit overhead ------------------------------------------------------------------
-	bundle "$tmp/fl" "[\"/bin/forkloop\", \"$LOOPS\"]"
-	on=() off=() bpf=()
-	bt=$(command -v bpftrace || true)
-	for ((r = 0; r < ROUNDS; r++)); do
-		progress "fork+exit: round $r"
-		grep -q '^hutch ' /proc/modules || insmod "$ko"
-		on+=("$(H --module on run -b "$tmp/fl" fl)")
-		rmmod hutch
-		off+=("$(H --module off run -b "$tmp/fl" fl)")
-		if [ -n "$bt" ]; then
-			# the same counting as the module's probes: forks and exits per cgroup
-			"$bt" -e 'tracepoint:sched:sched_process_fork { @forks[cgroup] = count(); }
-				tracepoint:sched:sched_process_exit { @exits[cgroup] = count(); }
-				BEGIN { printf("attached\n"); }' > "$tmp/bt.out" 2>&1 &
-			bp=$!
-			for ((i = 0; i < 3000; i++)); do
-				grep -q attached "$tmp/bt.out" && break
-				sleep 0.1
-			done
-			grep -q attached "$tmp/bt.out" || { sed 's/^/# /' "$tmp/bt.out"; echo "not ok - bench: bpftrace did not attach"; exit 0; }
-			bpf+=("$(H --module off run -b "$tmp/fl" fl)")
-			kill -TERM "$bp"
-			wait "$bp" || true
-		fi
-	done
-	fon=$(printf '%s\n' "${on[@]}" | median)
-	foff=$(printf '%s\n' "${off[@]}" | median)
-	fbpf=0
-	[ -z "$bt" ] || fbpf=$(printf '%s\n' "${bpf[@]}" | median)
-fi
-
 # a ratio of two figures ("" when a part did not run)
 ratio() {
 	if [ -n "${1:-}" ] && [ -n "${2:-}" ]; then
@@ -240,22 +203,6 @@ row "run /bin/true (module: no re-execution)" "${med[run-on]:-}" "${med[run-off]
 row "ps of $PS_CTS x $PS_PROCS-process containers" "${med[ps-on]:-}" "${med[ps-off]:-}"
 row "stats --all of $n_st containers" "${med[stats-on]:-}" "${med[stats-off]:-}"
 row "CPU per sample, stats --all --watch ($n_st)" "${cpu[on]:-}" "${cpu[off]:-}"
-if part fork; then
-	awk -v a="$fon" -v b="$foff" -v r="$ROUNDS" -v l="$LOOPS" 'BEGIN {
-		printf "# bench: %-44s %7d ns %7d ns %8.2f\n", "fork+exit+wait, tracked vs unloaded", a, b, a / b
-		printf "# bench: overhead per fork+exit: %d ns (%.1f %%), median of %d rounds of %d\n", a - b, 100 * (a - b) / b, r, l
-	}'
-	if [ -n "$bt" ]; then
-		awk -v a="$fon" -v b="$foff" -v p="$fbpf" 'BEGIN {
-			printf "# bench: %-44s %7d ns %7d ns\n", "fork+exit+wait, bpftrace counting vs none", p, b
-			printf "# bench: overhead per fork+exit, hutch.ko / bpftrace: %d ns / %d ns = %.2f\n", a - b, p - b, ((p - b) > 0 ? (a - b) / (p - b) : 0)
-		}'
-	else
-		echo "# bench: no bpftrace in the guest: no eBPF comparison"
-	fi
-fi
-fork_ratio=
-[ -z "$bt" ] || fork_ratio=$(ratio $((fon - foff)) $((fbpf - foff)))
 # null for what did not run
 j() { [ -n "${1:-}" ] && echo "$1" || echo null; }
 jq -cn --arg k "$(uname -r)" --argjson runs "$RUNS" --arg parts "$parts" \
@@ -267,13 +214,10 @@ jq -cn --arg k "$(uname -r)" --argjson runs "$RUNS" --arg parts "$parts" \
 	--argjson pson "$(j "${med[ps-on]:-}")" --argjson psoff "$(j "${med[ps-off]:-}")" \
 	--argjson ston "$(j "${med[stats-on]:-}")" --argjson stoff "$(j "${med[stats-off]:-}")" \
 	--argjson cpuon "$(j "${cpu[on]:-}")" --argjson cpuoff "$(j "${cpu[off]:-}")" \
-	--argjson fon "$fon" --argjson foff "$foff" --argjson fbpf "$fbpf" --argjson fork "$(part fork && echo true || echo false)" \
-	--argjson rounds "$ROUNDS" --argjson loops "$LOOPS" \
 	--argjson rrun "$(j "$(ratio "${med[run-on]:-}" "${med[run-off]:-}")")" \
 	--argjson rps "$(j "$(ratio "${med[ps-on]:-}" "${med[ps-off]:-}")")" \
 	--argjson rst "$(j "$(ratio "${med[stats-on]:-}" "${med[stats-off]:-}")")" \
 	--argjson rcpu "$(j "$(ratio "${cpu[on]:-}" "${cpu[off]:-}")")" \
-	--argjson rfork "$(j "$fork_ratio")" \
 	'{kernel: $k, runs: $runs, parts: $parts,
 	  run_us: {runs: ($runs * $runn), module: $runon, none: $runoff, module_reexec: $runonre,
 	          none_unprotected: $runbare, state_command: $start, state_command_module: $starton,
@@ -282,8 +226,6 @@ jq -cn --arg k "$(uname -r)" --argjson runs "$RUNS" --arg parts "$parts" \
 	  ps_us: {containers: $pscts, processes: $psprocs, module: $pson, fallback: $psoff},
 	  stats_all_us: {containers: $stcts, module: $ston, fallback: $stoff},
 	  watch_cpu_per_sample_us: {containers: $stcts, module: $cpuon, fallback: $cpuoff},
-	  fork_exit_ns: (if $fork then {tracked: $fon, unloaded: $foff, bpftrace: (if $fbpf > 0 then $fbpf else null end),
-	                 overhead: ($fon - $foff), rounds: $rounds, loops: $loops} else null end),
-	  targets: {run: $rrun, ps: $rps, stats_all: $rst, watch_cpu: $rcpu, fork_exit: $rfork}}' |
+	  targets: {run: $rrun, ps: $rps, stats_all: $rst, watch_cpu: $rcpu}}' |
 	sed 's/^/# bench-json: /'
 echo "ok - bench: module benchmarks ran"
