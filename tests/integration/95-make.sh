@@ -47,6 +47,27 @@ test_library_includes_no_cli_header() {
 	! grep -qE '\b(fork|clone3?|setns)\(' "$TOP/helper/cli/cmd_exec.c" || fail "cmd_exec.c does runtime work"
 }
 
+# The VM harness plans guests by the tests it lists with `grep '^test_NAME'` (tests/vm/run,
+# guest-run: suite_tests); a test function made any other way (eval in a loop, indented)
+# would run on the host but be dropped from the guests' plans and then counted out of time.
+test_every_suite_test_is_a_definition_the_harness_lists() {
+	local f bad=
+	for f in "$TOP"/tests/integration/*.sh "$TOP"/tests/kmod/*.sh "$TOP"/tests/vm/suites/*.sh; do
+		[ -f "$f" ] || continue
+		# every "test_x()" that does not start its line (outside comments and here-documents,
+		# which hold other files: 96-runner's suite)
+		if awk '
+			doc != "" { if ($0 ~ "^\t*" doc "$") doc = ""; next }
+			match($0, /<<-?[\047"]?[A-Za-z_]+/) { d = substr($0, RSTART, RLENGTH); sub(/^<<-?[\047"]?/, "", d); doc = d }
+			/^[[:space:]]*#/ { next }
+			/(^[[:space:]]+|[^[:alnum:]_[:space:]][[:space:]]*)test_[A-Za-z0-9_]*[[:space:]]*\(\)|eval.*[t]est_/ { print FNR ": " $0; n++ }
+			END { exit !n }' "$f" > hits; then
+			bad+=" ${f#"$TOP"/}: $(head -n1 hits)"
+		fi
+	done
+	[ -z "$bad" ] || fail "test functions the harness cannot list:$bad"
+}
+
 test_console_socket_connect_is_written_once() {
 	# every connect(2) to a unix socket path is unix_connect's (utils.c): --console-socket
 	# (terminal.c) and the seccomp listener (seccomp.c) use it; container.c's one connect
