@@ -407,9 +407,8 @@ static const char *t_seccomp_notify(void)
 	return m;
 }
 
-static const char *t_paths(void)
+static const char *paths_in(const char *dir)
 {
-	char dir[] = "/tmp/hutch-unit-paths.XXXXXX";
 	char *f, *d, *ro, *sub, *p;
 	cleanup_free char *buf = NULL;
 	size_t len = 0;
@@ -417,10 +416,6 @@ static const char *t_paths(void)
 	struct hutch_security *s = NULL;
 	hutch_err err = NULL;
 
-	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_PRIVATE | MS_REC, NULL) < 0)
-		return "unshare mount ns";
-	if (!mkdtemp(dir) || mount("tmpfs", dir, "tmpfs", 0, NULL) < 0)
-		return "tmpfs";
 	f = xasprintf("%s/secret", dir);
 	d = xasprintf("%s/secretdir", dir);
 	ro = xasprintf("%s/ro", dir);
@@ -444,6 +439,27 @@ static const char *t_paths(void)
 	if (write_file(sub, "x", 1, NULL) == 0 || errno != EROFS)
 		return "read-only path is writable";
 	return NULL;
+}
+
+/* maskedPaths and readonlyPaths over a tmpfs of a private mount namespace; the directory
+ * it is mounted on (in the host's /tmp) goes afterwards */
+static const char *t_paths(void)
+{
+	char dir[] = "/tmp/hutch-unit-paths.XXXXXX";
+	const char *r;
+
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_PRIVATE | MS_REC, NULL) < 0)
+		return "unshare mount ns";
+	if (!mkdtemp(dir))
+		return "mkdtemp";
+	if (mount("tmpfs", dir, "tmpfs", 0, NULL) < 0) {
+		rmdir(dir);
+		return "tmpfs";
+	}
+	r = paths_in(dir);
+	if (umount2(dir, MNT_DETACH) < 0 || rmdir(dir) < 0)
+		return r ? r : "remove the test directory";
+	return r;
 }
 
 static const char *t_hooks(void)
