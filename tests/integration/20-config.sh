@@ -17,12 +17,14 @@ test_shared_namespace_when_not_listed() {
 }
 
 test_join_namespace_by_path() {
-	unshare --net=/run/hutch-test-netns-$$ true 2>/dev/null || { touch /run/hutch-test-netns-$$; unshare --net=/run/hutch-test-netns-$$ true; }
-	want=$(nsenter --net=/run/hutch-test-netns-$$ readlink /proc/self/ns/net)
+	local ns=/run/hutch-test-netns-$$
+	# (also when the test fails: the bind mount and its file are the host's)
+	trap "umount $ns 2>/dev/null; rm -f $ns" EXIT
+	unshare --net=$ns true 2>/dev/null || { touch $ns; unshare --net=$ns true; }
+	want=$(nsenter --net=$ns readlink /proc/self/ns/net)
 	new_bundle b readlink /proc/self/ns/net
-	cfg b "(.linux.namespaces[] | select(.type == \"network\")) .path = \"/run/hutch-test-netns-$$\""
+	cfg b "(.linux.namespaces[] | select(.type == \"network\")) .path = \"$ns\""
 	got=$(hutch run -b b c1)
-	umount /run/hutch-test-netns-$$; rm -f /run/hutch-test-netns-$$
 	assert_eq "$want" "$got"
 }
 
