@@ -49,6 +49,12 @@ struct pb {
 	size_t len, cap;
 };
 
+static void pb_release(struct pb *b)
+{
+	free(b->p);
+}
+#define cleanup_pb __attribute__((cleanup(pb_release)))
+
 static void pb_put(struct pb *b, const void *d, size_t n)
 {
 	if (b->len + n > b->cap) {
@@ -96,13 +102,12 @@ static void pb_str(struct pb *b, unsigned int field, const char *s)
 static void pb_pair(struct pb *b, unsigned int field, unsigned int f1, const char *s1,
 		    unsigned int f2, const char *s2)
 {
-	struct pb m = { 0 };
+	cleanup_pb struct pb m = { 0 };
 
 	if (s1)
 		pb_str(&m, f1, s1);
 	pb_str(&m, f2, s2);
 	pb_bytes(b, field, m.p, m.len);
-	free(m.p);
 }
 
 static int pb_read_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
@@ -368,13 +373,12 @@ typedef int (*notify_fn)(void *data, const char *script, pid_t pid, hutch_err *e
 static int swrk_call(struct swrk *s, int type, const struct pb *opts, notify_fn fn, void *data,
 		     struct criu_resp *r, hutch_err *err)
 {
-	struct pb req = { 0 };
+	cleanup_pb struct pb req = { 0 };
 	ssize_t n;
 
 	pb_uint(&req, 1, type);
 	pb_bytes(&req, 2, opts->p, opts->len);
 	n = send(s->fd, req.p, req.len, MSG_NOSIGNAL);
-	free(req.p);
 	if (n < 0)
 		return hutch_fail(err, errno, "send the request to criu");
 	for (;;) {
@@ -384,11 +388,10 @@ static int swrk_call(struct swrk *s, int type, const struct pb *opts, notify_fn 
 			return 0;
 		if (fn && r->notify_script && fn(data, r->notify_script, r->notify_pid, err) < 0)
 			return -1;
-		req = (struct pb){ 0 };
+		req.len = 0;   /* (the buffer is reused) */
 		pb_uint(&req, 1, REQ_NOTIFY);
 		pb_uint(&req, 3, 1);
 		n = send(s->fd, req.p, req.len, MSG_NOSIGNAL);
-		free(req.p);
 		if (n < 0)
 			return hutch_fail(err, errno, "answer criu's notification");
 	}
@@ -529,7 +532,7 @@ int container_checkpoint(struct hutch_global *g, const char *id, const struct hu
 	struct dirs d __attribute__((cleanup(dirs_release))) = { -1, -1, NULL, NULL };
 	struct swrk w = { -1, -1 };
 	struct criu_resp r = { 0 };
-	struct pb opts = { 0 };
+	cleanup_pb struct pb opts = { 0 };
 	enum hutch_status status;
 	const char *log = o->pre_dump ? "pre-dump.log" : "dump.log";
 	int rc;
@@ -593,12 +596,9 @@ int container_checkpoint(struct hutch_global *g, const char *id, const struct hu
 		if (cgdir)
 			pb_str(&opts, O_FREEZE_CGROUP, cgdir);
 	}
-	if (swrk_start(criu, true, &w, err) < 0) {
-		free(opts.p);
+	if (swrk_start(criu, true, &w, err) < 0)
 		return -1;
-	}
 	rc = swrk_call(&w, o->pre_dump ? REQ_PRE_DUMP : REQ_DUMP, &opts, NULL, NULL, &r, err);
-	free(opts.p);
 	swrk_end(&w);
 	if (rc == 0 && !r.success)
 		rc = criu_failed(o->pre_dump ? "pre-dump" : "dump", &r, d.work, log, d.work_path, err);
@@ -645,7 +645,7 @@ int container_restore(struct hutch_global *g, const char *id, const struct hutch
 	struct restore_ctx rc_ctx = { .id = id };
 	struct swrk w = { -1, -1 };
 	struct criu_resp r = { 0 };
-	struct pb opts = { 0 };
+	cleanup_pb struct pb opts = { 0 };
 	int netns_fd = -1, rc;
 	bool cg_created = false, mounted = false;
 	pid_t pid = -1;
@@ -717,18 +717,17 @@ int container_restore(struct hutch_global *g, const char *id, const struct hutch
 		if (json_object_object_get_ex(rec, "stdio", &a) && json_object_is_type(a, json_type_array))
 			for (size_t i = 0; i < json_object_array_length(a) && i < 3; i++) {
 				const char *k = json_object_get_string(json_object_array_get_idx(a, i));
-				struct pb m = { 0 };
+				cleanup_pb struct pb m = { 0 };
 
 				if (!k || !strstr(k, "pipe:"))
 					continue;
 				pb_str(&m, 1, k);
 				pb_uint(&m, 2, i);
 				pb_bytes(&opts, O_INHERIT_FD, m.p, m.len);
-				free(m.p);
 			}
 	}
 	for (size_t i = 0; i < s->nnamespaces; i++) {
-		struct pb m = { 0 };
+		cleanup_pb struct pb m = { 0 };
 
 		if (s->namespaces[i].type != CLONE_NEWNET || !s->namespaces[i].path)
 			continue;
@@ -742,7 +741,6 @@ int container_restore(struct hutch_global *g, const char *id, const struct hutch
 		pb_str(&m, 1, "extRootNetNS");
 		pb_uint(&m, 2, netns_fd);
 		pb_bytes(&opts, O_INHERIT_FD, m.p, m.len);
-		free(m.p);
 	}
 	if (swrk_start(criu, false, &w, err) < 0)
 		goto fail;
@@ -777,12 +775,10 @@ int container_restore(struct hutch_global *g, const char *id, const struct hutch
 		goto fail;
 	if (pid_out)
 		*pid_out = pid;
-	free(opts.p);
 	return 0;
 
 fail:
 	hutch_error_prefix(err, "restore `%s`", id);
-	free(opts.p);
 	cleanup_closep(&netns_fd);
 	if (w.pid > 0) {
 		kill(w.pid, SIGKILL);
