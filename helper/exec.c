@@ -144,16 +144,18 @@ static int build_process(const struct hutch_exec_opts *o, json_object *cfg, char
 	return 0;
 }
 
-/* linux.resources.pids.limit > 0 in the container's config */
+/* linux.resources.pids.limit > 0 in the container's config (checked at create) */
 static bool pids_limited(json_object *cfg)
 {
-	static const char *const path[] = { "linux", "resources", "pids", "limit" };
-	json_object *o = cfg;
+	cleanup_err hutch_err e = NULL;
+	json_object *lin = NULL, *res = NULL, *pids = NULL;
+	int64_t limit = 0;
 
-	for (size_t i = 0; i < ARRAY_SIZE(path); i++)
-		if (!json_object_object_get_ex(o, path[i], &o) || !o)
-			return false;
-	return json_object_get_int64(o) > 0;
+	return jget_obj(cfg, "config.json", "", "linux", false, &lin, &e) == 0 && lin &&
+	       jget_obj(lin, "config.json", "linux", "resources", false, &res, &e) == 0 && res &&
+	       jget_obj(res, "config.json", "linux.resources", "pids", false, &pids, &e) == 0 && pids &&
+	       jget_i64(pids, "config.json", "linux.resources.pids", "limit", false, &limit, &e) == 0 &&
+	       limit > 0;
 }
 
 /* After the exec child is released: EOF means execve succeeded. */
