@@ -24,6 +24,7 @@
 #include "jsonutil.h"
 #include "kmodule.h"
 #include "log.h"
+#include "mount.h"
 #include "spec.h"
 #include "state.h"
 #include "utils.h"
@@ -590,7 +591,7 @@ int container_checkpoint(struct hutch_global *g, const char *id, const struct hu
 	}
 	/* frozen through its cgroup (v2: cgroup.freeze) rather than by ptrace one by one */
 	if (st->cg && hutch_cgroup_v2_fd(st->cg) >= 0) {
-		cleanup_free char *fdp = xasprintf("/proc/self/fd/%d", hutch_cgroup_v2_fd(st->cg));
+		cleanup_free char *fdp = fd_path(hutch_cgroup_v2_fd(st->cg));
 		cleanup_free char *cgdir = realpath(fdp, NULL);
 
 		if (cgdir)
