@@ -89,6 +89,29 @@ test_hostname_and_domainname() {
 	assert_eq "h1 example.test" "$(hutch run -b b c1 | xargs)"
 }
 
+# domainname and a kernel.domainname sysctl must agree (as runc checks): a conflict is an
+# error naming the sysctl, and leaves nothing; the same value is fine
+test_domainname_conflicting_with_the_sysctl_is_an_error() {
+	new_bundle b cat /proc/sys/kernel/domainname
+	cfg b '.domainname = "example.test" | .linux.sysctl = {"kernel.domainname": "other.test"}'
+	expect_fail 'config.json: linux.sysctl.kernel.domainname: "other.test" conflicts with domainname "example.test"' \
+		hutch run -b b c1
+	assert_eq "" "$(ls -A "$T_ROOT")" "state left"
+	cfg b '.linux.sysctl = {"kernel.domainname": "example.test"}'
+	assert_eq example.test "$(hutch run -b b c1)"
+}
+
+# crun's run.oci.keep_original_groups=1 (podman --group-add keep-groups): the groups hutch
+# runs with are kept, process.user.additionalGids added to them; without it, only those
+test_keep_original_groups_annotation() {
+	new_bundle b sh -c 'id -G'
+	cfg b '.process.user = {"uid": 0, "gid": 0, "additionalGids": [5]}'
+	assert_eq "0 5" "$(hutch run -b b c1 | xargs -n1 | sort -n | xargs)" "without the annotation"
+	cfg b '.annotations = {"run.oci.keep_original_groups": "1"}'
+	out=$(setpriv --groups 4242 -- "$HUTCH" --root "$T_ROOT" run -b b c1 | xargs -n1 | sort -n | xargs)
+	assert_eq "0 5 4242" "$out" "with it: the caller's group 4242 kept"
+}
+
 test_readonly_root_and_writable_tmpfs() {
 	new_bundle b sh -c 'touch /x 2>&1; touch /dev/shm/ok && echo shm-ok'
 	out=$(hutch run -b b c1)
