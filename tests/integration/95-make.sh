@@ -68,6 +68,17 @@ test_every_suite_test_is_a_definition_the_harness_lists() {
 	[ -z "$bad" ] || fail "test functions the harness cannot list:$bad"
 }
 
+# make check in a clone without ../shared/conformance: the suite is one clear SKIP line,
+# not a failure and not silence
+test_conformance_without_the_tarball_is_one_skip() {
+	local out
+	out=$(make -s -C "$TOP" CONF_TARBALL= conformance-build 2>&1)
+	assert_contains "$out" "the suite is skipped"
+	out=$(CONFORMANCE_DIR="$PWD/none" "$TOP/tests/conformance/run" 2>&1)
+	assert_match "$out" "^ok - conformance # SKIP the runtime-tools suite is not built"
+	assert_eq 1 "$(grep -c '^\(not \)\?ok' <<<"$out")" "TAP lines"
+}
+
 test_console_socket_connect_is_written_once() {
 	# every connect(2) to a unix socket path is unix_connect's (utils.c): --console-socket
 	# (terminal.c) and the seccomp listener (seccomp.c) use it; container.c's one connect
