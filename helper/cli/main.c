@@ -256,6 +256,8 @@ int main(int argc, char **argv)
 	if (debug_fds)
 		each_open_fd(note_fd, &inherited);
 	r = c->run(&g, argc - next, argv + next, &err);
+	/* the library's cached connection to hutch.ko (kmodule.c) ends with the command */
+	hutch_kmod_release();
 	if (debug_fds) {
 		each_open_fd(report_fd, &inherited);
 		free(inherited.fds);
