@@ -9,7 +9,9 @@ protobuf messages it needs by hand. Usage:
   cri.py SOCKET exec ID CMD...                   -> prints stdout, exits with its code
   cri.py SOCKET stop-pod|rm-pod POD
   cri.py SOCKET pods-q                           -> pod sandbox ids
+The pod's cgroup_parent is $CRI_CGROUP_PARENT when set (the kubelet's pod slice).
 """
+import os
 import sys
 
 import grpc
@@ -76,6 +78,8 @@ def sandbox_config(name):
     meta = fb(1, name) + fb(2, name + "-uid") + fb(3, "hutch-test") + fv(4, 0)
     nsopts = fv(1, NODE)
     linux = fb(2, fb(1, nsopts))
+    if os.environ.get("CRI_CGROUP_PARENT"):
+        linux = fb(1, os.environ["CRI_CGROUP_PARENT"]) + linux
     # no hostname: the kubelet sets none for host-network pods (no private UTS ns)
     return fb(1, meta) + fb(8, linux)
 

@@ -272,35 +272,50 @@ test_podman_with_systemd_cgroup_manager() {
 	assert_no_dirs "libpod-$id"
 }
 
-# containerd's runc shim with SystemdCgroup (ctr run --runc-systemd-cgroup): the shim passes
-# --systemd-cgroup to hutch with the container's slice:prefix:name path.
-test_containerd_with_systemd_cgroup() {
+# sd_containerd CRI_TOML: start containerd in systemd's namespaces, its config, root, state
+# and sockets in $CD (a new temp dir), the busybox image imported (ctr, namespace default);
+# CRI_TOML is the CRI plugin's part of the config, or "" to disable that plugin. `c` is ctr
+# on its socket; the EXIT trap stops it and removes $CD.
+sd_containerd() {
 	for p in containerd ctr containerd-shim-runc-v2; do
 		command -v $p >/dev/null || skip "$p not installed (make deps)"
 	done
 	CD=$(mktemp -d /tmp/hutch-sdcd.XXXXXX)
-	cat >"$CD/config.toml" <<-EOF
-		version = 2
-		root = "$CD/root"
-		state = "$CD/state"
-		disabled_plugins = ["io.containerd.grpc.v1.cri"]
-		[grpc]
-		  address = "$CD/c.sock"
-		[ttrpc]
-		  address = "$CD/c.sock.ttrpc"
-		[debug]
-		  address = "$CD/d.sock"
-		[metrics]
-		  address = ""
-	EOF
+	{
+		cat <<-EOF
+			version = 2
+			root = "$CD/root"
+			state = "$CD/state"
+		EOF
+		[ -n "$1" ] || echo 'disabled_plugins = ["io.containerd.grpc.v1.cri"]'
+		cat <<-EOF
+			[grpc]
+			  address = "$CD/c.sock"
+			[ttrpc]
+			  address = "$CD/c.sock.ttrpc"
+			[debug]
+			  address = "$CD/d.sock"
+			[metrics]
+			  address = ""
+		EOF
+		printf '%s\n' "$1"
+	} >"$CD/config.toml"
 	c() { sd ctr --address "$CD/c.sock" "$@"; }
 	# shellcheck disable=SC2016
 	sd sh -c 'echo $$ > "$1"; exec containerd --config "$2"' sh "$CD/pid" "$CD/config.toml" >"$CD/log" 2>&1 &
 	# shellcheck disable=SC2317
 	cd_cleanup() {
-		c task kill -s KILL cd1 >/dev/null 2>&1 || true
-		c task delete cd1 >/dev/null 2>&1 || true
-		c container rm cd1 >/dev/null 2>&1 || true
+		local id
+		if [ -S "$CD/c.sock" ]; then
+			for id in $(cri pods-q 2>/dev/null); do cri stop-pod "$id"; cri rm-pod "$id"; done >/dev/null 2>&1
+			for ns in default k8s.io; do
+				for id in $(c -n $ns task ls -q 2>/dev/null); do
+					c -n $ns task kill -s KILL "$id" >/dev/null 2>&1
+					c -n $ns task delete -f "$id" >/dev/null 2>&1
+				done
+				for id in $(c -n $ns containers ls -q 2>/dev/null); do c -n $ns containers rm "$id" >/dev/null 2>&1; done
+			done
+		fi
 		[ ! -f "$CD/pid" ] || sd kill "$(cat "$CD/pid")" 2>/dev/null || true
 		sleep 0.5
 		umount -R "$CD/root" "$CD/state" 2>/dev/null || true
@@ -313,6 +328,14 @@ test_containerd_with_systemd_cgroup() {
 		--config '{"Env":["PATH=/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["sh"]}' "$CD/rootfs.tar"
 	tar -C "$CD/oci" -cf "$CD/oci.tar" .
 	c image import --base-name localhost/hutch-busybox "$CD/oci.tar" >/dev/null
+}
+# The CRI gRPC API as the kubelet drives it (tests/clients/cri.py), in systemd's namespaces.
+cri() { sd /usr/bin/python3 "$TOP/tests/clients/cri.py" "$CD/c.sock" "$@"; }
+
+# containerd's runc shim with SystemdCgroup (ctr run --runc-systemd-cgroup): the shim passes
+# --systemd-cgroup to hutch with the container's slice:prefix:name path.
+test_containerd_with_systemd_cgroup() {
+	sd_containerd ""
 	c run -d --runc-binary "$HUTCH" --runc-systemd-cgroup --runc-root "$CD/runc" \
 		--cgroup "system.slice:hutch45cd:cd1" --memory-limit 67108864 \
 		localhost/hutch-busybox:latest cd1 sleep 1000 >/dev/null
@@ -330,6 +353,64 @@ test_containerd_with_systemd_cgroup() {
 	c container rm cd1
 	assert_eq not-found "$(prop $u LoadState)" "$u after task delete"
 	assert_no_dirs hutch45cd-cd1
+}
+
+# What a Kubernetes node with the systemd cgroup driver runs: containerd's CRI plugin with
+# the runtime entry's `SystemdCgroup = true` and `BinaryName = hutch`, and a kubelet that
+# puts each pod under a slice of its own (cgroup_parent .../kubepods-besteffort-podUID.slice).
+# containerd turns that into `kubepods-besteffort-podUID.slice:cri-containerd:ID` for the
+# sandbox and each container; hutch makes those scopes, and systemd the nested slices.
+test_containerd_cri_with_systemd_cgroup() {
+	/usr/bin/python3 -c 'import grpc' 2>/dev/null || skip "python3-grpcio missing (make deps)"
+	sd_containerd "$(cat <<-EOF
+		[plugins."io.containerd.grpc.v1.cri"]
+		  sandbox_image = "localhost/hutch-pause:latest"
+		  restrict_oom_score_adj = true
+		  disable_apparmor = true
+		  [plugins."io.containerd.grpc.v1.cri".cni]
+		    bin_dir = "$CD/cni-bin"
+		    conf_dir = "$CD/cni-conf"
+		  [plugins."io.containerd.grpc.v1.cri".containerd]
+		    default_runtime_name = "hutch"
+		    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.hutch]
+		      runtime_type = "io.containerd.runc.v2"
+		      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.hutch.options]
+		        BinaryName = "$HUTCH"
+		        Root = "$CD/runc"
+		        SystemdCgroup = true
+	EOF
+	)"
+	local slice=kubepods-besteffort-podhutch45.slice pod cid rc=0 out
+	python3 "$TOP/tests/image/mkoci.py" layout "$CD/pause" --ref latest \
+		--config '{"Env":["PATH=/bin"],"Entrypoint":["/bin/sh","-c","trap \"exit 0\" TERM; while :; do sleep 1; done"]}' \
+		"$CD/rootfs.tar"
+	tar -C "$CD/pause" -cf "$CD/pause.tar" .
+	c -n k8s.io image import --base-name localhost/hutch-pause "$CD/pause.tar" >/dev/null
+	c -n k8s.io image import --base-name localhost/hutch-busybox "$CD/oci.tar" >/dev/null
+	export CRI_CGROUP_PARENT=/kubepods.slice/kubepods-besteffort.slice/$slice
+	pod=$(cri run-pod pod45 hutch)
+	assert_eq active "$(prop "cri-containerd-$pod.scope" ActiveState)" "the sandbox's scope"
+	assert_eq "$slice" "$(prop "cri-containerd-$pod.scope" Slice)"
+	assert_eq yes "$(prop "cri-containerd-$pod.scope" Delegate)"
+	assert_eq kubepods-besteffort.slice "$(prop "$slice" Slice)" "systemd made the parent slices"
+	cid=$(cri create "$pod" ctr45 hutch localhost/hutch-busybox:latest \
+		sh -c 'trap "exit 0" TERM; while :; do sleep 0.1; done')
+	cri start "$cid"
+	assert_eq "RUNNING 0" "$(cri status "$cid")"
+	assert_eq active "$(prop "cri-containerd-$cid.scope" ActiveState)" "the container's scope"
+	out=$(cri exec "$cid" cat /proc/self/cgroup)
+	assert_contains "$out" "/kubepods.slice/kubepods-besteffort.slice/$slice/cri-containerd-$cid.scope"
+	cri exec "$cid" sh -c 'exit 6' || rc=$?
+	assert_eq 6 "$rc" "exit code through ExecSync"
+	cri stop "$cid"
+	assert_eq "EXITED 0" "$(cri status "$cid")"
+	cri rm "$cid"
+	cri stop-pod "$pod"
+	cri rm-pod "$pod"
+	assert_eq not-found "$(prop "cri-containerd-$cid.scope" LoadState)" "container scope after RemoveContainer"
+	assert_eq not-found "$(prop "cri-containerd-$pod.scope" LoadState)" "sandbox scope after RemovePodSandbox"
+	assert_eq "" "$(ls -A "$CD/runc/k8s.io" 2>/dev/null)" "hutch state left after RemovePodSandbox"
+	assert_no_dirs "cri-containerd-$cid"
 }
 
 # 40-cgroups.sh with --systemd-cgroup in systemd's namespaces: every test, but in the VM
