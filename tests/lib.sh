@@ -178,6 +178,34 @@ wait_for() {
 
 status_of() { hutch state "$1" | jq -r .status; }
 
+# cri_plugin_toml DIR ROOT [OPTION...]: containerd's CRI plugin config as a Kubernetes node
+# writes it: a runtime entry "hutch" (runc shim, BinaryName = hutch, Root = ROOT, then each
+# OPTION line, e.g. "SystemdCgroup = true") as the default, host-network pods (the CNI dirs
+# under DIR stay empty), the pause image localhost/hutch-pause. This host denies lowering
+# oom_score_adj even to root (no CAP_SYS_RESOURCE; runc fails the same way), so the
+# sandbox's -998 is clamped with restrict_oom_score_adj, as on such nodes.
+cri_plugin_toml() {
+	local dir=$1 root=$2 o
+	shift 2
+	cat <<-EOF
+		[plugins."io.containerd.grpc.v1.cri"]
+		  sandbox_image = "localhost/hutch-pause:latest"
+		  restrict_oom_score_adj = true
+		  disable_apparmor = true
+		  [plugins."io.containerd.grpc.v1.cri".cni]
+		    bin_dir = "$dir/cni-bin"
+		    conf_dir = "$dir/cni-conf"
+		  [plugins."io.containerd.grpc.v1.cri".containerd]
+		    default_runtime_name = "hutch"
+		    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.hutch]
+		      runtime_type = "io.containerd.runc.v2"
+		      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.hutch.options]
+		        BinaryName = "$HUTCH"
+		        Root = "$root"
+	EOF
+	for o in "$@"; do echo "        $o"; done
+}
+
 # Remove every container this suite left in its root.
 cleanup_containers() {
 	local id

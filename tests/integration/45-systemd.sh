@@ -280,7 +280,8 @@ sd_containerd() {
 	for p in containerd ctr containerd-shim-runc-v2; do
 		command -v $p >/dev/null || skip "$p not installed (make deps)"
 	done
-	CD=$(mktemp -d /tmp/hutch-sdcd.XXXXXX)
+	CD=${CD:-$(mktemp -u /tmp/hutch-sdcd.XXXXXX)}
+	mkdir "$CD"
 	{
 		cat <<-EOF
 			version = 2
@@ -362,24 +363,8 @@ test_containerd_with_systemd_cgroup() {
 # sandbox and each container; hutch makes those scopes, and systemd the nested slices.
 test_containerd_cri_with_systemd_cgroup() {
 	/usr/bin/python3 -c 'import grpc' 2>/dev/null || skip "python3-grpcio missing (make deps)"
-	sd_containerd "$(cat <<-EOF
-		[plugins."io.containerd.grpc.v1.cri"]
-		  sandbox_image = "localhost/hutch-pause:latest"
-		  restrict_oom_score_adj = true
-		  disable_apparmor = true
-		  [plugins."io.containerd.grpc.v1.cri".cni]
-		    bin_dir = "$CD/cni-bin"
-		    conf_dir = "$CD/cni-conf"
-		  [plugins."io.containerd.grpc.v1.cri".containerd]
-		    default_runtime_name = "hutch"
-		    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.hutch]
-		      runtime_type = "io.containerd.runc.v2"
-		      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.hutch.options]
-		        BinaryName = "$HUTCH"
-		        Root = "$CD/runc"
-		        SystemdCgroup = true
-	EOF
-	)"
+	CD=$(mktemp -u /tmp/hutch-sdcd.XXXXXX)
+	sd_containerd "$(cri_plugin_toml "$CD" "$CD/runc" "SystemdCgroup = true")"
 	local slice=kubepods-besteffort-podhutch45.slice pod cid rc=0 out
 	python3 "$TOP/tests/image/mkoci.py" layout "$CD/pause" --ref latest \
 		--config '{"Env":["PATH=/bin"],"Entrypoint":["/bin/sh","-c","trap \"exit 0\" TERM; while :; do sleep 1; done"]}' \

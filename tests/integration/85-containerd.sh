@@ -42,9 +42,7 @@ mkoci() {
 }
 
 # The runtime entry a Kubernetes node would write (CRI plugin, runc shim, BinaryName).
-# The pod sandbox ("pause") image is our busybox with a loop as entrypoint. This host
-# denies lowering oom_score_adj even to root (no CAP_SYS_RESOURCE; runc fails the same
-# way), so the sandbox's -998 is clamped with restrict_oom_score_adj, as on such nodes.
+# The pod sandbox ("pause") image is our busybox with a loop as entrypoint.
 cat > "$CD/config.toml" <<EOF
 version = 2
 root = "$CD/root"
@@ -57,21 +55,8 @@ state = "$CD/state"
   address = "$CD/debug.sock"
 [metrics]
   address = ""
-[plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "localhost/hutch-pause:latest"
-  restrict_oom_score_adj = true
-  disable_apparmor = true
-  [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "$CD/cni-bin"
-    conf_dir = "$CD/cni-conf"
-  [plugins."io.containerd.grpc.v1.cri".containerd]
-    default_runtime_name = "hutch"
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.hutch]
-      runtime_type = "io.containerd.runc.v2"
-      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.hutch.options]
-        BinaryName = "$HUTCH"
-        Root = "$RUNC_ROOT"
 EOF
+cri_plugin_toml "$CD" "$RUNC_ROOT" >> "$CD/config.toml"
 
 cd_stop() {
 	local id
