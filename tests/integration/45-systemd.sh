@@ -310,11 +310,11 @@ sd_containerd() {
 		if [ -S "$CD/c.sock" ]; then
 			for id in $(cri pods-q 2>/dev/null); do cri stop-pod "$id"; cri rm-pod "$id"; done >/dev/null 2>&1
 			for ns in default k8s.io; do
-				for id in $(c -n $ns task ls -q 2>/dev/null); do
-					c -n $ns task kill -s KILL "$id" >/dev/null 2>&1
-					c -n $ns task delete -f "$id" >/dev/null 2>&1
+				for id in $(c -n "$ns" task ls -q 2>/dev/null); do
+					c -n "$ns" task kill -s KILL "$id" >/dev/null 2>&1
+					c -n "$ns" task delete -f "$id" >/dev/null 2>&1
 				done
-				for id in $(c -n $ns containers ls -q 2>/dev/null); do c -n $ns containers rm "$id" >/dev/null 2>&1; done
+				for id in $(c -n "$ns" containers ls -q 2>/dev/null); do c -n "$ns" containers rm "$id" >/dev/null 2>&1; done
 			done
 		fi
 		[ ! -f "$CD/pid" ] || sd kill "$(cat "$CD/pid")" 2>/dev/null || true
