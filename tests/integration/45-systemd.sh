@@ -1,9 +1,10 @@
 #!/bin/bash
 # The systemd cgroup driver (--systemd-cgroup) against a real systemd: Debian's systemd as
 # PID 1 of private namespaces (tests/helpers/systemd-ns), managing a delegated cgroup
-# subtree in the host's layout (hybrid here, pure v2 in the VM), reached over its private
-# socket and D-Bus. Every hutch command of these tests runs in those namespaces (`hutch`
-# below); 40-cgroups.sh runs there too, with --systemd-cgroup (HUTCH_TEST_SYSTEMD=1).
+# subtree in the host's layout (hybrid here), reached over its private socket and D-Bus;
+# in the VM harness, the guest's own systemd, which booted it (pure v2, HUTCH_SDNS_HOST=1).
+# Every hutch command of these tests runs in those namespaces (`hutch` below); 40-cgroups.sh
+# runs there too, with --systemd-cgroup (HUTCH_TEST_SYSTEMD=1).
 source "$(dirname "$0")/../lib.sh"
 
 SDNS=$TOP/tests/helpers/systemd-ns
@@ -26,7 +27,11 @@ if ! "$SDNS" start "$SD" >"$SD/start.log" 2>&1; then
 	echo "not ok - $T_NAME: systemd starts as PID 1 of a namespace"
 	exit 0
 fi
-echo "# systemd $(systemctl --version | awk 'NR == 1 {print $2}') is PID 1 of namespaces, pid $(cat "$SD/pid") on the host"
+if [ "${HUTCH_SDNS_HOST:-}" = 1 ]; then
+	echo "# systemd $(systemctl --version | awk 'NR == 1 {print $2}') is this machine's PID 1 (booted with it)"
+else
+	echo "# systemd $(systemctl --version | awk 'NR == 1 {print $2}') is PID 1 of namespaces, pid $(cat "$SD/pid") on the host"
+fi
 
 sd() { "$SDNS" run "$SD" "$@"; }
 # hutch, in systemd's namespaces, with the systemd driver (cleanup_containers uses it too)
