@@ -251,21 +251,29 @@ test_wrong_digest_blob_rejected_nothing_stored() {
 	expect_fail "not in the store" hutch image inspect "127.0.0.1:$REG/test/tampered:v1"
 }
 
+# wait_transfer: the number of partial downloads over 1 MB in the store's tmp dir, once there
+# is one (a pull of the big layer is under way), or 0 after 60 s (on a loaded machine a pull
+# may take seconds to get going)
+wait_transfer() {
+	local i n=0
+	for ((i = 0; i < 1200; i++)); do
+		n=$(find "$HUTCH_IMAGE_STORE/tmp" -type f -size +1M 2>/dev/null | wc -l)
+		[ "$n" -gt 0 ] && break
+		sleep 0.05
+	done
+	echo "$n"
+}
+
 test_interrupted_pull_leaves_nothing_and_retry_works() {
 	tdir
-	local port pid pull rc=0 i size=0
+	local port pid pull rc=0 size=0
 	fresh_store interrupted
 	read -r port pid < <(start_proxy "$REG" --throttle 2048)
 	wait_http "http://127.0.0.1:$port/v2/"
 	hutch image pull "127.0.0.1:$port/test/big:v1" > pull.out 2> pull.err &
 	pull=$!
 	# wait until the big layer is coming in, then kill the "registry"
-	# (up to 60 s: on a loaded machine the pull may take seconds to get going)
-	for ((i = 0; i < 1200; i++)); do
-		size=$(find "$HUTCH_IMAGE_STORE/tmp" -type f -size +1M 2>/dev/null | wc -l)
-		[ "$size" -gt 0 ] && break
-		sleep 0.05
-	done
+	size=$(wait_transfer)
 	kill -9 "$pid"
 	wait "$pid" 2>/dev/null || true
 	wait "$pull" || rc=$?
@@ -287,17 +295,13 @@ test_interrupted_pull_leaves_nothing_and_retry_works() {
 
 test_killed_pull_leaves_no_usable_blob() {
 	tdir
-	local port pid pull i size=0
+	local port pid pull size=0
 	fresh_store killed
 	read -r port pid < <(start_proxy "$REG" --throttle 4096)
 	wait_http "http://127.0.0.1:$port/v2/"
 	hutch image pull -q "127.0.0.1:$port/test/big:v1" > /dev/null 2>&1 &
 	pull=$!
-	for ((i = 0; i < 1200; i++)); do
-		size=$(find "$HUTCH_IMAGE_STORE/tmp" -type f -size +1M 2>/dev/null | wc -l)
-		[ "$size" -gt 0 ] && break
-		sleep 0.05
-	done
+	size=$(wait_transfer)
 	kill -9 "$pull"
 	wait "$pull" 2>/dev/null || true
 	kill "$pid"
