@@ -166,15 +166,18 @@ assert_clean() {
 	fi
 }
 
-# wait_for CMD...: retry for up to 5 s.
-wait_for() {
-	local i
-	for ((i = 0; i < 100; i++)); do
+# wait_for_s SECONDS CMD...: retry CMD every 50 ms until it succeeds, for up to SECONDS.
+wait_for_s() {
+	local i n=$(($1 * 20))
+	shift
+	for ((i = 0; i < n; i++)); do
 		"$@" >/dev/null 2>&1 && return 0
 		sleep 0.05
 	done
 	fail "timed out waiting for: $*"
 }
+# wait_for CMD...: retry for up to 5 s.
+wait_for() { wait_for_s 5 "$@"; }
 
 status_of() { hutch state "$1" | jq -r .status; }
 

@@ -44,11 +44,4 @@ kmod_require() {
 }
 
 # wait_long CMD...: retry for up to 30 s (the VM may be slow).
-wait_long() {
-	local i
-	for ((i = 0; i < 300; i++)); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	fail "timed out waiting for: $*"
-}
+wait_long() { wait_for_s 30 "$@"; }
