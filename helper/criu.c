@@ -244,7 +244,7 @@ static char *criu_find(hutch_err *err)
 }
 
 /* `criu check`: CRIU's own verdict on this kernel, its last line in the error */
-static int criu_check(const char *criu, hutch_err *err)
+static int criu_check_run(const char *criu, hutch_err *err)
 {
 	cleanup_close_pair int p[2] = { -1, -1 };
 	cleanup_free char *out = NULL;
@@ -292,6 +292,44 @@ static int criu_check(const char *criu, hutch_err *err)
 		return hutch_fail(err, 0, "CRIU cannot checkpoint or restore on this kernel: `criu check` "
 				  "failed: %s", last ? last + 1 : *out ? out : "(no output)");
 	}
+}
+
+/*
+ * `criu check` probes every kernel feature CRIU uses (forks, ptrace, userfaultfd...): it
+ * costs more than many a checkpoint. Its verdict changes only with the kernel or the criu
+ * binary, so a success is remembered in CRIU_CHECK_CACHE, keyed by the boot (boot_id: the
+ * kernel cannot change without a reboot; /run is a tmpfs anyway) and criu's binary (device,
+ * inode, size, mtime: an upgrade is a new file). A failure is never remembered: where CRIU
+ * cannot run, every command gives the clear error, and a fixed host is seen at once.
+ */
+#define CRIU_CHECK_CACHE HUTCH_DEFAULT_ROOT "/.criu-check"
+
+static int criu_check(const char *criu, hutch_err *err)
+{
+	cleanup_free char *boot = NULL, *key = NULL, *cached = NULL;
+	size_t len;
+	struct stat sb;
+
+	if (stat(criu, &sb) < 0)
+		return hutch_fail(err, errno, "stat `%s`", criu);
+	if (read_file("/proc/sys/kernel/random/boot_id", &boot, &len, NULL) < 0)
+		return criu_check_run(criu, err);
+	key = xasprintf("boot %.*s criu %s %lu:%lu %lld %lld.%09ld\n", (int)strcspn(boot, "\n"), boot,
+			criu, (unsigned long)sb.st_dev, (unsigned long)sb.st_ino, (long long)sb.st_size,
+			(long long)sb.st_mtim.tv_sec, sb.st_mtim.tv_nsec);
+	if (read_file(CRIU_CHECK_CACHE, &cached, &len, NULL) == 0 && strcmp(cached, key) == 0)
+		return 0;
+	if (criu_check_run(criu, err) < 0)
+		return -1;
+	{
+		cleanup_close int dir = -1;
+
+		/* best effort: without it the next command checks again */
+		if (mkdir_p(HUTCH_DEFAULT_ROOT, 0700, NULL) == 0 &&
+		    (dir = open(HUTCH_DEFAULT_ROOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0)
+			write_file_atomic_at(dir, ".criu-check", key, strlen(key), NULL);
+	}
+	return 0;
 }
 
 struct swrk {
@@ -423,21 +461,6 @@ static int criu_failed(const char *what, const struct criu_resp *r, int workfd, 
 }
 
 /* ---- what checkpoint and restore share ---------------------------------------- */
-
-int hutch_criu_parse_cg_mode(const char *s, enum hutch_criu_cg_mode *mode, hutch_err *err)
-{
-	static const struct { const char *n; enum hutch_criu_cg_mode m; } modes[] = {
-		{ "soft", CRIU_CG_SOFT }, { "full", CRIU_CG_FULL }, { "strict", CRIU_CG_STRICT },
-		{ "ignore", CRIU_CG_IGNORE },
-	};
-
-	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
-		if (strcmp(s, modes[i].n) == 0) {
-			*mode = modes[i].m;
-			return 0;
-		}
-	return hutch_fail(err, 0, "--manage-cgroups-mode: `%s` is not soft, full, strict or ignore", s);
-}
 
 struct dirs {
 	int image, work;

@@ -31,9 +31,6 @@ struct hutch_criu_opts {
 	enum hutch_criu_cg_mode cg_mode;
 };
 
-/* "soft", "full", "strict", "ignore" -> *mode; <0 with *err naming the option */
-int hutch_criu_parse_cg_mode(const char *s, enum hutch_criu_cg_mode *mode, hutch_err *err);
-
 /*
  * Dump container id into o->image_path. Unless leave_running or pre_dump, its processes
  * are gone afterwards and the container is deleted (as runc does); the image directory

@@ -41,7 +41,12 @@ static int parse(const char *name, int argc, char **argv, struct hutch_criu_opts
 	struct cli_parser p = { .cmd = hutch_find_command(name), .argc = argc, .argv = argv,
 				.shortopts = restore ? "b:d" : "",
 				.longopts = restore ? restore_opts : dump_opts };
-	int c;
+	/* criu_cg_mode of rpc.proto, in the order of cg_modes */
+	static const char *const cg_modes[] = { "soft", "full", "strict", "ignore", NULL };
+	static const enum hutch_criu_cg_mode cg_values[] = {
+		CRIU_CG_SOFT, CRIU_CG_FULL, CRIU_CG_STRICT, CRIU_CG_IGNORE,
+	};
+	int c, i;
 
 	o->cg_mode = CRIU_CG_DEFAULT;
 	while ((c = cli_next(&p, err)) > 0) {
@@ -57,8 +62,9 @@ static int parse(const char *name, int argc, char **argv, struct hutch_criu_opts
 		case 'b': o->bundle = p.arg; break;
 		case 'd': o->detach = true; break;
 		case OPT_CG:
-			if (hutch_criu_parse_cg_mode(p.arg, &o->cg_mode, err) < 0)
+			if ((i = cli_choice(p.cmd, "manage-cgroups-mode", "mode", p.arg, cg_modes, err)) < 0)
 				return -1;
+			o->cg_mode = cg_values[i];
 			break;
 		}
 	}

@@ -37,6 +37,8 @@ test_checkpoint_restore_keeps_counting() {
 	hutch checkpoint --image-path img c1
 	at=$(count_of)
 	assert_eq "" "$(ls "$T_ROOT")" "the checkpointed container is gone (as with runc)"
+	grep -qs "$(cat /proc/sys/kernel/random/boot_id)" /run/hutch/.criu-check ||
+		fail "criu check's success is not remembered for this boot"
 	sleep 0.3
 	assert_eq "$at" "$(count_of)" "nothing counts while checkpointed"
 	hutch restore -d --image-path img --pid-file pid c1
@@ -127,7 +129,7 @@ test_bad_input_leaves_nothing() {
 	expect_fail "--image-path: \`missing\`" hutch restore -d --image-path missing c1
 	mkdir empty
 	expect_fail "holds no checkpoint of hutch" hutch restore -d --image-path empty c1
-	expect_fail "--manage-cgroups-mode: \`bogus\`" hutch checkpoint --manage-cgroups-mode bogus c1
+	expect_fail "--manage-cgroups-mode: unknown mode \`bogus\`" hutch checkpoint --manage-cgroups-mode bogus c1
 	expect_fail "unknown option" hutch restore --bogus c1
 	assert_eq "" "$(ls "$T_ROOT" 2>/dev/null)" "state left"
 	assert_clean before
@@ -141,6 +143,8 @@ test_error_where_criu_cannot_run() {
 	hutch run -d -b b c1
 	if command -v criu >/dev/null; then
 		expect_fail "\`criu check\` failed" hutch checkpoint --image-path img c1
+		! grep -qs "$(cat /proc/sys/kernel/random/boot_id)" /run/hutch/.criu-check ||
+			fail "a failed criu check was remembered"
 	else
 		expect_fail "criu is not installed" hutch checkpoint --image-path img c1
 	fi
