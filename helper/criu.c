@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -25,8 +26,10 @@
 #include "kmodule.h"
 #include "log.h"
 #include "mount.h"
+#include "seccomp_filter.h"
 #include "spec.h"
 #include "state.h"
+#include "terminal.h"
 #include "utils.h"
 
 /* rpc.proto: criu_req_type */
@@ -34,11 +37,14 @@ enum { REQ_DUMP = 1, REQ_RESTORE = 2, REQ_PRE_DUMP = 4, REQ_NOTIFY = 6 };
 /* rpc.proto: criu_opts fields */
 enum {
 	O_IMAGES_DIR_FD = 1, O_PID = 2, O_LEAVE_RUNNING = 3, O_TCP_ESTABLISHED = 5,
-	O_FILE_LOCKS = 8, O_LOG_LEVEL = 9, O_LOG_FILE = 10, O_NOTIFY_SCRIPTS = 12, O_ROOT = 13,
+	O_FILE_LOCKS = 8, O_LOG_LEVEL = 9, O_LOG_FILE = 10, O_PS = 11, O_NOTIFY_SCRIPTS = 12, O_ROOT = 13,
 	O_PARENT_IMG = 14, O_TRACK_MEM = 15, O_WORK_DIR_FD = 17, O_EXT_MNT = 23,
 	O_MANAGE_CGROUPS = 24, O_CG_ROOT = 25, O_RST_SIBLING = 26, O_INHERIT_FD = 27,
-	O_CG_MODE = 34, O_EXTERNAL = 37, O_FREEZE_CGROUP = 44,
+	O_CG_MODE = 34, O_EXTERNAL = 37, O_FREEZE_CGROUP = 44, O_LAZY_PAGES = 48,
+	O_ORPHAN_PTS_MASTER = 50,
 };
+/* rpc.proto: criu_page_server_info fields */
+enum { PS_ADDRESS = 1, PS_PORT = 2 };
 /* the image directory's record of hutch (bundle, the init's stdio) */
 #define CRIU_RECORD "hutch-checkpoint.json"
 #define CRIU_ROOT "criu-root"
@@ -244,7 +250,7 @@ static char *criu_find(hutch_err *err)
 }
 
 /* `criu check`: CRIU's own verdict on this kernel, its last line in the error */
-static int criu_check(const char *criu, hutch_err *err)
+static int criu_check_run(const char *criu, hutch_err *err)
 {
 	cleanup_close_pair int p[2] = { -1, -1 };
 	cleanup_free char *out = NULL;
@@ -292,6 +298,44 @@ static int criu_check(const char *criu, hutch_err *err)
 		return hutch_fail(err, 0, "CRIU cannot checkpoint or restore on this kernel: `criu check` "
 				  "failed: %s", last ? last + 1 : *out ? out : "(no output)");
 	}
+}
+
+/*
+ * `criu check` probes every kernel feature CRIU uses (forks, ptrace, userfaultfd...): it
+ * costs more than many a checkpoint. Its verdict changes only with the kernel or the criu
+ * binary, so a success is remembered in CRIU_CHECK_CACHE, keyed by the boot (boot_id: the
+ * kernel cannot change without a reboot; /run is a tmpfs anyway) and criu's binary (device,
+ * inode, size, mtime: an upgrade is a new file). A failure is never remembered: where CRIU
+ * cannot run, every command gives the clear error, and a fixed host is seen at once.
+ */
+#define CRIU_CHECK_CACHE HUTCH_DEFAULT_ROOT "/.criu-check"
+
+static int criu_check(const char *criu, hutch_err *err)
+{
+	cleanup_free char *boot = NULL, *key = NULL, *cached = NULL;
+	size_t len;
+	struct stat sb;
+
+	if (stat(criu, &sb) < 0)
+		return hutch_fail(err, errno, "stat `%s`", criu);
+	if (read_file("/proc/sys/kernel/random/boot_id", &boot, &len, NULL) < 0)
+		return criu_check_run(criu, err);
+	key = xasprintf("boot %.*s criu %s %lu:%lu %lld %lld.%09ld\n", (int)strcspn(boot, "\n"), boot,
+			criu, (unsigned long)sb.st_dev, (unsigned long)sb.st_ino, (long long)sb.st_size,
+			(long long)sb.st_mtim.tv_sec, sb.st_mtim.tv_nsec);
+	if (read_file(CRIU_CHECK_CACHE, &cached, &len, NULL) == 0 && strcmp(cached, key) == 0)
+		return 0;
+	if (criu_check_run(criu, err) < 0)
+		return -1;
+	{
+		cleanup_close int dir = -1;
+
+		/* best effort: without it the next command checks again */
+		if (mkdir_p(HUTCH_DEFAULT_ROOT, 0700, NULL) == 0 &&
+		    (dir = open(HUTCH_DEFAULT_ROOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0)
+			write_file_atomic_at(dir, ".criu-check", key, strlen(key), NULL);
+	}
+	return 0;
 }
 
 struct swrk {
@@ -346,29 +390,36 @@ static void swrk_end(struct swrk *s)
 	s->pid = -1;
 }
 
-static int swrk_recv(struct swrk *s, struct criu_resp *r, hutch_err *err)
+/* The next message; *fd: the descriptor it carries (orphan-pts-master's), or -1. */
+static int swrk_recv(struct swrk *s, struct criu_resp *r, int *fd, hutch_err *err)
 {
 	cleanup_free uint8_t *buf = NULL;
 	ssize_t n;
+	int got;
 
 	resp_clear(r);
+	*fd = -1;
 	do
 		n = recv(s->fd, NULL, 0, MSG_PEEK | MSG_TRUNC);
 	while (n < 0 && errno == EINTR);
 	if (n <= 0)
 		return hutch_fail(err, n < 0 ? errno : 0, "criu swrk closed the connection");
-	buf = malloc(n);
+	buf = malloc(n + 1);
 	if (!buf)
 		abort();
-	n = recv(s->fd, buf, n, 0);
-	if (n < 0)
-		return hutch_fail(err, errno, "read criu's response");
+	/* (the message is n bytes: hutch_recv_fd reads them, and the fd if one came) */
+	got = hutch_recv_fd(s->fd, (char *)buf, n + 1);
+	if (got < 0 && got != -EBADMSG)
+		return hutch_fail(err, -got, "read criu's response");
+	*fd = got >= 0 ? got : -1;
 	if (resp_parse(buf, n, r) < 0)
 		return hutch_fail(err, 0, "criu's response is not a criu_resp");
 	return 0;
 }
 
-typedef int (*notify_fn)(void *data, const char *script, pid_t pid, hutch_err *err);
+/* a notification of criu: script, pid, and the fd it came with (-1: none; the callee
+ * does not keep it) */
+typedef int (*notify_fn)(void *data, const char *script, pid_t pid, int fd, hutch_err *err);
 
 /* One request; notifications go to fn and are answered until the response comes. */
 static int swrk_call(struct swrk *s, int type, const struct pb *opts, notify_fn fn, void *data,
@@ -383,11 +434,13 @@ static int swrk_call(struct swrk *s, int type, const struct pb *opts, notify_fn 
 	if (n < 0)
 		return hutch_fail(err, errno, "send the request to criu");
 	for (;;) {
-		if (swrk_recv(s, r, err) < 0)
+		cleanup_close int fd = -1;
+
+		if (swrk_recv(s, r, &fd, err) < 0)
 			return -1;
 		if (r->type != REQ_NOTIFY)
 			return 0;
-		if (fn && r->notify_script && fn(data, r->notify_script, r->notify_pid, err) < 0)
+		if (fn && r->notify_script && fn(data, r->notify_script, r->notify_pid, fd, err) < 0)
 			return -1;
 		req.len = 0;   /* (the buffer is reused) */
 		pb_uint(&req, 1, REQ_NOTIFY);
@@ -423,21 +476,6 @@ static int criu_failed(const char *what, const struct criu_resp *r, int workfd, 
 }
 
 /* ---- what checkpoint and restore share ---------------------------------------- */
-
-int hutch_criu_parse_cg_mode(const char *s, enum hutch_criu_cg_mode *mode, hutch_err *err)
-{
-	static const struct { const char *n; enum hutch_criu_cg_mode m; } modes[] = {
-		{ "soft", CRIU_CG_SOFT }, { "full", CRIU_CG_FULL }, { "strict", CRIU_CG_STRICT },
-		{ "ignore", CRIU_CG_IGNORE },
-	};
-
-	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
-		if (strcmp(s, modes[i].n) == 0) {
-			*mode = modes[i].m;
-			return 0;
-		}
-	return hutch_fail(err, 0, "--manage-cgroups-mode: `%s` is not soft, full, strict or ignore", s);
-}
 
 struct dirs {
 	int image, work;
@@ -507,6 +545,85 @@ static void ext_mounts(struct pb *opts, const struct hutch_spec *s, bool restore
 	}
 }
 
+/*
+ * --page-server ADDRESS:PORT (runc's form; an IPv6 address in brackets, [::1]:PORT) into
+ * a criu_page_server_info
+ */
+static int page_server_opt(struct pb *opts, const char *arg, hutch_err *err)
+{
+	cleanup_free char *addr = xstrdup(arg);
+	cleanup_pb struct pb m = { 0 };
+	char *colon = strrchr(addr, ':'), *a = addr;
+	unsigned char bin[sizeof(struct in6_addr)];
+	uint64_t port;
+
+	if (!colon || parse_u64(colon + 1, &port) < 0 || port == 0 || port > 65535)
+		goto bad;
+	*colon = '\0';
+	if (*a == '[' && colon > a + 1 && colon[-1] == ']') {
+		a++;
+		colon[-1] = '\0';
+		if (inet_pton(AF_INET6, a, bin) != 1)
+			goto bad;
+	} else if (inet_pton(AF_INET, a, bin) != 1) {
+		goto bad;
+	}
+	pb_str(&m, PS_ADDRESS, a);
+	pb_uint(&m, PS_PORT, port);
+	pb_bytes(opts, O_PS, m.p, m.len);
+	return 0;
+bad:
+	return hutch_fail(err, 0, "--page-server: `%s` is not ADDRESS:PORT (an IPv4 address, or an IPv6 "
+			  "one in brackets, and a port from 1 to 65535)", arg);
+}
+
+/* What checkpoint's options need of each other, before anything is touched. */
+static int check_dump_opts(const struct hutch_criu_opts *o, hutch_err *err)
+{
+	int fl;
+
+	if (o->lazy_pages && !o->page_server)
+		return hutch_fail(err, 0, "--lazy-pages: needs --page-server ADDRESS:PORT, where the pages "
+				  "are served to the `criu lazy-pages` daemon of the restore");
+	if (o->lazy_pages && o->pre_dump)
+		return hutch_fail(err, 0, "--lazy-pages: not with --pre-dump (a pre-dump writes the pages "
+				  "it finds, a lazy dump serves them)");
+	if (o->status_fd >= 0 && !o->lazy_pages)
+		return hutch_fail(err, 0, "--status-fd: only with --lazy-pages (it tells when the page "
+				  "server is ready)");
+	if (o->status_fd >= 0) {
+		fl = fcntl(o->status_fd, F_GETFL);
+		if (fl < 0)
+			return hutch_fail(err, errno, "--status-fd: %d", o->status_fd);
+		if ((fl & O_ACCMODE) == O_RDONLY)
+			return hutch_fail(err, 0, "--status-fd: %d is not open for writing", o->status_fd);
+	}
+	if (o->page_server) {
+		cleanup_pb struct pb probe = { 0 };
+
+		return page_server_opt(&probe, o->page_server, err);
+	}
+	return 0;
+}
+
+/* dump's notifications: "status-ready" once the lazy page server listens (runc: '\0' on
+ * --status-fd, then closes it) */
+static int on_dump_notify(void *data, const char *script, pid_t pid, int fd, hutch_err *err)
+{
+	int *status_fd = data;
+
+	(void)pid;
+	(void)fd;
+	(void)err;
+	if (strcmp(script, "status-ready") == 0 && *status_fd >= 0) {
+		if (write(*status_fd, "", 1) != 1)
+			log_warn("--status-fd: write: %s", strerror(errno));
+		close(*status_fd);
+		*status_fd = -1;
+	}
+	return 0;
+}
+
 /* ---- checkpoint ------------------------------------------------------------ */
 
 static json_object *stdio_record(pid_t pid)
@@ -536,8 +653,10 @@ int container_checkpoint(struct hutch_global *g, const char *id, const struct hu
 	cleanup_pb struct pb opts = { 0 };
 	enum hutch_status status;
 	const char *log = o->pre_dump ? "pre-dump.log" : "dump.log";
-	int rc;
+	int rc, status_fd = o->status_fd;
 
+	if (check_dump_opts(o, err) < 0)
+		return -1;
 	if (state_open(g, id, true, &st, err) < 0)
 		return -1;
 	status = state_status(st);
@@ -557,6 +676,8 @@ int container_checkpoint(struct hutch_global *g, const char *id, const struct hu
 		json_object_object_add(rec, "id", json_object_new_string(id));
 		json_object_object_add(rec, "bundle", json_object_new_string(st->bundle));
 		json_object_object_add(rec, "stdio", stdio_record(st->pid));
+		/* restore wants --console-socket for it */
+		json_object_object_add(rec, "terminal", json_object_new_boolean(s->process.terminal));
 		js = json_str(rec, true);
 		rc = write_file_at(d.image, CRIU_RECORD, js, strlen(js), err);
 		json_object_put(rec);
@@ -572,6 +693,16 @@ int container_checkpoint(struct hutch_global *g, const char *id, const struct hu
 		pb_uint(&opts, O_TRACK_MEM, 1);
 	if (o->parent_path)
 		pb_str(&opts, O_PARENT_IMG, o->parent_path);
+	/* the pty's master is outside (the console socket's receiver has it): the slave is
+	 * dumped alone, restore makes the pair again (runc, crun) */
+	if (s->process.terminal)
+		pb_uint(&opts, O_ORPHAN_PTS_MASTER, 1);
+	if (o->page_server && page_server_opt(&opts, o->page_server, err) < 0)
+		return -1;
+	if (o->lazy_pages) {
+		pb_uint(&opts, O_LAZY_PAGES, 1);
+		pb_uint(&opts, O_NOTIFY_SCRIPTS, 1);   /* for "status-ready" */
+	}
 	ext_mounts(&opts, s, false);
 	/* namespaces joined by path are not the container's: external (restore gets them back
 	 * by inherit_fd under the same key) */
@@ -599,7 +730,8 @@ int container_checkpoint(struct hutch_global *g, const char *id, const struct hu
 	}
 	if (swrk_start(criu, true, &w, err) < 0)
 		return -1;
-	rc = swrk_call(&w, o->pre_dump ? REQ_PRE_DUMP : REQ_DUMP, &opts, NULL, NULL, &r, err);
+	rc = swrk_call(&w, o->pre_dump ? REQ_PRE_DUMP : REQ_DUMP, &opts, on_dump_notify, &status_fd,
+		       &r, err);
 	swrk_end(&w);
 	if (rc == 0 && !r.success)
 		rc = criu_failed(o->pre_dump ? "pre-dump" : "dump", &r, d.work, log, d.work_path, err);
@@ -617,15 +749,37 @@ int container_checkpoint(struct hutch_global *g, const char *id, const struct hu
 
 struct restore_ctx {
 	const char *id;
+	const char *console_socket;
 	bool registered;
 };
 
-/* post-restore: the tasks are there, not yet resumed: hutch.ko tracks them from now */
-static int on_notify(void *data, const char *script, pid_t pid, hutch_err *err)
+/* the new pty's master, made by criu, to the console socket (as `create` sends it) */
+static int send_pts_master(const char *path, int master, hutch_err *err)
+{
+	cleanup_close int sock = -1;
+	int r;
+
+	if (!path || master < 0)
+		return hutch_fail(err, 0, "criu's orphan-pts-master notification: %s",
+				  path ? "it came without the pty" : "no --console-socket to send the pty to");
+	sock = hutch_console_connect(path, err);
+	if (sock < 0)
+		return -1;
+	r = hutch_send_fd(sock, master, "/dev/ptmx", strlen("/dev/ptmx"));
+	return r < 0 ? hutch_fail(err, -r, "--console-socket: send the pty master") : 0;
+}
+
+/*
+ * orphan-pts-master: the restored terminal's master, to the console socket;
+ * post-restore: the tasks are there, not yet resumed: hutch.ko tracks them from now
+ */
+static int on_notify(void *data, const char *script, pid_t pid, int fd, hutch_err *err)
 {
 	struct restore_ctx *c = data;
 
 	log_debug("criu notification %s (pid %d)", script, (int)pid);
+	if (strcmp(script, "orphan-pts-master") == 0)
+		return send_pts_master(c->console_socket, fd, err);
 	if (strcmp(script, "post-restore") != 0 || c->registered || pid <= 0)
 		return 0;
 	if (hutch_kmod_ct_create(c->id, pid, err) < 0)
@@ -643,12 +797,12 @@ int container_restore(struct hutch_global *g, const char *id, const struct hutch
 	cleanup_json json_object *rec = NULL;
 	cleanup_free char *criu = NULL, *root = NULL, *bundle = NULL;
 	struct dirs d __attribute__((cleanup(dirs_release))) = { -1, -1, NULL, NULL };
-	struct restore_ctx rc_ctx = { .id = id };
+	struct restore_ctx rc_ctx = { .id = id, .console_socket = o->console_socket };
 	struct swrk w = { -1, -1 };
 	struct criu_resp r = { 0 };
 	cleanup_pb struct pb opts = { 0 };
 	int netns_fd = -1, rc;
-	bool cg_created = false, mounted = false;
+	bool cg_created = false, mounted = false, terminal = false;
 	pid_t pid = -1;
 
 	if (state_validate_id(id, err) < 0)
@@ -663,10 +817,14 @@ int container_restore(struct hutch_global *g, const char *id, const struct hutch
 			return hutch_fail(err, 0, "--image-path: `%s` holds no checkpoint of hutch (no %s)",
 					  d.image_path, CRIU_RECORD);
 		if (json_parse_file(rp, CRIU_RECORD, &rec, err) < 0 ||
-		    jget_str(rec, CRIU_RECORD, "", "bundle", false, &b, err) < 0)
+		    jget_str(rec, CRIU_RECORD, "", "bundle", false, &b, err) < 0 ||
+		    jget_bool(rec, CRIU_RECORD, "", "terminal", NULL, &terminal, err) < 0)
 			return -1;
 		bundle = xstrdup(o->bundle ? o->bundle : b ? b : ".");
 	}
+	if (terminal && !o->console_socket)
+		return hutch_fail(err, 0, "--console-socket: the checkpointed container has a terminal "
+				  "(process.terminal): its new pty's master goes to a console socket");
 	criu = criu_find(err);
 	if (!criu || criu_check(criu, err) < 0)
 		return -1;
@@ -708,6 +866,11 @@ int container_restore(struct hutch_global *g, const char *id, const struct hutch
 	pb_str(&opts, O_ROOT, root);
 	pb_uint(&opts, O_RST_SIBLING, 1);
 	pb_uint(&opts, O_NOTIFY_SCRIPTS, 1);
+	if (terminal)
+		pb_uint(&opts, O_ORPHAN_PTS_MASTER, 1);
+	/* the pages come from a `criu lazy-pages` daemon, as the processes touch them */
+	if (o->lazy_pages)
+		pb_uint(&opts, O_LAZY_PAGES, 1);
 	ext_mounts(&opts, s, true);
 	if (*hutch_cgroup_path(cg))
 		pb_pair(&opts, O_CG_ROOT, 1, NULL, 2, hutch_cgroup_path(cg));

@@ -29,10 +29,16 @@ struct hutch_criu_opts {
 	bool leave_running, tcp_established, file_locks, pre_dump;
 	bool detach;                /* restore -d: else wait for the init, then delete */
 	enum hutch_criu_cg_mode cg_mode;
+	/* restore --console-socket: a container with a terminal gets its new pty's master
+	 * there (CRIU makes the pty again: orphan_pts_master, as runc and crun do) */
+	const char *console_socket;
+	/* checkpoint --page-server ADDRESS:PORT: the pages go to a `criu page-server` there,
+	 * or with --lazy-pages are served from there to a `criu lazy-pages` daemon; restore
+	 * --lazy-pages: the pages come from that daemon as the restored processes touch them */
+	const char *page_server;
+	bool lazy_pages;
+	int status_fd;              /* checkpoint --status-fd: '\0' once the page server listens; -1 */
 };
-
-/* "soft", "full", "strict", "ignore" -> *mode; <0 with *err naming the option */
-int hutch_criu_parse_cg_mode(const char *s, enum hutch_criu_cg_mode *mode, hutch_err *err);
 
 /*
  * Dump container id into o->image_path. Unless leave_running or pre_dump, its processes
