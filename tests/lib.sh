@@ -125,6 +125,56 @@ containers_conf() {
 	printf '[storage]\ndriver = "vfs"\ngraphroot = "%s/root"\nrunroot = "%s/runroot"\n' "$1" "$1" >"$1/storage.conf"
 }
 
+# podman_setup: Debian's podman (with conmon) on hutch for a suite (80-podman.sh,
+# 66-podman-checkpoint.sh): a private storage, config and run state under PM (outside
+# $T_TMP: podman tears its storage down itself first, pm_cleanup at the suite's exit), `pm`
+# (podman --runtime $HUTCH, cgroupfs, vfs), IMG (localhost/hutch-busybox imported from
+# build/rootfs: no registry). Podman 4.3 does not pass --runtime-flag to `delete`, so
+# hutch keeps podman's containers in its default root PM_HUTCH_ROOT (as runc does with
+# /run/runc); ids are podman's own. Ends the suite with one "not ok" line if the import fails.
+podman_setup() {
+	PM=$(mktemp -d /tmp/hutch-podman.XXXXXX)
+	IMG=localhost/hutch-busybox
+	PM_HUTCH_ROOT=/run/hutch
+	containers_conf "$PM" cgroupfs
+	export CONTAINERS_CONF=$PM/containers.conf CONTAINERS_STORAGE_CONF=$PM/storage.conf
+	PM_HAD_LIBPOD_PARENT=false PM_HAD_LIBPOD_LOCK=false
+	! ls -d /sys/fs/cgroup/*libpod_parent /sys/fs/cgroup/*/libpod_parent >/dev/null 2>&1 ||
+		PM_HAD_LIBPOD_PARENT=true
+	[ ! -e /dev/shm/libpod_lock ] || PM_HAD_LIBPOD_LOCK=true
+	trap pm_cleanup EXIT
+	tar -C "$ROOTFS_TEMPLATE" -c . | pm import -q - "$IMG" >/dev/null ||
+		{ echo "not ok - $T_NAME: import the busybox rootfs as $IMG"; exit 1; }
+}
+
+pm() {
+	podman --root "$PM/root" --runroot "$PM/runroot" --storage-driver vfs \
+		--cgroup-manager cgroupfs --runtime "$HUTCH" "$@"
+}
+
+pm_cleanup() {
+	pm rm -a -f -t 0 >/dev/null 2>&1 || true
+	pm rmi -a -f >/dev/null 2>&1 || true
+	# vfs layers may hold read-only dirs; podman's storage is ours alone
+	umount -R "$PM/root" 2>/dev/null || true
+	umount -R "$PM/runroot" 2>/dev/null || true
+	rm -rf "$PM"
+	# what podman creates outside its storage: conmon's cgroup and the shm lock file
+	if ! $PM_HAD_LIBPOD_PARENT; then
+		find /sys/fs/cgroup -depth -type d -path '*/libpod_parent*' -exec rmdir {} + 2>/dev/null
+	fi
+	$PM_HAD_LIBPOD_LOCK || rm -f /dev/shm/libpod_lock
+	return 0
+}
+
+# criu_works: CRIU is installed and `criu check` passes on this kernel (the VM guests'; not
+# this development host's 6.18, see README's Checkpoint and restore)
+criu_works() { command -v criu >/dev/null && criu check >/dev/null 2>&1; }
+need_criu() {
+	command -v criu >/dev/null || skip "criu is not installed (make deps)"
+	criu_works || skip "\`criu check\` fails on this kernel ($(uname -r)): CRIU cannot run here"
+}
+
 # cfg BUNDLE JQ-EXPR: edit BUNDLE/config.json in place.
 cfg() {
 	local f=$1/config.json

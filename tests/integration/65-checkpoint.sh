@@ -5,12 +5,6 @@
 source "$(dirname "$0")/../lib.sh"
 HELPERS=$TOP/build/test
 
-criu_works() { command -v criu >/dev/null && criu check >/dev/null 2>&1; }
-need_criu() {
-	command -v criu >/dev/null || skip "criu is not installed (make deps)"
-	criu_works || skip "\`criu check\` fails on this kernel ($(uname -r)): CRIU cannot run here"
-}
-
 # counter_bundle BUNDLE: a process that writes a growing number to /data/n, /data a bind
 # mount of the host's directory $PWD/data (an external mount for CRIU); its stdio inside
 # the container (CRIU does not dump the host's files)

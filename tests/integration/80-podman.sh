@@ -10,41 +10,7 @@ command -v podman >/dev/null && command -v conmon >/dev/null || {
 	exit 0
 }
 
-# outside $T_TMP: podman's storage is torn down by podman itself first (pm_cleanup)
-PM=$(mktemp -d /tmp/hutch-podman.XXXXXX)
-IMG=localhost/hutch-busybox
-containers_conf "$PM" cgroupfs
-export CONTAINERS_CONF=$PM/containers.conf CONTAINERS_STORAGE_CONF=$PM/storage.conf
-# podman 4.3 does not pass --runtime-flag to `delete`, so hutch keeps podman's
-# containers in its default root (as runc does with /run/runc); ids are podman's own.
-PM_HUTCH_ROOT=/run/hutch
-
-pm() {
-	podman --root "$PM/root" --runroot "$PM/runroot" --storage-driver vfs \
-		--cgroup-manager cgroupfs --runtime "$HUTCH" "$@"
-}
-
-pm_cleanup() {
-	pm rm -a -f -t 0 >/dev/null 2>&1 || true
-	pm rmi -a -f >/dev/null 2>&1 || true
-	# vfs layers may hold read-only dirs; podman's storage is ours alone
-	umount -R "$PM/root" 2>/dev/null || true
-	umount -R "$PM/runroot" 2>/dev/null || true
-	rm -rf "$PM"
-	# what podman creates outside its storage: conmon's cgroup and the shm lock file
-	if ! $HAD_LIBPOD_PARENT; then
-		find /sys/fs/cgroup -depth -type d -path '*/libpod_parent*' -exec rmdir {} + 2>/dev/null
-	fi
-	$HAD_LIBPOD_LOCK || rm -f /dev/shm/libpod_lock
-	return 0
-}
-HAD_LIBPOD_PARENT=false HAD_LIBPOD_LOCK=false
-ls -d /sys/fs/cgroup/*/libpod_parent >/dev/null 2>&1 && HAD_LIBPOD_PARENT=true
-[ -e /dev/shm/libpod_lock ] && HAD_LIBPOD_LOCK=true
-trap pm_cleanup EXIT
-
-tar -C "$ROOTFS_TEMPLATE" -c . | pm import -q - "$IMG" >/dev/null ||
-	{ echo "not ok - 80-podman: import the busybox rootfs as $IMG"; exit 1; }
+podman_setup
 
 cgroups_real() { ! grep -qs hutch_cgroup_create "$TOP/helper/placeholder.c"; }
 need_cgroups() { cgroups_real || skip "cgroups are a placeholder on this build (cgroup branch not merged)"; }
