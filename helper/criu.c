@@ -624,6 +624,41 @@ static int on_dump_notify(void *data, const char *script, pid_t pid, int fd, hut
 	return 0;
 }
 
+/* The mount points of bind mounts, which CRIU wants there (runc's
+ * prepareCriuRestoreMounts): a rootfs made anew, as `podman container restore --import`
+ * makes it, lacks the ones hutch created at `create` (/etc/hosts...). Those inside a
+ * tmpfs mount are left to CRIU, which restores the tmpfs' content. */
+static int restore_mountpoints(const struct hutch_spec *s, hutch_err *err)
+{
+	cleanup_close int rootfd = open(s->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (rootfd < 0)
+		return hutch_fail(err, errno, "config.json: root.path: `%s`", s->root);
+	for (size_t i = 0; i < s->nmounts; i++) {
+		const struct hutch_mount *m = &s->mounts[i];
+		bool in_tmpfs = false;
+		struct stat sb;
+		int fd;
+
+		for (size_t j = 0; j < s->nmounts && !in_tmpfs; j++) {
+			size_t n = strlen(s->mounts[j].destination);
+
+			in_tmpfs = j != i && s->mounts[j].type && strcmp(s->mounts[j].type, "tmpfs") == 0 &&
+				   strncmp(m->destination, s->mounts[j].destination, n) == 0 &&
+				   m->destination[n] == '/';
+		}
+		if (!m->bind || in_tmpfs)
+			continue;
+		if (stat(m->source, &sb) < 0)
+			return hutch_fail(err, errno, "config.json: mounts[%zu].source: `%s`", i, m->source);
+		fd = open_in_root(rootfd, m->destination, S_ISDIR(sb.st_mode) ? MKPATH_DIR : MKPATH_FILE, err);
+		if (fd < 0)
+			return hutch_error_prefix(err, "config.json: mounts[%zu].destination", i);
+		close(fd);
+	}
+	return 0;
+}
+
 /* ---- checkpoint ------------------------------------------------------------ */
 
 static json_object *stdio_record(pid_t pid)
@@ -862,6 +897,8 @@ int container_restore(struct hutch_global *g, const char *id, const struct hutch
 		goto fail;
 	}
 	mounted = true;
+	if (restore_mountpoints(s, err) < 0)
+		goto fail;
 	common_opts(&opts, o, &d, "restore.log");
 	pb_str(&opts, O_ROOT, root);
 	pb_uint(&opts, O_RST_SIBLING, 1);
