@@ -477,6 +477,25 @@ static int enter_rootfs(struct hutch_ctx *c, hutch_err *err)
 	return 0;
 }
 
+/*
+ * stdio on the host's /dev/null (conmon's stdin) is reopened on the container's own: a
+ * file of a mount outside the container's mount namespace is one CRIU cannot dump
+ * ("Can't lookup mount"), as runc's reOpenDevNull has it.
+ */
+static int reopen_dev_null(hutch_err *err)
+{
+	cleanup_close int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	struct stat null, st;
+
+	if (fd < 0 || fstat(fd, &null) < 0 || !S_ISCHR(null.st_mode))
+		return 0;   /* no /dev/null of its own: nothing to reopen on */
+	for (int i = 0; i < 3; i++)
+		if (fstat(i, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == null.st_rdev &&
+		    dup3(fd, i, 0) < 0)
+			return hutch_fail(err, errno, "reopen /dev/null as fd %d", i);
+	return 0;
+}
+
 /* ---- process ---------------------------------------------------------- */
 
 char *find_executable(const char *name, char *const *env)
@@ -697,7 +716,7 @@ static void init_stage2(struct hutch_ctx *c)
 		_exit(1);
 	if (hutch_hooks_run(s->json, "createContainer", state_json, &err) < 0)
 		sync_die(c->sync_fd, &err);
-	if (enter_rootfs(c, &err) < 0)
+	if (enter_rootfs(c, &err) < 0 || reopen_dev_null(&err) < 0)
 		sync_die(c->sync_fd, &err);
 	{
 		int keep[] = { c->sync_fd, c->listen_fd, c->console_fd,

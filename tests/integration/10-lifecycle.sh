@@ -217,6 +217,13 @@ test_preserve_fds() {
 	assert_match "$out" "^from-fd3"$'\n'"0 1 2 3 "
 }
 
+# stdio on the host's /dev/null (conmon gives it as stdin) is reopened on the container's
+# own /dev/null: a file whose mount is outside the container is one CRIU cannot dump
+test_host_dev_null_stdio_is_reopened_inside() {
+	new_bundle b sh -c 'm=$(sed -n "s/^mnt_id:[[:space:]]*//p" /proc/self/fdinfo/0); grep -q "^$m " /proc/self/mountinfo && echo inside || echo "mount $m is not the container'"'"'s"'
+	assert_eq inside "$(hutch run -b b c1 </dev/null)" "the mount of stdin's /dev/null"
+}
+
 test_no_pivot() {
 	new_bundle b sh -c 'cat /proc/self/mountinfo | awk "\$5==\"/\""'
 	out=$(hutch run --no-pivot -b b c1)
