@@ -20,12 +20,12 @@ criu_works || {
 podman_setup
 
 # counter NAME: start a container counting into $PWD/data/n (a bind mount of the host's
-# directory, so the count is readable while the container is checkpointed), print its id;
-# its stdio inside the container (CRIU does not dump files of the host: conmon's /dev/null).
-# Every podman call takes seconds in a TCG guest: the tests make few.
+# directory, so the count is readable while the container is checkpointed) and onto its
+# stdout (conmon's pipe: `podman logs`), print its id. Every podman call takes seconds in a
+# TCG guest: the tests make few.
 counter() {
 	mkdir -p data
-	pm run -d --name "$1" -v "$PWD/data:/data" "$IMG" sh -c 'exec </dev/null >/dev/null 2>&1; i=0; while :; do i=$((i+1)); echo $i > /data/n.new; mv /data/n.new /data/n; sleep 0.1; done'
+	pm run -d --name "$1" -v "$PWD/data:/data" "$IMG" sh -c 'i=0; while :; do i=$((i+1)); echo $i > /data/n.new; mv /data/n.new /data/n; echo "tick $i"; sleep 0.1; done'
 	wait_for bash -c "[ \$(cat $PWD/data/n 2>/dev/null || echo 0) -gt 2 ]"
 }
 count_of() { cat "$PWD/data/n" 2>/dev/null || echo 0; }
@@ -66,8 +66,10 @@ test_checkpoint_restore_keeps_counting() {
 	pm container restore c1 >/dev/null
 	assert_eq running "$(ct_status "$id")" "status after restore"
 	goes_on_from "$at"
-	# podman takes the restored container for a running one of its own
+	# podman takes the restored container for a running one of its own, and its output
+	# still reaches podman's log (the restored init writes into the new conmon's pipe)
 	assert_eq exec-ok "$(pm exec c1 echo exec-ok)"
+	assert_contains "$(pm logs c1)" "tick $((at + 1))"
 	pm rm -f -t 0 c1 >/dev/null
 	left_nothing "$id"
 }
