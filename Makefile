@@ -216,7 +216,8 @@ vmshell: all rootfs
 clean:
 	rm -rf build helper/hutch *.o *.ko *.mod *.mod.c .*.cmd modules.order Module.symvers kmod/*.o kmod/.*.cmd
 
-# Real clients (tests/integration/80-podman.sh, 82-buildah.sh, 85-containerd.sh), `make bench`,
+# Real clients (tests/integration/80-podman.sh, 82-buildah.sh, 85-containerd.sh; podman and
+# conmon also go into the VM guests for 66-podman-checkpoint.sh), `make bench`,
 # and systemd with D-Bus for --systemd-cgroup (45-systemd.sh runs it as PID 1 of namespaces).
 DEPS_CLIENTS := podman conmon containerd runc crun buildah hyperfine time python3-grpcio \
                 systemd dbus strace
