@@ -75,9 +75,10 @@ static int unix_addr(int dirfd, const char *name, struct sockaddr_un *sa, sockle
 
 int check_preserved_fds(int n, hutch_err *err)
 {
-	/* one that is not open could be taken by a file of hutch's, and leak */
+	/* one that is not open could be taken by a file of hutch's, and leak (the held
+	 * clone of the re-execution is one: security.h) */
 	for (int fd = 3; fd < 3 + n; fd++)
-		if (fcntl(fd, F_GETFD) < 0)
+		if (fcntl(fd, F_GETFD) < 0 || fd == hutch_selfexe_held_fd())
 			return hutch_fail(err, 0, "--preserve-fds %d: fd %d is not open", n, fd);
 	return 0;
 }
@@ -460,6 +461,7 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 fail:
 	hutch_error_prefix(err, "create `%s`", id);
 	/* the undoing needs fds of its own (create may have failed with EMFILE): ours go first */
+	hutch_selfexe_release();
 	cleanup_closep(&listen_fd);
 	cleanup_closep(&sv[0]);
 	cleanup_closep(&sv[1]);
