@@ -51,7 +51,7 @@ bpftrace_cpio() {
 }
 parts=${KMOD_BENCH_PARTS:-run,ps,stats,fork,runicount}
 guest_parts=$(tr , '\n' <<<"$parts" | grep -vx -e fork -e runicount | paste -sd, || true)
-fork= runic=
+fork='' runic=''
 [[ ",$parts," != *,fork,* ]] || fork=1
 [[ ",$parts," != *,runicount,* ]] || runic=1
 rc=0
