@@ -810,13 +810,15 @@ bool hutch_kmod_exe_guarded(const char *id)
 	struct stat st;
 	bool r;
 
-	if (kmod_get(&k, NULL) <= 0 || hutch_kmod_get_info(k, &info, NULL) < 0 ||
-	    !(info.features & HUTCH_FEAT_EXE_GUARD))
+	if (kmod_get(&k, NULL) <= 0)
 		return false;
 	if (!id) {
+		if (hutch_kmod_get_info(k, &info, NULL) < 0 || !(info.features & HUTCH_FEAT_EXE_GUARD))
+			return false;
 		exe_guard_promised = true;
 		return true;
 	}
+	/* (no GET_INFO: a module without the guard never puts EXE_INO in CT_GET's reply) */
 	{
 		cleanup_free char *name = hutch_kmod_name(id);
 
