@@ -75,11 +75,18 @@ static int unix_addr(int dirfd, const char *name, struct sockaddr_un *sa, sockle
 
 int check_preserved_fds(int n, hutch_err *err)
 {
-	/* one that is not open could be taken by a file of hutch's, and leak (the held
-	 * clone of the re-execution is one: security.h) */
-	for (int fd = 3; fd < 3 + n; fd++)
-		if (fcntl(fd, F_GETFD) < 0 || fd == hutch_selfexe_held_fd())
+	/*
+	 * One that the caller did not pass could be taken by a file of hutch's, and leak:
+	 * hutch opens every fd of its own close-on-exec (the held clone of the re-execution,
+	 * security.h, the socket to hutch.ko, the log), and an fd the caller passed through
+	 * execve is never close-on-exec. So one that is, is not the caller's.
+	 */
+	for (int fd = 3; fd < 3 + n; fd++) {
+		int fl = fcntl(fd, F_GETFD);
+
+		if (fl < 0 || (fl & FD_CLOEXEC))
 			return hutch_fail(err, 0, "--preserve-fds %d: fd %d is not open", n, fd);
+	}
 	return 0;
 }
 

@@ -25,8 +25,8 @@
  * costs nothing: while the container's program runs (hutch_selfexe_release). It is
  * close-on-exec again in the new image; every process forked toward a container closes
  * its copy first thing (child_begin, a plain reference drop while the runtime holds
- * it), --preserve-fds never counts it as one of the caller's (check_preserved_fds), and
- * create's undoing closes it before anything else.
+ * it), --preserve-fds never counts it as one of the caller's (check_preserved_fds: it is
+ * close-on-exec), and create's undoing closes it before anything else.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -92,11 +92,6 @@ void hutch_selfexe_init(char **argv)
 	if (fl >= 0 && (fl & O_PATH) && fcntl(fd, F_SETFD, FD_CLOEXEC) == 0)
 		held_tree = fd;
 	unsetenv(HELD_TREE_ENV);
-}
-
-int hutch_selfexe_held_fd(void)
-{
-	return held_tree;
 }
 
 void hutch_selfexe_release(void)

@@ -83,7 +83,8 @@ test_cve_2024_21626_no_leaked_fd() {
 	# The read-only clone hutch re-executes from (CVE-2019-5736) stays open across the
 	# re-execution, so that its release overlaps the program: with stdin closed and fd 4
 	# free, /proc/self/exe takes fd 0 and the clone fd 4 before the re-execution, where
-	# it is still open. Counting it as the caller's would pass it to the container.
+	# it is still open (with hutch.ko, its socket takes fd 4 the same way). Counting
+	# either as the caller's would pass it to the container.
 	# (the fds closed in the command substitution's own shell, whose pipe is fd 1 then)
 	out=$(exec 0<&- 3</dev/null 4<&- && hutch exec --preserve-fds 2 esc-fd ls /proc/self/fd 2>&1) &&
 		fail "exec --preserve-fds 2 with fd 4 not open passed, the program saw: $out"
