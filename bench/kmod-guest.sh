@@ -14,10 +14,15 @@
 #    (the cgroup files of each); median of RUNS calls each, interleaved.
 #  - CPU per sample of `hutch stats --all --watch WATCH_MS` at ST_CTS containers: the
 #    process's CPU time (/proc/PID/schedstat) over WATCH_S seconds / samples printed.
+#  - nl: where one request to hutch.ko spends its time (tests/kmod/kmod-test bench: a
+#    syscall, a socket, the family lookup, GET_INFO, CT_GET, CT_REGISTER + CT_UNREGISTER,
+#    medians of 200 in a tight loop; "# bench: nl:" lines, not in the JSON).
 # hutch.bench=PART,... on the kernel command line (HUTCH_VM_APPEND) runs only those parts
-# (run, ps, stats; psprof: an strace profile of one `ps`, whose times are strace's
-# more than hutch's in a TCG guest, but whose counts say what is read); default all but
-# psprof. A part not run is null in the JSON.
+# (run, ps, stats, nl; psprof: an strace profile of one `ps`, whose times are strace's
+# more than hutch's in a TCG guest, but whose counts say what is read); default run, ps,
+# stats. A part not run is null in the JSON. With hutch.clock=icount (bench/kmod.sh's
+# `runicount` guest: one vCPU, qemu -icount shift=0) the guest's clock counts emulated
+# instructions, 1 ns each, and the JSON says so in "clock".
 # With hutch.bench=fork instead (bench/kmod.sh's second guest), the fork+exit overhead of
 # the module's probes against bpftrace (bench/kmod-fork-guest.sh) and nothing else.
 set -euo pipefail
@@ -46,6 +51,9 @@ bundle() {
 }
 
 parts=run,ps,stats
+clock="TCG wall clock"
+[[ " $(cat /proc/cmdline) " != *" hutch.clock=icount "* ]] ||
+	clock="qemu -icount shift=0, one vCPU: 1 ns = 1 emulated instruction"
 read -ra cmdline < /proc/cmdline
 for arg in "${cmdline[@]}"; do
 	case $arg in hutch.bench=*) parts=${arg#hutch.bench=} ;; esac
@@ -72,6 +80,10 @@ sprof() {
 [ -f "$ko" ] || { echo "not ok - bench: no hutch.ko in the image"; exit 0; }
 insmod "$ko"
 declare -A t med cpu
+echo "# bench: clock: $clock"
+if part nl; then
+	"$TOP/tests/kmod/kmod-test" bench 200 | sed 's/^/# bench: nl: /'
+fi
 
 # --- run of /bin/true, module vs none ----------------------------------------------------
 # on: hutch.ko's guard, no re-execution; off: the re-execution (read-only clone); and, to
@@ -205,7 +217,7 @@ row "stats --all of $n_st containers" "${med[stats-on]:-}" "${med[stats-off]:-}"
 row "CPU per sample, stats --all --watch ($n_st)" "${cpu[on]:-}" "${cpu[off]:-}"
 # null for what did not run
 j() { [ -n "${1:-}" ] && echo "$1" || echo null; }
-jq -cn --arg k "$(uname -r)" --argjson runs "$RUNS" --arg parts "$parts" \
+jq -cn --arg k "$(uname -r)" --argjson runs "$RUNS" --arg parts "$parts" --arg clock "$clock" \
 	--argjson runon "$(j "${med[run-on]:-}")" --argjson runoff "$(j "${med[run-off]:-}")" --argjson runn "$RUN_N" \
 	--argjson runonre "$(j "${med[run-on-reexec]:-}")" --argjson runbare "$(j "${med[run-off-bare]:-}")" \
 	--argjson start "$(j "${med[run-start]:-}")" --argjson version "$(j "${med[run-version]:-}")" \
@@ -218,7 +230,7 @@ jq -cn --arg k "$(uname -r)" --argjson runs "$RUNS" --arg parts "$parts" \
 	--argjson rps "$(j "$(ratio "${med[ps-on]:-}" "${med[ps-off]:-}")")" \
 	--argjson rst "$(j "$(ratio "${med[stats-on]:-}" "${med[stats-off]:-}")")" \
 	--argjson rcpu "$(j "$(ratio "${cpu[on]:-}" "${cpu[off]:-}")")" \
-	'{kernel: $k, runs: $runs, parts: $parts,
+	'{kernel: $k, runs: $runs, parts: $parts, clock: $clock,
 	  run_us: {runs: ($runs * $runn), module: $runon, none: $runoff, module_reexec: $runonre,
 	          none_unprotected: $runbare, state_command: $start, state_command_module: $starton,
 	          version_command: $version,

@@ -15,9 +15,14 @@
 # the noise of a TCG guest's wall clock on a loaded host (rounds differed by 2x), so it
 # runs in a second guest (hutch.bench=fork, bench/kmod-fork-guest.sh) with one vCPU under
 # qemu -icount shift=0 (HUTCH_VM_ICOUNT): its clock counts instructions, 1 ns each.
+# The `run` ratio moved between 0.75 and 0.99 from one run to the next in the first guest
+# (a TCG wall clock on a shared host), so it is measured in such a guest too (runicount:
+# bench/kmod-guest.sh's run part, one vCPU, -icount; .targets.run_icount, which
+# bench/targets.sh prefers).
 #   bench/kmod.sh [KERNEL...]   (default: every kernel of tests/vm/kernels; run as root)
-#   KMOD_BENCH_PARTS=run,ps,stats,fork   only those parts (default all): fork is the second
-#   guest, the others go to the first as hutch.bench= (none left: no first guest)
+#   KMOD_BENCH_PARTS=run,ps,stats,nl,fork,runicount   only those parts (default all but nl):
+#   fork and runicount are guests of their own, the others go to the first as
+#   hutch.bench= (none left: no first guest)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -44,10 +49,11 @@ bpftrace_cpio() {
 	done
 	(cd "$d" && find . -print0 | LC_ALL=C sort -z | cpio --quiet --null -o -H newc -R 0:0) > "$1"
 }
-parts=${KMOD_BENCH_PARTS:-run,ps,stats,fork}
-guest_parts=$(tr , '\n' <<<"$parts" | grep -vx fork | paste -sd, || true)
-fork=
+parts=${KMOD_BENCH_PARTS:-run,ps,stats,fork,runicount}
+guest_parts=$(tr , '\n' <<<"$parts" | grep -vx -e fork -e runicount | paste -sd, || true)
+fork='' runic=''
 [[ ",$parts," != *,fork,* ]] || fork=1
+[[ ",$parts," != *,runicount,* ]] || runic=1
 rc=0
 for k in "${kernels[@]}"; do
 	tests/vm/fetch-kernel "$k"
@@ -78,6 +84,27 @@ for k in "${kernels[@]}"; do
 	echo
 	echo '```'
 	[ -z "$guest_parts" ] || sed -n 's/^# bench: //p' <<<"$log"
+	# `run` with and without the module again, in a guest whose clock counts instructions
+	if [ -n "$runic" ]; then
+		mkdir -p "$out/runic"
+		st=0
+		HUTCH_VM_MEM=${HUTCH_VM_MEM:-3072} HUTCH_VM_CPUS=1 \
+			HUTCH_VM_ICOUNT=${HUTCH_VM_ICOUNT:-shift=0,sleep=on} \
+			HUTCH_VM_APPEND="${HUTCH_VM_APPEND:-} hutch.bench=run hutch.clock=icount" \
+			HUTCH_VM_TIMEOUT=${HUTCH_VM_TIMEOUT:-3600} tests/vm/boot "$k" bench "$out/runic" || st=$?
+		rlog=$(tr -d '\r' < "$out/runic/results.log")
+		if grep -q '^ok - bench' <<<"$rlog"; then
+			echo "run with and without hutch.ko, instruction clock (one vCPU, qemu -icount):"
+			sed -n 's/^# bench: //p' <<<"$rlog" | grep -v '^clock:' | grep -e '^run ' -e ' ratio$'
+			json+=$'\n'$(sed -n 's/^# bench-json: //p' <<<"$rlog" |
+				jq -c '{run_us_icount: (.run_us + {clock: .clock}), targets: {run_icount: .targets.run}}')
+			ran+=${ran:+,}runicount
+		else
+			echo "bench/kmod.sh: the $k instruction-clock guest did not finish (qemu status $st):" >&2
+			grep -v '^\[' <<<"$rlog" | sed -n '/hutch-vm-dmesg-begin/q;p' | tail -20 >&2
+			rc=1
+		fi
+	fi
 	# the fork+exit figure: a second guest with bpftrace, one vCPU, an instruction clock
 	if [ -z "$fork" ]; then
 		:

@@ -75,10 +75,18 @@ static int unix_addr(int dirfd, const char *name, struct sockaddr_un *sa, sockle
 
 int check_preserved_fds(int n, hutch_err *err)
 {
-	/* one that is not open could be taken by a file of hutch's, and leak */
-	for (int fd = 3; fd < 3 + n; fd++)
-		if (fcntl(fd, F_GETFD) < 0)
+	/*
+	 * One that the caller did not pass could be taken by a file of hutch's, and leak:
+	 * hutch opens every fd of its own close-on-exec (the held clone of the re-execution,
+	 * security.h, the socket to hutch.ko, the log), and an fd the caller passed through
+	 * execve is never close-on-exec. So one that is, is not the caller's.
+	 */
+	for (int fd = 3; fd < 3 + n; fd++) {
+		int fl = fcntl(fd, F_GETFD);
+
+		if (fl < 0 || (fl & FD_CLOEXEC))
 			return hutch_fail(err, 0, "--preserve-fds %d: fd %d is not open", n, fd);
+	}
 	return 0;
 }
 
@@ -460,6 +468,7 @@ int container_create(struct hutch_global *g, const char *id, const struct hutch_
 fail:
 	hutch_error_prefix(err, "create `%s`", id);
 	/* the undoing needs fds of its own (create may have failed with EMFILE): ours go first */
+	hutch_selfexe_release();
 	cleanup_closep(&listen_fd);
 	cleanup_closep(&sv[0]);
 	cleanup_closep(&sv[1]);

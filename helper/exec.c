@@ -306,6 +306,9 @@ int container_exec(struct hutch_global *g, const char *id, const struct hutch_ex
 	/* the child learns its pid as the host sees it (for a seccomp notify listener) */
 	if (sync_send(sv[0], SYNC_GO, e2, NULL) < 0 || wait_exec(sv[0], err) < 0)
 		goto fail;
+	/* the program runs (and its process let go of its copy): the release of the
+	 * re-execution's clone, an RCU grace period, overlaps it (security.h) */
+	hutch_selfexe_release();
 	HUTCH_FAULT("exec.running");
 	if (o->pid_file && write_pid_file(o->pid_file, e2, err) < 0)
 		goto fail;

@@ -134,6 +134,8 @@ static void child_begin(struct hutch_ctx *c)
 {
 	cleanup_err hutch_err err = NULL;
 
+	/* the runtime's held clone (security.h): our copy goes now, the runtime's later */
+	hutch_selfexe_release();
 	if (c->state_fd >= 0)
 		close(c->state_fd);   /* its flock must end with the runtime command */
 	if (c->cg && hutch_cgroup_enter_self(c->cg, &err) < 0)

@@ -30,6 +30,9 @@
 #define SOL_NETLINK 270
 #endif
 
+/* every datagram the family sends fits (kmod_recv) */
+#define KMOD_BUF (1 << 16)
+
 struct hutch_kmod {
 	struct nl_sock *sk;
 	int family;
@@ -91,6 +94,8 @@ void hutch_kmod_closep(struct hutch_kmod **k)
 	*k = NULL;
 }
 
+static int kmod_resolve(struct hutch_kmod *k, hutch_err *err);
+
 int hutch_kmod_open(struct hutch_kmod **out, hutch_err *err)
 {
 	struct hutch_kmod *k = xcalloc(1, sizeof(*k));
@@ -106,15 +111,17 @@ int hutch_kmod_open(struct hutch_kmod **out, hutch_err *err)
 	}
 	setsockopt(nl_socket_get_fd(k->sk), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
 	setsockopt(nl_socket_get_fd(k->sk), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
-	k->family = genl_ctrl_resolve(k->sk, HUTCH_GENL_NAME);
-	if (k->family < 0) {
+	/* an ACK only where the request asks for one (kmod_transact_type) */
+	nl_socket_disable_auto_ack(k->sk);
+	k->cap = KMOD_BUF;
+	k->buf = xmalloc(k->cap);
+	k->family = -1;
+	if (kmod_resolve(k, NULL) < 0 || k->family < 0) {
 		hutch_kmod_close(k);
 		return hutch_fail(err, ENOENT,
 				  "hutch.ko is not loaded (generic netlink family `%s` not found; "
 				  "try `hutch module load`)", HUTCH_GENL_NAME);
 	}
-	k->cap = 1 << 16;
-	k->buf = xmalloc(k->cap);
 	*out = k;
 	return 0;
 }
@@ -169,27 +176,24 @@ int hutch_kmod_for_mode(enum hutch_module_mode mode, struct hutch_kmod **out, hu
 	return hutch_fail(err, 0, "--module %s: %s", mode == MODULE_ON ? "on" : "auto", e->msg);
 }
 
-/* Reads one datagram into k->buf, growing it to fit; returns its length. */
+/*
+ * Reads one datagram into k->buf; returns its length. One recv, no MSG_PEEK first: the
+ * kernel never sends a datagram larger than KMOD_BUF (a dump's are at most 32 KiB, a
+ * reply or an event one message), and MSG_TRUNC says if it ever did.
+ */
+
 static ssize_t kmod_recv(struct hutch_kmod *k)
 {
 	ssize_t n;
 
-	for (;;) {
-		n = recv(nl_socket_get_fd(k->sk), k->buf, k->cap, MSG_PEEK | MSG_TRUNC);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if ((size_t)n > k->cap) {
-			k->cap = (size_t)n;
-			k->buf = xrealloc(k->buf, k->cap);
-			continue;
-		}
-		n = recv(nl_socket_get_fd(k->sk), k->buf, k->cap, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		return n;
+	do
+		n = recv(nl_socket_get_fd(k->sk), k->buf, k->cap, MSG_TRUNC);
+	while (n < 0 && errno == EINTR);
+	if (n > (ssize_t)k->cap) {
+		errno = EMSGSIZE;
+		return -1;
 	}
+	return n;
 }
 
 /* The extended ACK message of an NLMSG_ERROR or NLMSG_DONE, or NULL. */
@@ -222,14 +226,16 @@ static struct nl_msg *kmod_msg(struct hutch_kmod *k, uint8_t cmd, int flags)
 
 /*
  * Sends msg (consumed) and reads the replies: parse() for each data message,
- * until the ACK, the end of a dump, or an error. what names the request.
+ * until the ACK, the end of a dump, or an error. A request that is neither a dump nor
+ * asks for an ACK ends with its one reply (an error still comes as NLMSG_ERROR): a
+ * datagram and a recv fewer than with the ACK after it. what names the request.
  */
 static int kmod_transact_type(struct hutch_kmod *k, struct nl_msg *msg, int type,
 			      int maxattr, kmod_parse_fn parse, void *arg, const char *what,
 			      hutch_err *err)
 {
 	struct nlmsghdr *req = nlmsg_hdr(msg);
-	bool dump = req->nlmsg_flags & NLM_F_DUMP;
+	bool one_reply = !(req->nlmsg_flags & (NLM_F_DUMP | NLM_F_ACK));
 	uint32_t seq;
 	int r;
 
@@ -281,8 +287,9 @@ static int kmod_transact_type(struct hutch_kmod *k, struct nl_msg *msg, int type
 				if (parse(tb, arg, err) < 0)
 					return -1;
 			}
+			if (one_reply)
+				return 0;
 		}
-		(void)dump;
 	}
 }
 
@@ -290,6 +297,27 @@ static int kmod_transact(struct hutch_kmod *k, struct nl_msg *msg, kmod_parse_fn
 			 void *arg, const char *what, hutch_err *err)
 {
 	return kmod_transact_type(k, msg, k->family, HUTCH_A_MAX, parse, arg, what, err);
+}
+
+static int parse_family(struct nlattr **tb, void *arg, hutch_err *err)
+{
+	if (tb[CTRL_ATTR_FAMILY_ID])
+		*(int *)arg = nla_get_u16(tb[CTRL_ATTR_FAMILY_ID]);
+	return 0;
+}
+
+/* The family's id, in one request and one reply (libnl's lookup adds an ACK and peeks
+ * before each read). */
+static int kmod_resolve(struct hutch_kmod *k, hutch_err *err)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+
+	if (!msg || !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, GENL_ID_CTRL, 0, 0,
+				 CTRL_CMD_GETFAMILY, 1) ||
+	    nla_put_string(msg, CTRL_ATTR_FAMILY_NAME, HUTCH_GENL_NAME) < 0)
+		oom();
+	return kmod_transact_type(k, msg, GENL_ID_CTRL, CTRL_ATTR_MAX, parse_family, &k->family,
+				  "resolve the family", err);
 }
 
 static char *what_of(uint8_t cmd, const char *id)
@@ -324,7 +352,7 @@ static int parse_info(struct nlattr **tb, void *arg, hutch_err *err)
 int hutch_kmod_get_info(struct hutch_kmod *k, struct hutch_kmod_info *info, hutch_err *err)
 {
 	memset(info, 0, sizeof(*info));
-	return kmod_transact(k, kmod_msg(k, HUTCH_CMD_GET_INFO, NLM_F_ACK), parse_info, info,
+	return kmod_transact(k, kmod_msg(k, HUTCH_CMD_GET_INFO, 0), parse_info, info,
 			     "GET_INFO", err);
 }
 
@@ -429,7 +457,7 @@ static int parse_ct(struct nlattr **tb, void *arg, hutch_err *err)
 int hutch_kmod_get(struct hutch_kmod *k, const char *id, struct hutch_kmod_ct *ct,
 		   hutch_err *err)
 {
-	struct nl_msg *msg = kmod_msg(k, HUTCH_CMD_CT_GET, NLM_F_ACK);
+	struct nl_msg *msg = kmod_msg(k, HUTCH_CMD_CT_GET, 0);
 	cleanup_free char *what = what_of(HUTCH_CMD_CT_GET, id);
 
 	memset(ct, 0, sizeof(*ct));
@@ -590,7 +618,7 @@ static int parse_count(struct nlattr **tb, void *arg, hutch_err *err)
 int hutch_kmod_kill(struct hutch_kmod *k, const char *id, int sig, bool all,
 		    uint32_t *count, hutch_err *err)
 {
-	struct nl_msg *msg = kmod_msg(k, HUTCH_CMD_CT_KILL, NLM_F_ACK);
+	struct nl_msg *msg = kmod_msg(k, HUTCH_CMD_CT_KILL, 0);
 	cleanup_free char *what = what_of(HUTCH_CMD_CT_KILL, id);
 
 	*count = 0;
@@ -782,13 +810,15 @@ bool hutch_kmod_exe_guarded(const char *id)
 	struct stat st;
 	bool r;
 
-	if (kmod_get(&k, NULL) <= 0 || hutch_kmod_get_info(k, &info, NULL) < 0 ||
-	    !(info.features & HUTCH_FEAT_EXE_GUARD))
+	if (kmod_get(&k, NULL) <= 0)
 		return false;
 	if (!id) {
+		if (hutch_kmod_get_info(k, &info, NULL) < 0 || !(info.features & HUTCH_FEAT_EXE_GUARD))
+			return false;
 		exe_guard_promised = true;
 		return true;
 	}
+	/* (no GET_INFO: a module without the guard never puts EXE_INO in CT_GET's reply) */
 	{
 		cleanup_free char *name = hutch_kmod_name(id);
 

@@ -91,6 +91,13 @@ int hutch_hooks_validate(json_object *config, hutch_err *err);
  */
 void hutch_selfexe_init(char **argv);
 int hutch_selfexe_protect(const char *id, hutch_err *err);
+/*
+ * The read-only clone the process was re-executed from stays open (close-on-exec) until
+ * hutch_selfexe_release, as its release waits for an RCU grace period (selfexe.c): the
+ * runtime calls it where the wait overlaps the container's program, and every process
+ * forked toward a container first thing (its copy: a reference drop).
+ */
+void hutch_selfexe_release(void);
 /* True when /proc/self/exe is a sealed memfd. */
 bool hutch_selfexe_sealed(void);
 

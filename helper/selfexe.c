@@ -16,6 +16,17 @@
  * one that hutch.ko guards against writes for the container the command creates or
  * enters (hutch_kmod_exe_guarded: the module holds deny_write_access on its inode from
  * before any process of the container runs the image's code until delete; ETXTBSY).
+ *
+ * The clone is a detached mount: closing the last fd of it unmounts it, which waits for
+ * an (expedited) RCU grace period, ~0.3 ms of wall time and more on a loaded host. Were
+ * the tree fd closed on exec, every re-execution's execveat would wait for it. So the
+ * fd is kept across the re-execution (its number in HUTCH_SELFEXE_TREE, which the new
+ * image takes out of its environment at once) and closed by the runtime where the wait
+ * costs nothing: while the container's program runs (hutch_selfexe_release). It is
+ * close-on-exec again in the new image; every process forked toward a container closes
+ * its copy first thing (child_begin, a plain reference drop while the runtime holds
+ * it), --preserve-fds never counts it as one of the caller's (check_preserved_fds: it is
+ * close-on-exec), and create's undoing closes it before anything else.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -49,6 +60,10 @@ extern char **environ;
 /* main's argv, for the re-execution (hutch_selfexe_init) */
 static char **selfexe_argv;
 
+#define HELD_TREE_ENV "HUTCH_SELFEXE_TREE"
+/* the read-only clone this process was executed from, held (above); -1: none */
+static int held_tree = -1;
+
 static bool fd_sealed(int fd)
 {
 	int seals = fcntl(fd, F_GET_SEALS);
@@ -65,7 +80,25 @@ bool hutch_selfexe_sealed(void)
 
 void hutch_selfexe_init(char **argv)
 {
+	const char *v = getenv(HELD_TREE_ENV);
+	int fd, fl;
+
 	selfexe_argv = argv;
+	if (!v)
+		return;
+	/* only an O_PATH fd, as open_tree gives, is taken for the clone */
+	fd = atoi(v);
+	fl = fd > 2 ? fcntl(fd, F_GETFL) : -1;
+	if (fl >= 0 && (fl & O_PATH) && fcntl(fd, F_SETFD, FD_CLOEXEC) == 0)
+		held_tree = fd;
+	unsetenv(HELD_TREE_ENV);
+}
+
+void hutch_selfexe_release(void)
+{
+	if (held_tree >= 0)
+		close(held_tree);
+	held_tree = -1;
 }
 
 int hutch_selfexe_protect(const char *id, hutch_err *err)
@@ -114,9 +147,15 @@ int hutch_selfexe_protect(const char *id, hutch_err *err)
 						 OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
 
 		if (tree >= 0 && syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &ro, sizeof(ro)) == 0) {
-			syscall(SYS_execveat, tree, "", argv, environ, AT_EMPTY_PATH);
+			char num[16];
+
+			/* kept open across the execveat: the new image closes it (above) */
+			snprintf(num, sizeof(num), "%d", tree);
+			if (fcntl(tree, F_SETFD, 0) == 0 && setenv(HELD_TREE_ENV, num, 1) == 0)
+				syscall(SYS_execveat, tree, "", argv, environ, AT_EMPTY_PATH);
 			log_debug("execveat of a read-only clone of the runtime: %s; using a sealed copy",
 				  strerror(errno));
+			unsetenv(HELD_TREE_ENV);
 		}
 	}
 	mfd = memfd_create("hutch", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);

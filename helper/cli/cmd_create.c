@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "container.h"
 #include "image.h"
+#include "security.h"
 #include "terminal.h"
 #include "log.h"
 #include "utils.h"
@@ -172,6 +173,8 @@ HUTCH_COMMAND(run)
 		container_delete(g, id, true, &e2);
 		return -1;
 	}
+	/* the program runs: the release of the re-execution's clone overlaps it (security.h) */
+	hutch_selfexe_release();
 	if (detach)
 		return 0;
 	/* a terminal without --console-socket: we proxy it (terminal.h) */

@@ -66,7 +66,7 @@ test_cve_2024_21626_exec_cwd_proc_self_fd() {
 # A leaked fd of any kind: the container's init and an exec'd process hold stdio and what
 # --preserve-fds passes, nothing else (seen from the host, in /proc/PID/fd).
 test_cve_2024_21626_no_leaked_fd() {
-	local pid
+	local pid out
 	fds_of() { ls "/proc/$1/fd" | sort -n | xargs; }
 	new_bundle b sleep 1000
 	hutch create -b b --preserve-fds 1 esc-fd 3</dev/null
@@ -80,6 +80,25 @@ test_cve_2024_21626_no_leaked_fd() {
 	assert_eq "0 1 2 3 4" "$(fds_of "$(cat p2)")" "fds of an exec'd process (--preserve-fds 2)"
 	# a preserved fd that is not open could be one of hutch's own: refused
 	expect_fail "--preserve-fds 1: fd 3 is not open" hutch exec --preserve-fds 1 esc-fd true 3<&-
+	# The read-only clone hutch re-executes from (CVE-2019-5736) stays open across the
+	# re-execution, so that its release overlaps the program: with stdin closed and fd 4
+	# free, /proc/self/exe takes fd 0 and the clone fd 4 before the re-execution, where
+	# it is still open (with hutch.ko, its socket takes fd 4 the same way). Counting
+	# either as the caller's would pass it to the container.
+	# (the fds closed in the command substitution's own shell, whose pipe is fd 1 then)
+	out=$(exec 0<&- 3</dev/null 4<&- && hutch exec --preserve-fds 2 esc-fd ls /proc/self/fd 2>&1) &&
+		fail "exec --preserve-fds 2 with fd 4 not open passed, the program saw: $out"
+	assert_contains "$out" "--preserve-fds 2: fd 4 is not open" "exec with the clone at fd 4"
+	out=$(exec 0<&- 3</dev/null 4<&- && hutch create -b b --preserve-fds 2 esc-fd2 2>&1) &&
+		fail "create --preserve-fds 2 with fd 4 not open passed"
+	assert_contains "$out" "--preserve-fds 2: fd 4 is not open" "create with the clone at fd 4"
+	expect_fail "esc-fd2" hutch state esc-fd2   # nothing left of it
+	# a foreground exec and run: the program sees stdio and its own directory fd only
+	assert_eq "0 1 2 3" "$(hutch exec esc-fd ls /proc/self/fd 0</dev/null | xargs)" \
+		"/proc/self/fd of a foreground exec"
+	cfg b '.process.args = ["ls", "/proc/self/fd"]'
+	assert_eq "0 1 2 3" "$(hutch run -b b esc-fd3 0</dev/null | xargs)" \
+		"/proc/self/fd of a foreground run"
 }
 
 # attack_over_proc ID MOUNT LSM-FIELD LSM-VALUE: run b (whose process prints its

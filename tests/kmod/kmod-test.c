@@ -1306,6 +1306,113 @@ static int t_hold(void)
 	return 0;
 }
 
+/*
+ * kmod-test bench N: where one request's time goes (not a test: bench/kmod-guest.sh's
+ * `nl` part prints it). Each operation N times, the median in microseconds: a plain
+ * syscall, a netlink socket, libnl's connect, the client's open (connect + family
+ * lookup), GET_INFO, CT_GET of an unknown and of a registered id, CT_REGISTER +
+ * CT_UNREGISTER.
+ */
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+enum { B_SYSCALL, B_SOCKET, B_CONNECT, B_OPEN, B_INFO, B_GET_MISS, B_GET, B_REG_UNREG, B_N };
+
+static int bench_one(int op, struct hutch_kmod *k, pid_t kid)
+{
+	cleanup_err hutch_err e = NULL;
+	struct hutch_kmod_info info;
+	struct hutch_kmod_ct ct;
+
+	switch (op) {
+	case B_SYSCALL:
+		return getppid() > 0 ? 0 : -1;
+	case B_SOCKET: {
+		int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+
+		if (fd < 0)
+			return -1;
+		close(fd);
+		return 0;
+	}
+	case B_CONNECT: {
+		struct nl_sock *sk = nl_socket_alloc();
+		int r = sk ? genl_connect(sk) : -1;
+
+		nl_socket_free(sk);
+		return r < 0 ? -1 : 0;
+	}
+	case B_OPEN: {
+		struct hutch_kmod *o;
+
+		if (hutch_kmod_open(&o, &e) < 0)
+			return -1;
+		hutch_kmod_close(o);
+		return 0;
+	}
+	case B_INFO:
+		return hutch_kmod_get_info(k, &info, &e);
+	case B_GET_MISS:
+		return hutch_kmod_get(k, "bench-missing", &ct, &e) < 0 && e->status == ENOENT ? 0 : -1;
+	case B_GET:
+		if (hutch_kmod_get(k, "bench", &ct, &e) < 0)
+			return -1;
+		hutch_kmod_ct_clear(&ct);
+		return 0;
+	case B_REG_UNREG:
+		if (hutch_kmod_unregister(k, "bench", &e) < 0)
+			return -1;
+		return hutch_kmod_register(k, "bench", kid, HUTCH_CT_F_TRACE, &e);
+	}
+	return -1;
+}
+
+static int t_bench(int n)
+{
+	static const char *const names[B_N] = {
+		"syscall (getppid)", "netlink socket + close", "libnl genl_connect + free",
+		"client open (connect + family) + close", "GET_INFO", "CT_GET, unknown id",
+		"CT_GET", "CT_UNREGISTER + CT_REGISTER",
+	};
+	uint64_t *t = xcalloc((size_t)n, sizeof(*t));
+	struct kid kid = spawn(NULL, NULL);
+	int ret = 0;
+
+	OK(hutch_kmod_register(K, "bench", kid.pid, HUTCH_CT_F_TRACE, err));
+	for (int op = 0; op < B_N && !ret; op++) {
+		for (int i = 0; i < n; i++) {
+			uint64_t s = now_ns();
+
+			if (bench_one(op, K, kid.pid) < 0) {
+				fprintf(stderr, "# bench: %s failed\n", names[op]);
+				ret = 1;
+				break;
+			}
+			t[i] = now_ns() - s;
+		}
+		qsort(t, (size_t)n, sizeof(*t), cmp_u64);
+		printf("%-40s %10.1f us (median of %d; min %.1f, max %.1f)\n", names[op],
+		       (double)t[n / 2] / 1000, n, (double)t[0] / 1000, (double)t[n - 1] / 1000);
+	}
+	hutch_kmod_unregister(K, "bench", NULL);
+	release(&kid);
+	waitpid(kid.pid, NULL, 0);
+	free(t);
+	return ret;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(void);
@@ -1353,8 +1460,15 @@ int main(int argc, char **argv)
 		}
 		return 0;
 	}
+	if (argc == 3 && !strcmp(argv[1], "bench")) {
+		if (hutch_kmod_open(&K, &e) < 0) {
+			fprintf(stderr, "# %s\n", e->msg);
+			return 1;
+		}
+		return t_bench(atoi(argv[2]) > 0 ? atoi(argv[2]) : 100);
+	}
 	if (argc != 2) {
-		fprintf(stderr, "usage: kmod-test NAME|list | reg ID PID FLAGS | unreg ID\n");
+		fprintf(stderr, "usage: kmod-test NAME|list | reg ID PID FLAGS | unreg ID | bench N\n");
 		return 2;
 	}
 	if (!strcmp(argv[1], "list")) {
