@@ -10,15 +10,16 @@ VM_CACHE=${HUTCH_CACHE:-/var/cache/hutch}
 vm_die() { echo "vm: $*" >&2; exit 1; }
 vm_log() { echo "# vm: $*" >&2; }
 
-# The integration suites that need podman in the guest: the guests whose plan (or vm-run's
-# suites) names one of them get build/vm/podman.cpio (mkinitramfs) appended (tests/vm/boot).
-VM_PODMAN_SUITES=" 66-podman-checkpoint "
-# vm_needs_podman TEXT: whether TEXT (a plan "i:NAME:0:3,k:...", or vm-run's "+NAME ...")
-# names one of VM_PODMAN_SUITES
-vm_needs_podman() {
+# The integration suites that need podman, containerd or the python clients in the guest:
+# the guests whose plan (or vm-run's suites) names one of them get build/vm/clients.cpio
+# (mkinitramfs) appended (tests/vm/boot).
+VM_CLIENT_SUITES=" 45-systemd 66-podman-checkpoint "
+# vm_needs_clients TEXT: whether TEXT (a plan "i:NAME:0:3,k:...", or vm-run's "+NAME ...")
+# names one of VM_CLIENT_SUITES
+vm_needs_clients() {
 	local w
 	for w in ${1//[,:+]/ }; do
-		[[ "$VM_PODMAN_SUITES" != *" $w "* ]] || return 0
+		[[ "$VM_CLIENT_SUITES" != *" $w "* ]] || return 0
 	done
 	return 1
 }
