@@ -259,6 +259,20 @@ cri_plugin_toml() {
 	for o in "$@"; do echo "        $o"; done
 }
 
+# cri_finish POD CID: through the suite's `cri` (tests/clients/cri.py), as the kubelet ends
+# a pod: ExecSync passes the exit code, StopContainer, RemoveContainer, StopPodSandbox,
+# RemovePodSandbox.
+cri_finish() {
+	local rc=0
+	cri exec "$2" sh -c 'exit 6' || rc=$?
+	assert_eq 6 "$rc" "exit code through ExecSync"
+	cri stop "$2"
+	assert_eq "EXITED 0" "$(cri status "$2")"
+	cri rm "$2"
+	cri stop-pod "$1"
+	cri rm-pod "$1"
+}
+
 # Remove every container this suite left in its root.
 cleanup_containers() {
 	local id

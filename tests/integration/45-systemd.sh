@@ -373,7 +373,7 @@ test_containerd_cri_with_systemd_cgroup() {
 	/usr/bin/python3 -c 'import grpc' 2>/dev/null || skip "python3-grpcio missing (make deps)"
 	CD=$(mktemp -u /tmp/hutch-sdcd.XXXXXX)
 	sd_containerd "$(cri_plugin_toml "$CD" "$CD/runc" "SystemdCgroup = true")"
-	local slice=kubepods-besteffort-podhutch45.slice pod cid rc=0 pid
+	local slice=kubepods-besteffort-podhutch45.slice pod cid pid
 	python3 "$TOP/tests/image/mkoci.py" layout "$CD/pause" --ref latest \
 		--config '{"Env":["PATH=/bin"],"Entrypoint":["/bin/sh","-c","trap \"exit 0\" TERM; while :; do sleep 1; done"]}' \
 		"$CD/rootfs.tar"
@@ -395,13 +395,7 @@ test_containerd_cri_with_systemd_cgroup() {
 	# namespace of its own)
 	pid=$(sd "$HUTCH" --root "$CD/runc/k8s.io" state "$cid" | jq -r .pid)
 	assert_contains "$(sd cat "/proc/$pid/cgroup")" "/kubepods.slice/kubepods-besteffort.slice/$slice/cri-containerd-$cid.scope"
-	cri exec "$cid" sh -c 'exit 6' || rc=$?
-	assert_eq 6 "$rc" "exit code through ExecSync"
-	cri stop "$cid"
-	assert_eq "EXITED 0" "$(cri status "$cid")"
-	cri rm "$cid"
-	cri stop-pod "$pod"
-	cri rm-pod "$pod"
+	cri_finish "$pod" "$cid"
 	assert_eq not-found "$(prop "cri-containerd-$cid.scope" LoadState)" "container scope after RemoveContainer"
 	assert_eq not-found "$(prop "cri-containerd-$pod.scope" LoadState)" "sandbox scope after RemovePodSandbox"
 	assert_eq "" "$(ls -A "$CD/runc/k8s.io" 2>/dev/null)" "hutch state left after RemovePodSandbox"

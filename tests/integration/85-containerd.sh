@@ -166,7 +166,7 @@ cri() { /usr/bin/python3 "$TOP/tests/clients/cri.py" "$CD/containerd.sock" "$@";
 
 test_cri_runtime_entry_with_binaryname() {
 	/usr/bin/python3 -c 'import grpc' 2>/dev/null || skip "python3-grpcio missing (make deps)"
-	local pod cid out rc=0
+	local pod cid out
 	# the pod sandbox and a container, both through the "hutch" runtime entry
 	pod=$(cri run-pod pod1 hutch)
 	assert_eq running "$("$HUTCH" --root "$RUNC_ROOT/k8s.io" state "$pod" | jq -r .status)" "sandbox in hutch's state"
@@ -177,13 +177,7 @@ test_cri_runtime_entry_with_binaryname() {
 	out=$(cri exec "$cid" sh -c 'echo via-cri; ps')
 	assert_contains "$out" via-cri
 	assert_contains "$out" 'while :; do sleep 1'
-	cri exec "$cid" sh -c 'exit 6' || rc=$?
-	assert_eq 6 "$rc" "exit code through ExecSync"
-	cri stop "$cid"
-	assert_eq "EXITED 0" "$(cri status "$cid")"
-	cri rm "$cid"
-	cri stop-pod "$pod"
-	cri rm-pod "$pod"
+	cri_finish "$pod" "$cid"
 	assert_eq "" "$(ls -A "$RUNC_ROOT/k8s.io" 2>/dev/null)" "hutch state left after RemovePodSandbox"
 }
 
