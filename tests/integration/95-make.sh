@@ -81,15 +81,16 @@ test_conformance_without_the_tarball_is_one_skip() {
 
 test_console_socket_connect_is_written_once() {
 	# every connect(2) to a unix socket path is unix_connect's (utils.c): --console-socket
-	# (terminal.c) and the seccomp listener (seccomp.c) use it; container.c's one connect
-	# is start's, to the exec socket in the state dir
+	# (terminal.c; restore of a container with a terminal, criu.c, through it) and the seccomp
+	# listener (seccomp.c) use it; container.c's one connect is start's, to the exec socket in
+	# the state dir
 	local counts
 	counts=$(cd "$TOP/helper" && grep -cE '(^|[^_[:alnum:]])connect\(' ./*.c cli/*.c | grep -v ':0$' | xargs)
 	assert_eq "./container.c:1 ./utils.c:1" "$counts" "files calling connect("
 	grep -qE '^\s*return unix_connect\(path, "--console-socket", err\);' "$TOP/helper/terminal.c" ||
 		fail "hutch_console_connect (terminal.c) does not use unix_connect"
 	counts=$(cd "$TOP/helper" && grep -lE '(^|[^_[:alnum:]])(hutch_console_connect|unix_connect)\(' ./*.c cli/*.c | xargs)
-	assert_eq "./container.c ./exec.c ./seccomp.c ./terminal.c ./utils.c" "$counts" "callers of the connect helpers"
+	assert_eq "./container.c ./criu.c ./exec.c ./seccomp.c ./terminal.c ./utils.c" "$counts" "callers of the connect helpers"
 }
 
 run_tests
