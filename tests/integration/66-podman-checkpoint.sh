@@ -7,15 +7,11 @@
 # suite skips naming why.
 source "$(dirname "$0")/../lib.sh"
 
-command -v podman >/dev/null && command -v conmon >/dev/null || {
-	echo "ok - $T_NAME: all # SKIP podman or conmon not installed (make deps)"
-	exit 0
-}
-command -v criu >/dev/null || { echo "ok - $T_NAME: all # SKIP criu is not installed (make deps)"; exit 0; }
-criu_works || {
-	echo "ok - $T_NAME: all # SKIP \`criu check\` fails on this kernel ($(uname -r)): CRIU cannot run here (the VM guests run this suite)"
-	exit 0
-}
+command -v podman >/dev/null && command -v conmon >/dev/null ||
+	skip_suite "podman or conmon not installed (make deps)"
+command -v criu >/dev/null || skip_suite "criu is not installed (make deps)"
+criu_works ||
+	skip_suite "\`criu check\` fails on this kernel ($(uname -r)): CRIU cannot run here (the VM guests run this suite)"
 
 podman_setup
 
