@@ -117,6 +117,16 @@ static void pb_pair(struct pb *b, unsigned int field, unsigned int f1, const cha
 	pb_bytes(b, field, m.p, m.len);
 }
 
+/* an inherit_fd (rpc.proto: key, fd): CRIU gives the file restored under key the fd */
+static void pb_inherit_fd(struct pb *b, const char *key, int fd)
+{
+	cleanup_pb struct pb m = { 0 };
+
+	pb_str(&m, 1, key);
+	pb_uint(&m, 2, fd);
+	pb_bytes(b, O_INHERIT_FD, m.p, m.len);
+}
+
 static int pb_read_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 {
 	*v = 0;
@@ -918,18 +928,12 @@ int container_restore(struct hutch_global *g, const char *id, const struct hutch
 		if (json_object_object_get_ex(rec, "stdio", &a) && json_object_is_type(a, json_type_array))
 			for (size_t i = 0; i < json_object_array_length(a) && i < 3; i++) {
 				const char *k = json_object_get_string(json_object_array_get_idx(a, i));
-				cleanup_pb struct pb m = { 0 };
 
-				if (!k || !strstr(k, "pipe:"))
-					continue;
-				pb_str(&m, 1, k);
-				pb_uint(&m, 2, i);
-				pb_bytes(&opts, O_INHERIT_FD, m.p, m.len);
+				if (k && strstr(k, "pipe:"))
+					pb_inherit_fd(&opts, k, (int)i);
 			}
 	}
 	for (size_t i = 0; i < s->nnamespaces; i++) {
-		cleanup_pb struct pb m = { 0 };
-
 		if (s->namespaces[i].type != CLONE_NEWNET || !s->namespaces[i].path)
 			continue;
 		/* not O_CLOEXEC: criu inherits it */
@@ -939,9 +943,7 @@ int container_restore(struct hutch_global *g, const char *id, const struct hutch
 				   s->namespaces[i].path);
 			goto fail;
 		}
-		pb_str(&m, 1, "extRootNetNS");
-		pb_uint(&m, 2, netns_fd);
-		pb_bytes(&opts, O_INHERIT_FD, m.p, m.len);
+		pb_inherit_fd(&opts, "extRootNetNS", netns_fd);
 	}
 	if (swrk_start(criu, false, &w, err) < 0)
 		goto fail;

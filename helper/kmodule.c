@@ -181,7 +181,6 @@ int hutch_kmod_for_mode(enum hutch_module_mode mode, struct hutch_kmod **out, hu
  * kernel never sends a datagram larger than KMOD_BUF (a dump's are at most 32 KiB, a
  * reply or an event one message), and MSG_TRUNC says if it ever did.
  */
-
 static ssize_t kmod_recv(struct hutch_kmod *k)
 {
 	ssize_t n;
