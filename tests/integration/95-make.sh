@@ -93,4 +93,30 @@ test_console_socket_connect_is_written_once() {
 	assert_eq "./container.c ./criu.c ./exec.c ./seccomp.c ./terminal.c ./utils.c" "$counts" "callers of the connect helpers"
 }
 
+# make bench's target table (bench/targets.sh, issue 16): every figure of the issue gets a
+# row, met / missed by / no result / not measured from the results files, each VM figure
+# per kernel of tests/vm/kernels (fed synthetic results: the figures themselves are make
+# bench's, never a timed test's)
+test_bench_targets_table_has_every_figure() {
+	mkdir -p b/bench/results b/tests/vm
+	cp "$TOP/bench/targets.sh" b/bench/
+	printf '6.12 linux-image-amd64\ndebug @debug\n' > b/tests/vm/kernels
+	echo '{"hutch":{"run":{"median":0.03},"cycle":{"median":0.06},"exec":{"median":0.02},"peak_rss_kib":3000},
+	       "crun":{"run":{"median":0.05},"cycle":{"median":0.06},"exec":{"median":0.02},"peak_rss_kib":3000}}' \
+		> b/bench/results/latest.json
+	echo '{"targets":{"run":0.9,"ps":0.83,"stats_all":0.19}}' > b/bench/results/kmod-6.12-1.json
+	echo '{"targets":{"run_icount":0.88,"fork_exit":-0.2}}' > b/bench/results/kmod-6.12-2.json
+	local out
+	out=$(b/bench/targets.sh)
+	assert_eq 9 "$(grep -c '| ≤ ' <<<"$out")" "rows (4 host figures, 5 of the one non-debug kernel): $out"
+	assert_contains "$out" '| `run /bin/true`, hutch / crun, no module | ≤ 0.8 | 0.6 | met |'
+	assert_contains "$out" '| create → start → wait → delete, hutch / crun | ≤ 0.8 | 1 | missed by 0.20 |'
+	assert_contains "$out" '| `run` with hutch.ko / without (6.12, instruction clock) | ≤ 0.75 | 0.88 | missed by 0.13 |'
+	assert_contains "$out" '| `ps` of 10 containers × 100 processes, module / fallback (6.12) | ≤ 0.2 | 0.83 | missed by 0.63 |'
+	assert_contains "$out" '| `stats --all` of 100 containers, module / fallback (6.12) | ≤ 0.2 | 0.19 | met |'
+	assert_contains "$out" 'at 100 containers, module / fallback (6.12) | ≤ 0.2 | – | not measured'
+	assert_contains "$out" '| fork+exit overhead, hutch.ko / bpftrace (6.12) | ≤ 1.0 | -0.2 | no result'
+	assert_not_contains "$out" debug
+}
+
 run_tests
