@@ -119,4 +119,20 @@ test_bench_targets_table_has_every_figure() {
 	assert_not_contains "$out" debug
 }
 
+# make bench's profile (bench/profile.sh, issue 16): one traced `run` and `delete --force`
+# of hutch and of crun, cut into the phases of the README's table, every phase found in
+# both runtimes' traces (a structure check: the figures are make bench's)
+test_bench_profile_finds_every_phase_in_both_runtimes() {
+	command -v crun >/dev/null && command -v strace >/dev/null || skip "crun or strace missing (make deps)"
+	local out row
+	out=$(HUTCH=$HUTCH "$TOP/bench/profile.sh" 1 2>err) || fail "profile.sh failed: $(cat err)"
+	for row in 'start: exec, dynamic loader' 'parse config.json' 'cgroups: mkdir, limits, attach' \
+		'namespaces: clone/unshare' 'mounts: rootfs' 'pivot_root, detach' 'setup total' \
+		'/bin/true: exec to exit' 'start to the first SIGKILL' 'cgroup removal' 'total'; do
+		grep -qE "^\| $row[^|]* \| [0-9]+\.[0-9]+ \| [0-9]+\.[0-9]+ \| [-+][0-9.]+ \|$" <<<"$out" ||
+			fail "no figures of both runtimes for \"$row\": $out"
+	done
+	! ls -d /tmp/hutch-profile.* 2>/dev/null || fail "profile.sh left its temp dir"
+}
+
 run_tests
