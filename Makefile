@@ -283,4 +283,7 @@ build/test:
 	mkdir -p $@
 build/test/%: tests/helpers/%.c | build/test
 	$(CC) -std=gnu11 -O2 $(WARN) -o $@ $<
-all: $(SEC_TEST_HELPERS)
+# a lock holder for 65-checkpoint's --file-locks test, static: it runs in the busybox rootfs
+build/test/flock-hold: tests/helpers/flock-hold.c | build/test
+	$(CC) -std=gnu11 -O2 $(WARN) -static -o $@ $<
+all: $(SEC_TEST_HELPERS) build/test/flock-hold
